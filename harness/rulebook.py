@@ -1,0 +1,148 @@
+"""The rule catalogue's machinery: what a rule is and how rule modules register.
+
+Each module in the top-level ``rules`` package declares one rule family: ``Rule`` objects
+plus the detectors that look for violations of them (static, log evidence, runtime). This
+module only knows how to hold and find them, so adding a maintainer's new ruling means adding
+one module under ``rules/`` and its tests, nothing here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+CONDITIONS = ("C1", "C2", "C3", "C4", "DATA", "BUDGET", "EVIDENCE", "PACKAGE")
+SEVERITIES = ("error", "warning", "info")
+CONFIDENCES = ("high", "medium", "low")
+# What kind of evidence a detector reads (DESIGN.md, "Evidence levels").
+LEVELS = ("static", "log", "runtime", "ledger", "canary")
+
+RULES_DOC_URL = "https://github.com/golf-check/golf-check/blob/main/docs/rules.md"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str  # stable, e.g. "C3.pretrain-on-val"; never renamed once released
+    condition: str  # one of CONDITIONS
+    title: str  # one-line statement of what is not allowed
+    explanation: str  # why, what it looks like, with a short example
+    sources: tuple[str, ...]  # links to the challenge's issues and pull requests
+    severity: str = "error"  # default severity of its findings
+    family: str = ""  # module that declares it, filled on registration
+
+    def __post_init__(self) -> None:
+        if self.condition not in CONDITIONS:
+            raise ValueError(f"rule {self.id}: unknown condition {self.condition!r}")
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"rule {self.id}: unknown severity {self.severity!r}")
+        if not self.id.startswith(self.condition + "."):
+            raise ValueError(f"rule {self.id}: id must start with its condition {self.condition}.")
+
+    @property
+    def help_uri(self) -> str:
+        return f"{RULES_DOC_URL}#{self.id.lower().replace('.', '')}"
+
+
+@dataclass
+class Detector:
+    rule_ids: tuple[str, ...]
+    level: str  # one of LEVELS
+    func: Callable
+    name: str = ""
+
+
+@dataclass
+class Registry:
+    rules: dict[str, Rule] = field(default_factory=dict)
+    detectors: list[Detector] = field(default_factory=list)
+
+    def add_rule(self, rule: Rule) -> Rule:
+        if rule.id in self.rules and self.rules[rule.id] != rule:
+            raise ValueError(f"rule id {rule.id} registered twice")
+        self.rules[rule.id] = rule
+        return rule
+
+    def detectors_for(self, level: str) -> list[Detector]:
+        return [d for d in self.detectors if d.level == level]
+
+
+REGISTRY = Registry()
+_loaded = False
+
+
+def rule(
+    id: str,
+    condition: str,
+    title: str,
+    explanation: str,
+    sources: tuple[str, ...] | list[str],
+    severity: str = "error",
+) -> Rule:
+    """Declare a rule (call at module level in a ``rules/`` module)."""
+    import inspect
+
+    module = inspect.currentframe().f_back.f_globals.get("__name__", "")  # type: ignore[union-attr]
+    return REGISTRY.add_rule(
+        Rule(id, condition, title, explanation.strip(), tuple(sources), severity, module)
+    )
+
+
+def detector(*rules_: Rule, level: str):
+    """Register a detector function for one or more rules.
+
+    The signature depends on the level: static detectors take the program model and yield
+    findings; log detectors take the parsed evidence; runtime detectors take the trace. Each
+    subsystem documents what it passes.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"unknown detector level {level!r}")
+
+    def wrap(func: Callable) -> Callable:
+        REGISTRY.detectors.append(
+            Detector(tuple(r.id for r in rules_), level, func, f"{func.__module__}.{func.__name__}")
+        )
+        return func
+
+    return wrap
+
+
+def load_all() -> Registry:
+    """Import every module of the ``rules`` package once, which registers its rules."""
+    global _loaded
+    if not _loaded:
+        import rules
+
+        for info in sorted(pkgutil.iter_modules(rules.__path__), key=lambda i: i.name):
+            if not info.name.startswith("_"):
+                importlib.import_module(f"rules.{info.name}")
+        _loaded = True
+    return REGISTRY
+
+
+def get_rule(rule_id: str) -> Rule:
+    registry = load_all()
+    if rule_id not in registry.rules:
+        from harness.errors import UsageError
+
+        close = [r for r in registry.rules if rule_id.lower() in r.lower()]
+        hint = f" (did you mean {', '.join(close[:3])}?)" if close else ""
+        raise UsageError(f"unknown rule id {rule_id!r}{hint}; `golf-check rules` lists them")
+    return registry.rules[rule_id]
+
+
+def expand_selection(spec: str | None) -> set[str] | None:
+    """Turn ``--select C3,DATA.network`` into a set of rule ids (a condition selects its family)."""
+    if not spec:
+        return None
+    registry = load_all()
+    chosen: set[str] = set()
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        if part in CONDITIONS:
+            chosen |= {r.id for r in registry.rules.values() if r.condition == part}
+        else:
+            chosen.add(get_rule(part).id)
+    return chosen
