@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 CONDITIONS = ("C1", "C2", "C3", "C4", "DATA", "BUDGET", "EVIDENCE", "PACKAGE")
 SEVERITIES = ("error", "warning", "info")
 CONFIDENCES = ("high", "medium", "low")
-# What kind of evidence a detector reads (DESIGN.md, "Evidence levels").
-LEVELS = ("static", "log", "runtime", "ledger", "canary")
+# What kind of evidence a detector reads (DESIGN.md, "Evidence levels"); "package" is the
+# pull request's git tree (paths, modes, sizes of committed files), read by `golf-check ci`.
+LEVELS = ("static", "log", "runtime", "ledger", "canary", "package")
 
 RULES_DOC_URL = "https://github.com/golf-check/golf-check/blob/main/docs/rules.md"
 
