@@ -1,0 +1,38 @@
+"""Static analysis of candidate scripts: read, unwrap, model and check them, never run them.
+
+Public entry points:
+
+* ``load_script(path) -> LoadedScript``: decode and unwrap a script (``loader``);
+* ``needed_code_files(script) -> CodeFiles``: the script plus helper files its run needs
+  (``codefiles``);
+* ``check_paths(paths, select=None, ignore=None, strict=False) -> Report``: the
+  ``golf-check check`` engine (``checker``);
+* ``ProgramModel``: the per-script facts every static detector asks about (``model``).
+"""
+
+from __future__ import annotations
+
+from harness.static.codefiles import CodeFiles, needed_code_files
+from harness.static.loader import LoadedScript, load_script
+
+__all__ = [
+    "CodeFiles",
+    "LoadedScript",
+    "ProgramModel",
+    "check_paths",
+    "load_script",
+    "needed_code_files",
+]
+
+
+def __getattr__(name: str):
+    # Imported lazily: the checker pulls in the rule catalogue.
+    if name == "check_paths":
+        from harness.static.checker import check_paths
+
+        return check_paths
+    if name == "ProgramModel":
+        from harness.static.model import ProgramModel
+
+        return ProgramModel
+    raise AttributeError(name)
