@@ -1,0 +1,92 @@
+"""``golf-check ci``: gate a submission pull request in one command and one exit code."""
+
+from __future__ import annotations
+
+import click
+
+from harness.ci.gate import gate_pull_request
+from harness.ci.pull_request import DEFAULT_MAX_FILE_BYTES
+from harness.cli import emit, format_option, output_option, strict_option
+from harness.errors import InputError
+from harness.report import Report, render
+
+
+def _write(path: str, text: str, what: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise InputError(f"cannot write the {what} to {path}: {exc.strerror}") from None
+
+
+@click.command()
+@click.option(
+    "--repo",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="The challenge repository checkout (with the pull request's commits fetched).",
+)
+@click.option(
+    "--base",
+    default=None,
+    help="The branch the pull request targets [default: origin/main, else main]. "
+    "The diff starts at the merge-base of BASE and HEAD.",
+)
+@click.option("--head", default=None, help="The pull request's head commit [default: HEAD].")
+@format_option()
+@output_option()
+@click.option(
+    "--comment-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write the Markdown summary (a pull-request comment) to this file.",
+)
+@click.option(
+    "--sarif-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write SARIF 2.1.0 (for GitHub code scanning) to this file.",
+)
+@click.option(
+    "--max-file-bytes",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_FILE_BYTES,
+    show_default=True,
+    help="Largest file a pull request may commit (declared binaries: up to 16,000,000).",
+)
+@strict_option()
+def ci(
+    repo: str,
+    base: str | None,
+    head: str | None,
+    fmt: str,
+    output: str | None,
+    comment_file: str | None,
+    sarif_file: str | None,
+    max_file_bytes: int,
+    strict: bool,
+) -> None:
+    """Gate a submission pull request: it must add exactly one new record folder, holding a
+    clean package (no symlinks, checkpoints or oversized files, a log per claimed seed), and
+    pass `check` on its scripts and `verify` on the folder. Nothing submitted is executed.
+
+    Files are read from git objects of HEAD, never from the work tree. Exit 0 pass, 1 a gate
+    failed, 2 unreadable input (not a git repository, unknown ref, empty diff).
+    """
+    try:
+        report = gate_pull_request(repo, base, head, strict=strict, max_file_bytes=max_file_bytes)
+    except InputError as exc:
+        # The workflow still gets a comment and a SARIF log saying why nothing was gated.
+        failed = Report(command="ci", target=repo, errors=[str(exc)], strict=strict)
+        _write_extras(failed, comment_file, sarif_file)
+        raise
+    _write_extras(report, comment_file, sarif_file)
+    emit(report, fmt, output)
+
+
+def _write_extras(report: Report, comment_file: str | None, sarif_file: str | None) -> None:
+    if comment_file:
+        _write(comment_file, render(report, "markdown"), "pull-request comment")
+    if sarif_file:
+        _write(sarif_file, render(report, "sarif"), "SARIF log")
