@@ -1,0 +1,239 @@
+"""``golf-check check`` engine: find scripts, model each once, run every static detector.
+
+Which files are checked (documented in docs/static-checker.md):
+
+* a file given on the command line is always checked;
+* in a folder (searched recursively, without following symlinked folders), a folder that
+  holds ``train_gpt.py`` is a submission: its ``train_gpt.py`` and every helper ``.py`` file
+  it needs (``codefiles.needed_code_files``) are checked, other files there are not;
+* elsewhere a ``.py`` file is checked if it looks like a submission script: its name starts
+  with ``train``, or its (unwrapped) source mentions ``val_bpb`` or the ``fineweb_`` shards,
+  or it is a self-extracting wrapper.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from harness.errors import InputError
+from harness.report import FileResult, Finding, Report
+from harness.rulebook import load_all
+from harness.static.codefiles import needed_code_files
+from harness.static.loader import LoadedScript, load_script
+from harness.static.model import ProgramModel
+from harness.static.suppressions import apply_suppressions, parse_suppressions
+
+_SKIP_DIRS = {"__pycache__", ".git", ".venv", "venv", "node_modules", ".mypy_cache", ".tox"}
+_LOOKS_LIKE_SUBMISSION = re.compile(r"val_bpb|fineweb_")
+
+
+def check_paths(
+    paths: Iterable[str | Path],
+    select: set[str] | None = None,
+    ignore: set[str] | None = None,
+    strict: bool = False,
+) -> Report:
+    """Check scripts and folders statically; one ``FileResult`` per script."""
+    paths = [Path(p) for p in paths]
+    report = Report(command="check", target=" ".join(str(p) for p in paths), strict=strict)
+    scripts: list[Path] = []
+    for path in paths:
+        scripts.extend(_discover(path, report))
+    seen: set[Path] = set()
+    for script in scripts:
+        key = script.resolve()
+        if key in seen:
+            continue
+        seen.add(key)
+        report.files.append(check_file(script, select=select, ignore=ignore))
+    if not scripts and not report.errors:
+        report.errors.append(f"{report.target}: no Python submission scripts found")
+    report.facts.append(("scripts checked", str(len(report.files))))
+    report.notes.append(
+        "Static findings are hypotheses read from the source, never from running it; "
+        "confidence says how sure each one is. `golf-check run` measures what a run does."
+    )
+    return report
+
+
+def check_file(
+    path: str | Path,
+    select: set[str] | None = None,
+    ignore: set[str] | None = None,
+    display: str | None = None,
+) -> FileResult:
+    """Check one script; an unreadable script gives a ``FileResult`` with ``error`` set."""
+    path = Path(path)
+    display = display or str(path)
+    try:
+        script = load_script(path)
+    except InputError as exc:
+        return FileResult(display, error=str(exc))
+    return check_script(script, select=select, ignore=ignore, display=display)
+
+
+def check_script(
+    script: LoadedScript,
+    select: set[str] | None = None,
+    ignore: set[str] | None = None,
+    display: str | None = None,
+) -> FileResult:
+    """Run every static detector over an already loaded script."""
+    registry = load_all()
+    display = display or str(script.path)
+    result = FileResult(display)
+    if script.layers:
+        result.notes.append(
+            f"self-extracting wrapper decoded ({' + '.join(script.layers)}); "
+            "line numbers refer to the decoded source"
+        )
+    model = ProgramModel(script, display)
+
+    def active(rule_id: str) -> bool:
+        return (select is None or rule_id in select) and not (ignore and rule_id in ignore)
+
+    findings: list[Finding] = []
+    for det in registry.detectors_for("static"):
+        if not any(active(r) for r in det.rule_ids):
+            continue
+        try:
+            produced = list(det.func(model) or [])
+        except RecursionError:
+            result.notes.append(f"detector {det.name} gave up: the script nests too deeply")
+            continue
+        findings.extend(f for f in produced if active(f.rule))
+    findings = _dedupe(findings)
+
+    suppressions = parse_suppressions(script.source, set(registry.rules))
+    apply_suppressions(findings, suppressions)
+    from rules.suppressions import SUPPRESSION_REASON, UNUSED_SUPPRESSION
+
+    for sup in suppressions:
+        if not sup.reason and active(SUPPRESSION_REASON.id):
+            findings.append(
+                model.finding(
+                    SUPPRESSION_REASON,
+                    _LineNode(sup.line),
+                    f"suppression of {', '.join(sup.ids) or 'nothing'} gives no reason",
+                    fix="add the reason after the bracket: # golf-check: ignore[ID] why",
+                )
+            )
+        if not active(UNUSED_SUPPRESSION.id):
+            continue
+        if sup.unknown:
+            findings.append(
+                model.finding(
+                    UNUSED_SUPPRESSION,
+                    _LineNode(sup.line),
+                    f"suppression names unknown rule(s): {', '.join(sup.unknown)}",
+                    fix="use an id from `golf-check rules`",
+                )
+            )
+        elif not sup.used and all(active(i) for i in sup.ids if i in registry.rules):
+            findings.append(
+                model.finding(
+                    UNUSED_SUPPRESSION,
+                    _LineNode(sup.line),
+                    f"suppression of {', '.join(sup.ids)} matches no finding on line {sup.covers}",
+                    fix="remove the stale suppression",
+                )
+            )
+    findings.sort(key=lambda f: (f.line or 0, f.rule))
+    result.findings = findings
+    return result
+
+
+class _LineNode:
+    """Stands in for an AST node when a finding points at a comment line."""
+
+    def __init__(self, lineno: int) -> None:
+        self.lineno = lineno
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple] = set()
+    out = []
+    for f in findings:
+        key = (f.rule, f.line, f.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def _discover(path: Path, report: Report) -> list[Path]:
+    if path.is_symlink():
+        try:
+            path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            report.errors.append(f"{path}: broken symlink or symlink loop")
+            return []
+    if not path.exists():
+        report.errors.append(f"{path}: no such file or folder")
+        return []
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        report.errors.append(f"{path}: not a regular file or folder")
+        return []
+    found: list[Path] = []
+    root_real = path.resolve()
+    for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+        for d in list(dirnames):
+            if (here / d).is_symlink():
+                _check_link(here / d, root_real, report)
+                dirnames.remove(d)  # never descend through a symlinked folder
+        files = sorted(f for f in filenames if f.endswith(".py"))
+        for name in files:
+            if (here / name).is_symlink() and not _check_link(here / name, root_real, report):
+                files.remove(name)
+        if "train_gpt.py" in files:
+            found.extend(_submission_files(here / "train_gpt.py", report))
+            dirnames[:] = []  # helper packages below are covered by the import walk
+            continue
+        for name in files:
+            candidate = here / name
+            if name.startswith("train") or _looks_like_submission(candidate):
+                found.append(candidate)
+    return found
+
+
+def _check_link(link: Path, root: Path, report: Report) -> bool:
+    """Whether a symlink inside a checked folder may be followed (only to a file inside it)."""
+    try:
+        real = link.resolve(strict=True)
+    except (OSError, RuntimeError):
+        report.errors.append(f"{link}: symlink loop or broken symlink, skipped")
+        return False
+    if link.is_dir():
+        if real == root or root.is_relative_to(real):
+            report.errors.append(f"{link}: symlink loop (points back to {real}), skipped")
+        return False
+    if not real.is_relative_to(root):
+        report.notes.append(f"{link}: symlink to a file outside the folder, not followed")
+        return False
+    return True
+
+
+def _submission_files(script: Path, report: Report) -> list[Path]:
+    try:
+        needed = needed_code_files(script)
+    except InputError:
+        return [script]  # the script's own error is reported when it is checked
+    return [p for p in needed.files if p.suffix == ".py"]
+
+
+def _looks_like_submission(path: Path) -> bool:
+    try:
+        script = load_script(path)
+    except InputError:
+        return True  # report the unreadable file rather than skipping it silently
+    return bool(script.layers) or bool(_LOOKS_LIKE_SUBMISSION.search(script.source))

@@ -1,0 +1,803 @@
+"""The program model: the facts about one script that every static detector asks about.
+
+Built once per script from its (unwrapped) AST. Detectors never re-walk the tree for these
+questions; they ask the model:
+
+* functions, their call sites in source order, and who calls whom (by simple name, which is
+  what a reader of a single-file script would assume);
+* loops and loop nesting (``enclosing_loops``);
+* statements that run with gradients off (``grad_disabled``: ``torch.no_grad()`` /
+  ``torch.inference_mode()`` as context managers or decorators);
+* gradient updates (``backward_sites``: ``.backward()`` calls, with the optimizer ``.step()``
+  beside them) and scoring (``scoring_sites``: loss/byte accumulators under no-grad, and calls
+  to functions that contain them);
+* where validation tokens come from and where they flow (``is_val``: a flow-insensitive taint
+  over assignments, slices, calls and function parameters), and likewise for target tokens
+  (``is_target``);
+* environment-variable defaults (``os.environ.get("X", "0")`` in module constants and
+  ``Hyperparameters``-style class attributes) and which code they gate (``default_state``:
+  whether a statement runs in the default configuration).
+
+The analysis is deliberately simple and says so: it sees one file, resolves calls by name,
+and treats a variable as tainted if any assignment to it is. Detectors set their confidence
+accordingly.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from harness.report import Finding
+from harness.rulebook import Rule
+from harness.static.loader import LoadedScript
+
+# --------------------------------------------------------------------------- vocabularies
+
+# Names that hold validation tokens or point at the validation split.
+VAL_NAME = re.compile(
+    r"^_*(val|valid|validation|eval)_?(tokens?|toks|data|np|ids|stream|seq|seqs|set|files|"
+    r"pattern|shards?|buf|buffer|arr|array|tensor|targets|inputs|docs)\b|^_*val_(x|y)$",
+    re.IGNORECASE,
+)
+VAL_STRING = re.compile(r"fineweb_val_|_val_\*|val_\d{6}|/val/")
+TRAIN_STRING = re.compile(r"fineweb_train_|_train_\*")
+TRAIN_NAME = re.compile(
+    r"^_*(train)_?(tokens?|toks|data|np|files|pattern|shards?|loader|stream)\b", re.IGNORECASE
+)
+# Names that hold the realized next token (the one being scored).
+TARGET_NAME = re.compile(
+    r"^(y|ys|yb|y_true|y_batch|gold|next_toks?|next_tokens?)$|(^|_)(tgt|tgts|target|targets|"
+    r"labels?|gold)(_|$)",
+    re.IGNORECASE,
+)
+# Accumulators a scoring loop adds into.
+SCORE_ACCUMULATOR = re.compile(r"loss|nll|bits|byte|bpb|token|tok_|tokens|score|count|\bce", re.I)
+SCORING_FUNC = re.compile(r"eval|score|bpb|evaluate", re.IGNORECASE)
+QUANT_OR_SAVE = re.compile(
+    r"quantiz|gptq|serializ|compress|torch\.save|save_artifact|save_model|pack_|export", re.I
+)
+_NO_TAINT_CALLS = {"len", "numel", "size", "dim", "range", "print", "log0", "isinstance", "type"}
+_NO_TAINT_ATTRS = {"shape", "dtype", "device", "ndim"}
+
+UNKNOWN = object()  # value the evaluator cannot determine
+
+
+@dataclass
+class FunctionInfo:
+    name: str
+    qualname: str
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+    params: list[str]
+    is_method: bool
+    decorators_disable_grad: bool = False
+    calls: list[ast.Call] = field(default_factory=list)  # in source order
+
+
+@dataclass
+class CallSite:
+    node: ast.Call
+    caller: FunctionInfo | None  # None: module level
+    callee: str  # simple name of the called function
+
+
+@dataclass
+class Gate:
+    state: str  # "on" | "off" | "unknown"
+    switches: list[str] = field(default_factory=list)  # env vars / settings that decide it
+
+
+class ProgramModel:
+    def __init__(self, script: LoadedScript, display_path: str | None = None) -> None:
+        self.script = script
+        self.tree = script.tree
+        self.path = display_path or str(script.path)
+        self.parents: dict[ast.AST, ast.AST] = {}
+        for parent in ast.walk(self.tree):
+            for child in ast.iter_child_nodes(parent):
+                self.parents[child] = parent
+        self.aliases = _import_aliases(self.tree)
+        self.functions: list[FunctionInfo] = []
+        self.by_name: dict[str, list[FunctionInfo]] = {}
+        self._func_of_node: dict[ast.AST, FunctionInfo] = {}
+        self.call_sites: list[CallSite] = []
+        self.calls_to: dict[str, list[CallSite]] = {}
+        self.referenced_names: set[str] = set()
+        self._collect_functions()
+        self._collect_calls()
+        self.env = _EnvTable(self)
+        self._val: dict[FunctionInfo | None, set[str]] = {}
+        self._target: dict[FunctionInfo | None, set[str]] = {}
+        self._assigned: dict[FunctionInfo | None, dict[str, list[ast.expr]]] = {}
+        self._collect_assignments()
+        self._propagate_taint()
+        self._scoring_funcs = self._find_scoring_functions()
+        self._gate_cache: dict[int, Gate] = {}
+        self._func_gate_cache: dict[str, Gate] = {}
+
+    # ------------------------------------------------------------------ structure
+
+    def _collect_functions(self) -> None:
+        def visit(node: ast.AST, prefix: str, in_class: bool) -> None:
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                    args = child.args
+                    params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+                    info = FunctionInfo(
+                        name=child.name,
+                        qualname=f"{prefix}{child.name}",
+                        node=child,
+                        params=params,
+                        is_method=in_class,
+                        decorators_disable_grad=any(_is_grad_off(d) for d in child.decorator_list),
+                    )
+                    self.functions.append(info)
+                    self.by_name.setdefault(child.name, []).append(info)
+                    self._func_of_node[child] = info
+                    visit(child, f"{prefix}{child.name}.", False)
+                elif isinstance(child, ast.ClassDef):
+                    visit(child, f"{prefix}{child.name}.", True)
+                else:
+                    visit(child, prefix, in_class)
+
+        visit(self.tree, "", False)
+
+    def _collect_calls(self) -> None:
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Call):
+                name = callee_name(node)
+                caller = self.function_of(node)
+                site = CallSite(node, caller, name)
+                self.call_sites.append(site)
+                if caller:
+                    caller.calls.append(node)
+                if name:
+                    self.calls_to.setdefault(name, []).append(site)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                self.referenced_names.add(node.id)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+                self.referenced_names.add(node.attr)
+        for f in self.functions:
+            f.calls.sort(key=lambda c: (c.lineno, c.col_offset))
+        self.call_sites.sort(key=lambda s: (s.node.lineno, s.node.col_offset))
+
+    def function_of(self, node: ast.AST) -> FunctionInfo | None:
+        """The innermost function containing ``node`` (None at module level)."""
+        cur = self.parents.get(node)
+        while cur is not None:
+            if cur in self._func_of_node:
+                return self._func_of_node[cur]
+            cur = self.parents.get(cur)
+        return None
+
+    def ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
+        cur = self.parents.get(node)
+        while cur is not None:
+            yield cur
+            cur = self.parents.get(cur)
+
+    def statement_of(self, node: ast.AST) -> ast.stmt:
+        cur = node
+        while not isinstance(cur, ast.stmt) and cur in self.parents:
+            cur = self.parents[cur]
+        return cur  # type: ignore[return-value]
+
+    def enclosing_loops(self, node: ast.AST) -> list[ast.For | ast.While]:
+        """Loops around ``node`` inside its own function, innermost first."""
+        loops = []
+        for anc in self.ancestors(node):
+            if isinstance(anc, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                break
+            if isinstance(anc, ast.For | ast.While | ast.AsyncFor):
+                loops.append(anc)
+        return loops
+
+    def grad_disabled(self, node: ast.AST) -> bool:
+        """Whether ``node`` runs under no_grad / inference_mode (context or decorator)."""
+        for anc in self.ancestors(node):
+            if isinstance(anc, ast.With | ast.AsyncWith):
+                for item in anc.items:
+                    if _is_grad_off(item.context_expr):
+                        return True
+                    if _is_grad_on(item.context_expr):
+                        return False
+            if anc in self._func_of_node:
+                return self._func_of_node[anc].decorators_disable_grad
+        return False
+
+    def functions_named(self, name: str) -> list[FunctionInfo]:
+        return self.by_name.get(name, [])
+
+    def callers_of(self, func: FunctionInfo) -> list[CallSite]:
+        return self.calls_to.get(func.name, [])
+
+    # ------------------------------------------------------------------ taint
+
+    def _collect_assignments(self) -> None:
+        for node in ast.walk(self.tree):
+            scope = None
+            pairs: list[tuple[ast.expr, ast.expr]] = []
+            if isinstance(node, ast.Assign):
+                pairs = [(t, node.value) for t in node.targets]
+            elif isinstance(node, ast.AnnAssign | ast.AugAssign) and node.value is not None:
+                pairs = [(node.target, node.value)]
+            elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+                pairs = [(node.target, node.iter)]
+            elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+                pairs = [(node.optional_vars, node.context_expr)]
+            elif isinstance(node, ast.NamedExpr):
+                pairs = [(node.target, node.value)]
+            if not pairs:
+                continue
+            scope = self.function_of(node)
+            table = self._assigned.setdefault(scope, {})
+            for target, value in pairs:
+                for name in _target_names(target):
+                    table.setdefault(name, []).append(value)
+
+    def _propagate_taint(self) -> None:
+        scopes: list[FunctionInfo | None] = [None, *self.functions]
+        for scope in scopes:
+            params = scope.params if scope else []
+            self._val[scope] = {p for p in params if VAL_NAME.search(p)}
+            self._target[scope] = {p for p in params if TARGET_NAME.search(p)}
+        for _ in range(6):  # fixed point over assignments and call-site parameters
+            changed = False
+            for scope in scopes:
+                for name, values in self._assigned.get(scope, {}).items():
+                    for tainted, check in ((self._val, self._expr_val), (self._target, None)):
+                        if name in tainted[scope]:
+                            continue
+                        if check is not None:
+                            hit = any(check(v, scope) for v in values)
+                        else:
+                            hit = any(self._expr_target(v, scope) for v in values)
+                        if hit:
+                            tainted[scope].add(name)
+                            changed = True
+            for site in self.call_sites:
+                for func in self.functions_named(site.callee):
+                    for param, arg in _bind(func, site.node):
+                        for tainted, check in (
+                            (self._val, self._expr_val),
+                            (self._target, self._expr_target),
+                        ):
+                            if param not in tainted[func] and check(arg, site.caller):
+                                tainted[func].add(param)
+                                changed = True
+            if not changed:
+                break
+
+    def _names_in(self, expr: ast.AST) -> Iterator[ast.AST]:
+        """Sub-expressions that carry data (skipping len(), .shape and the like)."""
+        stack = [expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Call) and callee_name(node) in _NO_TAINT_CALLS:
+                continue
+            if isinstance(node, ast.Attribute) and node.attr in _NO_TAINT_ATTRS:
+                continue
+            if isinstance(node, ast.Lambda | ast.FunctionDef):
+                continue
+            yield node
+            stack.extend(ast.iter_child_nodes(node))
+
+    def _expr_val(self, expr: ast.AST, scope: FunctionInfo | None) -> bool:
+        tainted = self._val.get(scope, set())
+        module = self._val.get(None, set())
+        for node in self._names_in(expr):
+            if isinstance(node, ast.Name):
+                if node.id in tainted or VAL_NAME.search(node.id):
+                    return True
+                if node.id in module and node.id not in self._assigned.get(scope, {}):
+                    return True
+            elif isinstance(node, ast.Attribute) and VAL_NAME.search(node.attr):
+                return True
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if VAL_STRING.search(node.value):
+                    return True
+        return False
+
+    def _expr_target(self, expr: ast.AST, scope: FunctionInfo | None) -> bool:
+        tainted = self._target.get(scope, set())
+        for node in self._names_in(expr):
+            if isinstance(node, ast.Name) and (node.id in tainted or TARGET_NAME.search(node.id)):
+                return True
+        return False
+
+    def is_val(self, expr: ast.AST) -> bool:
+        """Whether ``expr`` (probably) carries validation tokens or derives from them."""
+        return self._expr_val(expr, self.function_of(expr))
+
+    def is_target(self, expr: ast.AST) -> bool:
+        """Whether ``expr`` (probably) carries the realized target token(s)."""
+        return self._expr_target(expr, self.function_of(expr))
+
+    def assigned_values(self, name: str, scope: FunctionInfo | None) -> list[ast.expr]:
+        return self._assigned.get(scope, {}).get(name, [])
+
+    def expand(self, expr: ast.AST, depth: int = 2) -> list[ast.AST]:
+        """``expr`` plus the right-hand sides that define the names in it (``depth`` levels)."""
+        out = [expr]
+        frontier = [expr]
+        scope = self.function_of(expr)
+        seen: set[str] = set()
+        for _ in range(depth):
+            nxt = []
+            for e in frontier:
+                for n in ast.walk(e):
+                    if isinstance(n, ast.Name) and n.id not in seen:
+                        seen.add(n.id)
+                        nxt.extend(self.assigned_values(n.id, scope))
+            out.extend(nxt)
+            frontier = nxt
+        return out
+
+    def reads_val(self, func: FunctionInfo) -> bool:
+        return bool(self._val.get(func)) or any(
+            self._expr_val(n, func) for n in ast.walk(func.node) if isinstance(n, ast.Name)
+        )
+
+    # ------------------------------------------------------------------ updates and scoring
+
+    def backward_sites(self) -> list[ast.Call]:
+        """``X.backward()`` and ``torch.autograd.backward/grad`` calls, in source order."""
+        out = []
+        for site in self.call_sites:
+            n = site.node
+            if isinstance(n.func, ast.Attribute) and n.func.attr == "backward":
+                out.append(n)
+            elif dotted(n.func) in ("torch.autograd.backward", "torch.autograd.grad"):
+                out.append(n)
+        return out
+
+    def loss_of_backward(self, call: ast.Call) -> ast.AST:
+        if isinstance(call.func, ast.Attribute) and call.func.attr == "backward":
+            return call.func.value
+        return call.args[0] if call.args else call
+
+    def has_step(self, scope_node: ast.AST) -> bool:
+        """An optimizer-style ``.step()`` call somewhere under ``scope_node``."""
+        for n in ast.walk(scope_node):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute):
+                if n.func.attr == "step" and "sched" not in ast.unparse(n.func.value).lower():
+                    return True
+        return False
+
+    def _is_accumulation(self, node: ast.AST) -> bool:
+        if not (isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add)):
+            return False
+        base = node.target
+        while isinstance(base, ast.Subscript | ast.Attribute):
+            if isinstance(base, ast.Attribute) and SCORE_ACCUMULATOR.search(base.attr):
+                return True
+            base = base.value
+        return isinstance(base, ast.Name) and bool(SCORE_ACCUMULATOR.search(base.id))
+
+    def _find_scoring_functions(self) -> set[str]:
+        """Functions that accumulate a score with gradients off (directly or via callees)."""
+        direct: set[str] = set()
+        for func in self.functions:
+            for n in ast.walk(func.node):
+                if self._is_accumulation(n) and self.grad_disabled(n):
+                    if self.function_of(n) is func:
+                        direct.add(func.name)
+                        break
+        scoring = set(direct)
+        for _ in range(4):
+            for func in self.functions:
+                if func.name in scoring:
+                    continue
+                for call in func.calls:
+                    name = callee_name(call)
+                    if name in scoring and self.grad_disabled(call) and name != func.name:
+                        if SCORING_FUNC.search(func.name) or name in direct:
+                            scoring.add(func.name)
+                            break
+        # A function named like an evaluator that accumulates anything under no-grad counts.
+        return scoring
+
+    def is_scoring_function(self, name: str) -> bool:
+        return name in self._scoring_funcs
+
+    def scoring_sites(self, within: ast.AST) -> list[ast.AST]:
+        """Places under ``within`` where a score is committed: accumulators under no-grad,
+        and calls to scoring functions."""
+        out: list[ast.AST] = []
+        for n in ast.walk(within):
+            if self._is_accumulation(n) and self.grad_disabled(n):
+                out.append(n)
+            elif isinstance(n, ast.Call) and self.is_scoring_function(callee_name(n)):
+                out.append(n)
+        return out
+
+    def is_val_scoring_call(self, call: ast.Call) -> bool:
+        name = callee_name(call)
+        if not self.is_scoring_function(name):
+            return False
+        if any(self.is_val(a) for a in list(call.args) + [k.value for k in call.keywords]):
+            return True
+        return any(self.reads_val(f) for f in self.functions_named(name))
+
+    # ------------------------------------------------------------------ default configuration
+
+    def default_state(self, node: ast.AST) -> Gate:
+        """Whether ``node`` runs in the script's default configuration.
+
+        ``off`` when an enclosing ``if`` (or an earlier early-exit ``if``) is decided by
+        defaults to skip it, or when every call site of its function is off.
+        """
+        key = id(node)
+        if key in self._gate_cache:
+            return self._gate_cache[key]
+        self._gate_cache[key] = Gate("unknown")  # cycle guard
+        gate = self._local_gate(node)
+        if gate.state != "off":
+            func = self.function_of(node)
+            if func is not None:
+                fgate = self._function_gate(func)
+                if fgate.state == "off":
+                    gate = fgate
+        self._gate_cache[key] = gate
+        return gate
+
+    def _function_gate(self, func: FunctionInfo) -> Gate:
+        if func.qualname in self._func_gate_cache:
+            return self._func_gate_cache[func.qualname]
+        self._func_gate_cache[func.qualname] = Gate("unknown")
+        sites = [s for s in self.callers_of(func) if s.caller is not func]
+        if not sites:
+            gate = Gate("unknown")
+        else:
+            gates = [self.default_state(s.node) for s in sites]
+            if all(g.state == "off" for g in gates):
+                gate = Gate("off", sorted({sw for g in gates for sw in g.switches}))
+            else:
+                gate = Gate("unknown")
+        self._func_gate_cache[func.qualname] = gate
+        return gate
+
+    def _local_gate(self, node: ast.AST) -> Gate:
+        child: ast.AST = node
+        for anc in self.ancestors(node):
+            # An earlier ``if <cond>: return`` in the same block skips what follows.
+            for block in _blocks(anc):
+                if child in block:
+                    for prev in block[: block.index(child)]:
+                        if isinstance(prev, ast.If) and not prev.orelse and _exits(prev.body):
+                            value, switches = self.env.truth(prev.test, self.function_of(prev))
+                            if value is True:
+                                return Gate("off", switches)
+            if isinstance(anc, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                break
+            if isinstance(anc, ast.If):
+                value, switches = self.env.truth(anc.test, self.function_of(anc))
+                if child in anc.body and value is False:
+                    return Gate("off", switches)
+                if child in anc.orelse and value is True:
+                    return Gate("off", switches)
+            if isinstance(anc, ast.IfExp) and child in (anc.body, anc.orelse):
+                value, switches = self.env.truth(anc.test, self.function_of(anc))
+                if (child is anc.body and value is False) or (
+                    child is anc.orelse and value is True
+                ):
+                    return Gate("off", switches)
+            child = anc
+        return Gate("unknown")
+
+    # ------------------------------------------------------------------ findings
+
+    def finding(
+        self,
+        rule: Rule,
+        node: ast.AST | None,
+        message: str,
+        *,
+        confidence: str = "high",
+        fix: str | None = None,
+        severity: str | None = None,
+        gate_nodes: list[ast.AST] | None = None,
+    ) -> Finding:
+        """A finding at ``node``; an error on a path that is off by default becomes a warning."""
+        line = getattr(node, "lineno", None) if node is not None else None
+        severity = severity or rule.severity
+        gates = [self.default_state(n) for n in (gate_nodes or ([node] if node else []))]
+        off = next((g for g in gates if g.state == "off"), None)
+        if off is not None and severity == "error":
+            severity = "warning"
+            switch = ", ".join(off.switches) or "a setting"
+            message += f" (off by default; switched on by {switch})"
+        return Finding.of(
+            rule,
+            message,
+            severity=severity,
+            confidence=confidence,
+            file=self.path,
+            line=line,
+            evidence=self.script.line_text(line),
+            fix=fix,
+            level="static",
+        )
+
+
+# --------------------------------------------------------------------------- env defaults
+
+
+class _EnvTable:
+    """Default values of settings: module constants, class attributes and locals that read
+    ``os.environ`` (or are plain constants), evaluated without running anything."""
+
+    def __init__(self, model: ProgramModel) -> None:
+        self.model = model
+        self.names: dict[str, object] = {}
+        self.attrs: dict[str, object] = {}
+        self.env_of: dict[str, str] = {}  # setting name -> environment variable
+        self.env_defaults: dict[str, tuple[object, int]] = {}  # env var -> (default, line)
+        seen_names: dict[str, int] = {}
+        for node in ast.walk(model.tree):
+            if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    self._record(target, node.value, seen_names)
+            if isinstance(node, ast.Call) and _is_environ_get(node):
+                key = node.args[0] if node.args else None
+                if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                    default = self.value(node.args[1]) if len(node.args) > 1 else None
+                    self.env_defaults.setdefault(key.value, (default, node.lineno))
+
+    def _record(self, target: ast.expr, value: ast.expr, seen: dict[str, int]) -> None:
+        env = _env_key(value)
+        if isinstance(target, ast.Name):
+            name, table = target.id, self.names
+        elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+            name, table = target.attr, self.attrs
+        else:
+            return
+        # Class-body attributes are reached as ``args.name``: record them as attributes too.
+        parent = self.model.parents.get(target)
+        in_class = isinstance(self.model.parents.get(parent), ast.ClassDef) if parent else False
+        val = self.value(value)
+        for tab in (table, self.attrs) if in_class else (table,):
+            key = f"{id(tab)}:{name}"
+            if key in seen and tab.get(name, UNKNOWN) != val:
+                tab[name] = UNKNOWN
+            else:
+                tab[name] = val
+            seen[key] = 1
+        if env:
+            self.env_of[name] = env
+
+    def value(self, expr: ast.AST, depth: int = 0) -> object:
+        if depth > 12:
+            return UNKNOWN
+        v = lambda e: self.value(e, depth + 1)  # noqa: E731
+        if isinstance(expr, ast.Constant):
+            return expr.value
+        if isinstance(expr, ast.Name):
+            return self.names.get(expr.id, UNKNOWN)
+        if isinstance(expr, ast.Attribute):
+            if isinstance(expr.value, ast.Name) and expr.value.id in ("os", "sys", "torch"):
+                return UNKNOWN
+            return self.attrs.get(expr.attr, UNKNOWN)
+        if isinstance(expr, ast.Tuple | ast.List | ast.Set):
+            items = [v(e) for e in expr.elts]
+            return UNKNOWN if any(i is UNKNOWN for i in items) else tuple(items)
+        if isinstance(expr, ast.UnaryOp):
+            operand = v(expr.operand)
+            if operand is UNKNOWN:
+                return UNKNOWN
+            try:
+                if isinstance(expr.op, ast.Not):
+                    return not operand
+                if isinstance(expr.op, ast.USub):
+                    return -operand  # type: ignore[operator]
+            except TypeError:
+                return UNKNOWN
+            return UNKNOWN
+        if isinstance(expr, ast.BoolOp):
+            values = [v(e) for e in expr.values]
+            if isinstance(expr.op, ast.And):
+                if any(x is not UNKNOWN and not x for x in values):
+                    return False
+                return UNKNOWN if any(x is UNKNOWN for x in values) else values[-1]
+            if any(x is not UNKNOWN and x for x in values):
+                return next(x for x in values if x is not UNKNOWN and x)
+            return UNKNOWN if any(x is UNKNOWN for x in values) else values[-1]
+        if isinstance(expr, ast.Compare):
+            left = v(expr.left)
+            for op, right_e in zip(expr.ops, expr.comparators, strict=True):
+                right = v(right_e)
+                if left is UNKNOWN or right is UNKNOWN:
+                    return UNKNOWN
+                try:
+                    ok = _COMPARE[type(op)](left, right)
+                except (TypeError, KeyError):
+                    return UNKNOWN
+                if not ok:
+                    return False
+                left = right
+            return True
+        if isinstance(expr, ast.BinOp):
+            a, b = v(expr.left), v(expr.right)
+            if a is UNKNOWN or b is UNKNOWN:
+                return UNKNOWN
+            try:
+                return _BINOP[type(expr.op)](a, b)
+            except (TypeError, KeyError, ZeroDivisionError, ValueError, OverflowError):
+                return UNKNOWN
+        if isinstance(expr, ast.Call):
+            if _is_environ_get(expr):
+                return v(expr.args[1]) if len(expr.args) > 1 else None
+            name = callee_name(expr)
+            if name in ("int", "float", "bool", "str") and len(expr.args) == 1:
+                arg = v(expr.args[0])
+                if arg is UNKNOWN:
+                    return UNKNOWN
+                try:
+                    return {"int": int, "float": float, "bool": bool, "str": str}[name](arg)
+                except (TypeError, ValueError):
+                    return UNKNOWN
+            if isinstance(expr.func, ast.Attribute) and name in ("lower", "upper", "strip"):
+                base = v(expr.func.value)
+                return getattr(base, name)() if isinstance(base, str) else UNKNOWN
+        return UNKNOWN
+
+    def truth(self, test: ast.expr, scope: FunctionInfo | None) -> tuple[bool | None, list[str]]:
+        """Truth of a gate under defaults (None: cannot tell) and the env vars behind it."""
+        value = self.value(test)
+        switches = sorted(
+            {
+                self.env_of.get(n.id if isinstance(n, ast.Name) else n.attr, "")
+                for n in ast.walk(test)
+                if isinstance(n, ast.Name | ast.Attribute)
+            }
+            - {""}
+        )
+        if value is UNKNOWN:
+            return None, switches
+        return bool(value), switches
+
+    def setting(self, env_var: str) -> tuple[object, int | None]:
+        """Default of an environment variable and the line that reads it."""
+        if env_var in self.env_defaults:
+            return self.env_defaults[env_var]
+        return UNKNOWN, None
+
+
+_COMPARE = {
+    ast.Eq: lambda a, b: a == b,
+    ast.NotEq: lambda a, b: a != b,
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+    ast.Is: lambda a, b: a is b,
+    ast.IsNot: lambda a, b: a is not b,
+}
+_BINOP = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.FloorDiv: lambda a, b: a // b,
+    ast.Mod: lambda a, b: a % b,
+}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def dotted(func: ast.AST) -> str:
+    parts = []
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if isinstance(func, ast.Name):
+        parts.append(func.id)
+        return ".".join(reversed(parts))
+    return ""
+
+
+def callee_name(call: ast.Call) -> str:
+    """The simple name of what a call calls (``self.opt.step`` -> ``step``)."""
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
+
+
+def _import_aliases(tree: ast.Module) -> dict[str, str]:
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+    return aliases
+
+
+def resolved_name(model: ProgramModel, func: ast.AST) -> str:
+    """Dotted callee with import aliases resolved (``hf.snapshot_download`` ->
+    ``huggingface_hub.snapshot_download``)."""
+    name = dotted(func)
+    head, _, rest = name.partition(".")
+    origin = model.aliases.get(head)
+    if origin:
+        return f"{origin}.{rest}" if rest else origin
+    return name
+
+
+def _is_grad_off(expr: ast.AST) -> bool:
+    target = expr.func if isinstance(expr, ast.Call) else expr
+    name = dotted(target)
+    if name.endswith(("no_grad", "inference_mode")):
+        if isinstance(expr, ast.Call) and expr.args:  # inference_mode(False)
+            first = expr.args[0]
+            return not (isinstance(first, ast.Constant) and first.value is False)
+        return True
+    if name.endswith("set_grad_enabled") and isinstance(expr, ast.Call) and expr.args:
+        first = expr.args[0]
+        return isinstance(first, ast.Constant) and first.value is False
+    return False
+
+
+def _is_grad_on(expr: ast.AST) -> bool:
+    target = expr.func if isinstance(expr, ast.Call) else expr
+    return dotted(target).endswith("enable_grad")
+
+
+def _is_environ_get(call: ast.Call) -> bool:
+    name = dotted(call.func)
+    return name.endswith(("environ.get", "getenv")) and bool(call.args)
+
+
+def _env_key(expr: ast.AST) -> str | None:
+    for n in ast.walk(expr):
+        if isinstance(n, ast.Call) and _is_environ_get(n):
+            key = n.args[0]
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                return key.value
+    return None
+
+
+def _target_names(target: ast.AST) -> Iterator[str]:
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, ast.Tuple | ast.List):
+        for elt in target.elts:
+            yield from _target_names(elt)
+    elif isinstance(target, ast.Starred):
+        yield from _target_names(target.value)
+
+
+def _bind(func: FunctionInfo, call: ast.Call) -> Iterator[tuple[str, ast.expr]]:
+    params = list(func.params)
+    if func.is_method and params and params[0] in ("self", "cls"):
+        params = params[1:]
+    for param, arg in zip(params, call.args, strict=False):
+        if not isinstance(arg, ast.Starred):
+            yield param, arg
+    for kw in call.keywords:
+        if kw.arg and kw.arg in func.params:
+            yield kw.arg, kw.value
+
+
+def _blocks(node: ast.AST) -> list[list[ast.stmt]]:
+    out = []
+    for name in ("body", "orelse", "finalbody"):
+        block = getattr(node, name, None)
+        if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+            out.append(block)
+    return out
+
+
+def _exits(body: list[ast.stmt]) -> bool:
+    return bool(body) and isinstance(body[-1], ast.Return | ast.Raise | ast.Continue)
