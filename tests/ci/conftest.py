@@ -106,3 +106,172 @@ def illegal_script() -> str:
 @pytest.fixture
 def challenge(tmp_path: Path) -> ChallengeRepo:
     return ChallengeRepo(tmp_path / "parameter-golf")
+
+
+# --------------------------------------------------------------------------- YAML subset
+#
+# PyYAML is not a dependency, so the workflow tests parse the workflows with this strict
+# subset of YAML: block mappings and sequences, literal/folded block scalars, one-line flow
+# sequences, quoted and plain scalars, comments. Anything else (tabs, anchors, flow mappings,
+# duplicate keys, ": " inside a plain scalar) is an error, so a file that parses here is
+# unambiguous YAML.
+
+
+class YamlSubsetError(ValueError):
+    pass
+
+
+class _YamlSubset:
+    def __init__(self, text: str) -> None:
+        self.lines = text.split("\n")
+        self.i = 0
+
+    def fail(self, why: str) -> YamlSubsetError:
+        return YamlSubsetError(f"line {self.i + 1}: {why}")
+
+    def peek(self) -> tuple[int, str] | None:
+        while self.i < len(self.lines):
+            raw = self.lines[self.i]
+            body = raw.lstrip(" ")
+            if body.startswith("\t"):
+                raise self.fail("tab in indentation")
+            if body.strip() and not body.startswith("#"):
+                return len(raw) - len(body), _strip_comment(body).rstrip()
+            self.i += 1
+        return None
+
+    def node(self, indent: int):
+        _, content = self.peek()
+        return self.sequence(indent) if _is_item(content) else self.mapping(indent)
+
+    def mapping(self, indent: int) -> dict:
+        out: dict = {}
+        while (p := self.peek()) and p[0] == indent and not _is_item(p[1]):
+            key, rest = _split_key(p[1], self.fail)
+            if key in out:
+                raise self.fail(f"duplicate key {key!r}")
+            self.i += 1
+            out[key] = self.value(rest, indent)
+        if (p := self.peek()) and p[0] > indent:
+            raise self.fail("unexpected indentation")
+        return out
+
+    def sequence(self, indent: int) -> list:
+        out: list = []
+        while (p := self.peek()) and p[0] == indent and _is_item(p[1]):
+            rest = p[1][1:].lstrip(" ")
+            if not rest:
+                self.i += 1
+                nxt = self.peek()
+                out.append(self.node(nxt[0]) if nxt and nxt[0] > indent else None)
+            elif _split_key(rest, None):
+                # "- key: value" opens a mapping indented past the dash.
+                offset = len(p[1]) - len(rest)
+                self.lines[self.i] = " " * (indent + offset) + rest
+                out.append(self.mapping(indent + offset))
+            else:
+                self.i += 1
+                out.append(self.scalar(rest))
+        return out
+
+    def value(self, rest: str, indent: int):
+        if rest in ("|", "|-", "|+", ">", ">-", ">+"):
+            return self.block_scalar(indent, folded=rest.startswith(">"))
+        if rest:
+            return self.scalar(rest)
+        p = self.peek()
+        if p and (p[0] > indent or (p[0] == indent and _is_item(p[1]))):
+            return self.node(p[0])
+        return None
+
+    def block_scalar(self, indent: int, folded: bool) -> str:
+        body: list[str] = []
+        while self.i < len(self.lines):
+            raw = self.lines[self.i]
+            if raw.strip() and len(raw) - len(raw.lstrip(" ")) <= indent:
+                break
+            body.append(raw)
+            self.i += 1
+        while body and not body[-1].strip():
+            body.pop()
+        cut = min((len(b) - len(b.lstrip(" ")) for b in body if b.strip()), default=0)
+        lines = [b[cut:] for b in body]
+        return (" ".join(lines) if folded else "\n".join(lines)) + "\n"
+
+    def scalar(self, text: str):
+        if text.startswith("["):
+            if not text.endswith("]") or "[" in text[1:] or "{" in text:
+                raise self.fail("only one-line flow sequences of scalars are supported")
+            inner = text[1:-1].strip()
+            return [self.scalar(part.strip()) for part in inner.split(",")] if inner else []
+        if text[0] in "{&*!%@`|>?":
+            raise self.fail(f"unsupported YAML construct {text[:20]!r}")
+        if text[0] == "'":
+            if not text.endswith("'") or len(text) < 2:
+                raise self.fail("unterminated single-quoted string")
+            return text[1:-1].replace("''", "'")
+        if text[0] == '"':
+            import json
+
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise self.fail(f"bad double-quoted string: {exc}") from None
+        if ": " in text or text.endswith(":"):
+            raise self.fail(f"': ' inside a plain scalar: {text[:40]!r}")
+        if text in ("true", "false"):
+            return text == "true"
+        return int(text) if text.isdigit() else text
+
+
+def _is_item(content: str) -> bool:
+    return content == "-" or content.startswith("- ")
+
+
+def _strip_comment(text: str) -> str:
+    quote = None
+    for pos, ch in enumerate(text):
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"" and (pos == 0 or text[pos - 1] in " [,:"):
+            quote = ch
+        elif ch == "#" and pos > 0 and text[pos - 1] == " ":
+            return text[:pos]
+    return text
+
+
+def _split_key(content: str, fail):
+    if content[0] in "'\"":
+        end = content.find(content[0], 1)
+        key, after = content[1:end], content[end + 1 :]
+        if after.startswith(":"):
+            return key, after[1:].strip()
+    else:
+        for pos, ch in enumerate(content):
+            if ch == ":" and (pos + 1 == len(content) or content[pos + 1] == " "):
+                key = content[:pos]
+                if key and " #" not in key and not key.startswith(("[", "{", "- ")):
+                    return key, content[pos + 1 :].strip()
+                break
+    if fail is None:
+        return None
+    raise fail(f"expected 'key: value', got {content[:40]!r}")
+
+
+def yaml_subset_load(text: str):
+    parser = _YamlSubset(text)
+    first = parser.peek()
+    if first is None:
+        return None
+    if first[0] != 0:
+        raise parser.fail("document must start at column 0")
+    doc = parser.node(0)
+    if parser.peek() is not None:
+        raise parser.fail("content after the document")
+    return doc
+
+
+@pytest.fixture
+def load_yaml():
+    return yaml_subset_load
