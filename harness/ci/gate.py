@@ -113,8 +113,12 @@ def _audit_folder(folder: RecordFolder, report: Report) -> None:
         report.notes.extend(skipped)
         mapper = _PathMapper(local, folder.path)
 
+        # With train_gpt.py present the checker takes the folder and follows the script's own
+        # imports to its helpers; without it, every committed .py file is checked.
         scripts = sorted(rel for rel in written if rel.endswith(".py"))
-        if scripts:
+        if "train_gpt.py" in written:
+            _run_check(report, mapper, [local])
+        elif scripts:
             _run_check(report, mapper, [os.path.join(local, rel) for rel in scripts])
         _run_verify(report, mapper, local, folder.path)
 
@@ -139,6 +143,9 @@ def _run_check(report: Report, mapper: _PathMapper, paths: list[str]) -> None:
     except InputError as exc:
         report.errors.append(mapper.text(str(exc)))
         return
+    except Exception as exc:  # a crash in one part must still leave a report to post
+        report.errors.append(_crash("the static checker", exc, mapper))
+        return
     for fr in sub.files:
         report.files.append(mapper.file_result(fr))
     report.findings.extend(mapper.finding(f) for f in sub.findings)
@@ -154,6 +161,9 @@ def _run_verify(report: Report, mapper: _PathMapper, local: str, repo_path: str)
     except InputError as exc:
         report.errors.append(mapper.text(str(exc)))
         return
+    except Exception as exc:  # a crash in one part must still leave a report to post
+        report.errors.append(_crash("verify", exc, mapper))
+        return
     report.findings.extend(mapper.finding(f) for f in sub.findings)
     for fr in sub.files:  # verify's per-file results are findings of the folder here
         report.findings.extend(mapper.finding(f) for f in fr.findings)
@@ -162,6 +172,10 @@ def _run_verify(report: Report, mapper: _PathMapper, local: str, repo_path: str)
     _carry(report, sub, mapper)
     if sub.data:
         report.data.setdefault("verify", {})[repo_path] = mapper.value(sub.data)
+
+
+def _crash(what: str, exc: Exception, mapper: _PathMapper) -> str:
+    return mapper.text(f"internal error in {what}: {type(exc).__name__}: {exc} (please report it)")
 
 
 def _carry(report: Report, sub: Report, mapper: _PathMapper) -> None:
