@@ -65,7 +65,7 @@ _NO_TAINT_ATTRS = {"shape", "dtype", "device", "ndim"}
 UNKNOWN = object()  # value the evaluator cannot determine
 
 
-@dataclass
+@dataclass(eq=False)  # identity semantics: used as a dict key per scope
 class FunctionInfo:
     name: str
     qualname: str

@@ -1,0 +1,224 @@
+"""Where a script adapts on validation tokens, and whether it scored them first.
+
+Shared by the C3 (score before update), C4 (single pass), C1 (SLOT) and DATA detectors.
+An *adaptation* is a gradient update (``.backward()`` next to an optimizer ``.step()``) whose
+loss derives from validation tokens. Each one is classified by where the scoring happens
+relative to it:
+
+* ``score-first``: a loop around the update also commits a score earlier in its body (score
+  chunk k, then train on chunk k): the legal test-time-training pattern;
+* ``update-before-score``: the loop around the update commits its score only after it;
+* ``pretrain``: a straight-line pass that adapts, after which validation is scored;
+* ``prequant``: the adapted weights are quantized/serialized into the artifact;
+* ``warmup``: the same, inside a compile/warm-up loop;
+* ``rescore``: validation was scored, then adapted on, then scored again;
+* ``training``: the update sits in the main training loop (validation data in training);
+* ``unscored``: no later scoring golf-check can see.
+
+If the function holding the update has no scoring of its own, its call sites are classified
+the same way, up to a few levels (``ttt_adapt(model, val_tokens)`` called from ``main``).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+from harness.static.model import (
+    QUANT_OR_SAVE,
+    TRAIN_NAME,
+    FunctionInfo,
+    ProgramModel,
+    callee_name,
+    dotted,
+)
+
+_WARM = re.compile(r"warm", re.IGNORECASE)
+_RESET = re.compile(r"load_state_dict|deserializ|dequantiz|copy_|reset", re.IGNORECASE)
+_OPTIMIZERS = re.compile(r"^(SGD|Adam|AdamW|LBFGS|RMSprop|Adagrad|Muon|NorMuon|Lion)$")
+_PARAM_MAKERS = ("Parameter",)
+
+
+@dataclass
+class Adaptation:
+    site: ast.Call  # the .backward() call
+    func: FunctionInfo | None  # function holding it
+    kind: str
+    report_at: ast.AST  # where a finding should point (the call that starts the bad order)
+    loop: ast.AST | None = None  # the loop that decides score-first / update-before-score
+    scored_at: ast.AST | None = None  # the scoring that follows (or precedes) it
+    chain: list[ast.AST] = field(default_factory=list)  # site plus call sites, for gating
+    slot_param: str | None = None  # name of an eval-time delta/bias being optimized (SLOT)
+
+    @property
+    def where(self) -> str:
+        return self.func.name if self.func else "<module>"
+
+
+def adaptations(model: ProgramModel) -> list[Adaptation]:
+    """Every validation-token update in the script, classified (computed once per model)."""
+    cached = getattr(model, "_adaptations", None)
+    if cached is None:
+        cached = [a for a in (_classify_site(model, b) for b in model.backward_sites()) if a]
+        model._adaptations = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _classify_site(model: ProgramModel, site: ast.Call) -> Adaptation | None:
+    func = model.function_of(site)
+    loss = model.loss_of_backward(site)
+    if not any(model.is_val(e) for e in model.expand(loss, depth=1)):
+        return None
+    scope = func.node if func else model.tree
+    if not model.has_step(scope):
+        return None
+    adaptation = Adaptation(site=site, func=func, kind="unscored", report_at=site, chain=[site])
+    adaptation.slot_param = _slot_param(model, func, loss)
+    if _in_training_loop(model, site):
+        adaptation.kind = "training"
+        return adaptation
+    warm = _is_warmup(model, site, func)
+    kind, at, loop, scored = _classify(model, site, func, depth=0, chain=adaptation.chain)
+    adaptation.kind, adaptation.report_at, adaptation.loop, adaptation.scored_at = (
+        kind,
+        at,
+        loop,
+        scored,
+    )
+    if warm and kind in ("pretrain", "prequant", "unscored", "update-before-score"):
+        adaptation.kind = "warmup"
+    return adaptation
+
+
+def _classify(model: ProgramModel, node: ast.AST, func: FunctionInfo | None, depth: int, chain):
+    """(kind, report node, deciding loop, scoring node) for an update reached at ``node``."""
+    line = node.lineno  # type: ignore[attr-defined]
+    for loop in model.enclosing_loops(node):
+        before = [s for s in model.scoring_sites(loop) if s.lineno < line]
+        if before:
+            return "score-first", node, loop, before[-1]
+    for loop in model.enclosing_loops(node):
+        after = [s for s in model.scoring_sites(loop) if s.lineno > line]
+        if after:
+            return "update-before-score", node, loop, after[0]
+    body = func.node if func else model.tree
+    own = [s for s in _val_scoring(model, body) if model.function_of(s) is func]
+    later = [s for s in own if s.lineno > line]
+    earlier = [s for s in own if s.lineno < line]
+    first_later = later[0].lineno if later else 10**9
+    saves = [
+        c
+        for c in ast.walk(body)
+        if isinstance(c, ast.Call)
+        and line < c.lineno < first_later
+        and model.function_of(c) is func
+        and QUANT_OR_SAVE.search(dotted(c.func) or callee_name(c))
+    ]
+    if later and earlier:
+        return "rescore", node, None, later[0]
+    if saves:
+        return "prequant", node, None, saves[0]
+    if later:
+        return "pretrain", node, None, later[0]
+    if func is None or depth >= 4:
+        return "unscored", node, None, None
+    worst = None
+    for site in model.callers_of(func):
+        if site.caller is func:
+            continue
+        sub_chain = [*chain, site.node]
+        result = _classify(model, site.node, site.caller, depth + 1, sub_chain)
+        if worst is None or _RANK[result[0]] > _RANK[worst[0]]:
+            worst = result
+            chain[:] = sub_chain
+    return worst or ("unscored", node, None, None)
+
+
+_RANK = {
+    "unscored": 0,
+    "score-first": 1,
+    "update-before-score": 2,
+    "pretrain": 3,
+    "prequant": 4,
+    "rescore": 5,
+}
+
+
+def _val_scoring(model: ProgramModel, body: ast.AST) -> list[ast.AST]:
+    out = []
+    for s in model.scoring_sites(body):
+        if isinstance(s, ast.Call):
+            if model.is_val_scoring_call(s):
+                out.append(s)
+        elif model.is_val(s.value):  # type: ignore[attr-defined]
+            out.append(s)
+    return out
+
+
+def _in_training_loop(model: ProgramModel, site: ast.AST) -> bool:
+    """The update sits in a loop that also draws training batches."""
+    for loop in model.enclosing_loops(site):
+        for n in ast.walk(loop):
+            if isinstance(n, ast.Name) and TRAIN_NAME.search(n.id):
+                return True
+            if isinstance(n, ast.Attribute) and (
+                TRAIN_NAME.search(n.attr) or n.attr == "next_batch"
+            ):
+                return True
+    return False
+
+
+def _is_warmup(model: ProgramModel, site: ast.AST, func: FunctionInfo | None) -> bool:
+    if func and _WARM.search(func.name):
+        return True
+    for loop in model.enclosing_loops(site):
+        header = loop.iter if isinstance(loop, ast.For) else loop.test
+        target = ast.unparse(loop.target) if isinstance(loop, ast.For) else ""
+        if _WARM.search(ast.unparse(header)) or _WARM.search(target):
+            return True
+    return False
+
+
+def _slot_param(model: ProgramModel, func: FunctionInfo | None, loss: ast.AST) -> str | None:
+    """A tensor created with requires_grad in this function and handed to an optimizer."""
+    if func is None:
+        return None
+    grad_tensors: set[str] = set()
+    for n in ast.walk(func.node):
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call):
+            value = n.value
+            makes = any(
+                k.arg == "requires_grad"
+                and isinstance(k.value, ast.Constant)
+                and k.value.value is True
+                for k in value.keywords
+            )
+            makes |= callee_name(value) in ("requires_grad_", *_PARAM_MAKERS)
+            if makes:
+                for t in n.targets:
+                    if isinstance(t, ast.Name):
+                        grad_tensors.add(t.id)
+        elif isinstance(n, ast.Call) and callee_name(n) == "requires_grad_":
+            base = n.func.value if isinstance(n.func, ast.Attribute) else None
+            if isinstance(base, ast.Name):
+                grad_tensors.add(base.id)
+    if not grad_tensors:
+        return None
+    for n in ast.walk(func.node):
+        if isinstance(n, ast.Call) and _OPTIMIZERS.match(callee_name(n)):
+            used = {x.id for x in ast.walk(n) if isinstance(x, ast.Name)}
+            hit = grad_tensors & used
+            if hit:
+                return sorted(hit)[0]
+    return None
+
+
+def resets_between(model: ProgramModel, func: FunctionInfo | None, start: int, end: int) -> bool:
+    """A state reset (``load_state_dict``, dequantize, ...) between two lines of ``func``."""
+    body = func.node if func else model.tree
+    for c in ast.walk(body):
+        if isinstance(c, ast.Call) and start < c.lineno < end:
+            if _RESET.search(callee_name(c)):
+                return True
+    return False

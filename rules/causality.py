@@ -1,0 +1,272 @@
+"""C1, causality: the distribution at position t depends only on the artifact and the
+tokens before t (issue #1017 C1; the 2026-03-27 ruling on issue #677)."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from harness.rulebook import detector, rule
+
+TARGET_IN_KEY = rule(
+    "C1.target-in-key",
+    "C1",
+    "The token being scored must not enter a hash key or lookup used to predict it",
+    """
+A cache or mixer that hashes the realized target token into its lookup key (for example
+XOR-ing `tgt * prime` into an n-gram context hash and reading `full_table[key]`) reads the
+answer before scoring it: the value it returns depends on x_t, not only on the prefix. This
+is the mechanism behind the closed hashed n-gram cache family. Hashing previous tokens only
+(BigramHash on `(t[i], t[i-1])`) is fine.
+
+Example:
+    full_key = (ctx_hash ^ (tgt * 2654435761)) & mask
+    p_ng = full_table[full_key] / max(ctx_table[ctx_key], 1)
+""",
+    [
+        "https://github.com/openai/parameter-golf/pull/779",
+        "https://github.com/openai/parameter-golf/pull/982",
+        "https://github.com/openai/parameter-golf/issues/677",
+        "https://github.com/openai/parameter-golf/issues/1017",
+    ],
+)
+
+SLOT = rule(
+    "C1.slot",
+    "C1",
+    "No optimizing eval-time parameters on the positions about to be scored (SLOT)",
+    """
+SLOT-style evaluation creates a per-batch delta or logit bias with `requires_grad=True`,
+optimizes it against the loss of the window, and then scores the same window with it. The
+prediction at position t then depends on x_t and later tokens (a flip test shows it). A
+"causal" variant whose loss covers only already-scored context positions was proposed but
+never ruled on; golf-check reports it as a warning.
+
+Example:
+    delta = torch.zeros(bsz, 1, dim, device=dev, requires_grad=True)
+    opt = torch.optim.AdamW([delta], lr=0.005)
+    for _ in range(slot_steps):
+        loss = F.cross_entropy(logits_with(delta)[:, s:], y[:, s:]); loss.backward(); opt.step()
+""",
+    [
+        "https://github.com/openai/parameter-golf/pull/1240",
+        "https://github.com/openai/parameter-golf/issues/1336",
+        "https://github.com/openai/parameter-golf/pull/1376",
+    ],
+)
+
+ORACLE = rule(
+    "C1.oracle-selection",
+    "C1",
+    "No choosing between predictors by their loss on the target (oracle selection)",
+    """
+Taking, per token, the minimum of the losses of several predictors (the model and a cache,
+or two experts) uses the realized target to decide which prediction to score. The result is
+not a distribution committed before the token is revealed. Gating on something computed
+from the prefix, such as the model's own entropy, is the legal alternative.
+
+Example:
+    nll = torch.minimum(nll_model, nll_cache)   # "safety gate": never worse than the model
+""",
+    [
+        "https://github.com/openai/parameter-golf/pull/659",
+        "https://github.com/openai/parameter-golf/issues/677",
+        "https://github.com/openai/parameter-golf/issues/1017",
+    ],
+)
+
+TILT_GATE = rule(
+    "C1.tilt-gate-target",
+    "C1",
+    "N-gram tilt gates must read prefix tokens only",
+    """
+In n-gram tilt and agreement mixers, "within-word" and "word-start" experts that read the
+boundary flag of the realized token (`is_bnd[tokens[p]]`) leak information about x_t into the
+distribution for position p. The merged record disabled them (`WITHIN_BETA=0`, `WORD_BETA=0`)
+and gates on `tokens[p-1]` instead. golf-check reports such settings that are on by default
+as errors and ones that are off by default as warnings.
+
+Example:
+    WITHIN_BETA = float(os.environ.get("WITHIN_BETA", "0.5"))   # within-word expert on
+""",
+    [
+        "https://github.com/openai/parameter-golf/pull/1420",
+        "https://github.com/openai/parameter-golf/pull/1967",
+        "https://github.com/openai/parameter-golf/pull/2118",
+    ],
+)
+
+_HASH_OPS = (ast.BitXor, ast.BitOr, ast.BitAnd, ast.LShift, ast.RShift, ast.Mod)
+_LOSSY = re.compile(r"nll|loss|bits|(^|_)ce($|_)|logp|neglog", re.IGNORECASE)
+_TILT_SWITCH = re.compile(r"^(WITHIN|WORD)(_START)?_(BETA|TAU|WEIGHT|GATE|BONUS)$", re.IGNORECASE)
+
+
+def _hashes_target(model, expr: ast.AST) -> ast.AST | None:
+    """A hash-like operation in ``expr`` (or in what defines its names) mixing in the target."""
+    for part in model.expand(expr, depth=3):
+        for n in ast.walk(part):
+            if isinstance(n, ast.BinOp) and isinstance(n.op, _HASH_OPS):
+                if model.is_target(n.left) or model.is_target(n.right):
+                    return n
+            if (
+                isinstance(n, ast.Call)
+                and "hash" in (getattr(n.func, "attr", "") or ast.unparse(n.func)).lower()
+            ):
+                if any(model.is_target(a) for a in n.args):
+                    return n
+    return None
+
+
+@detector(TARGET_IN_KEY, level="static")
+def target_in_lookup_key(model):
+    """Reads ``table[key]`` where ``key`` hashes the target token in."""
+    for node in ast.walk(model.tree):
+        if not (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load)):
+            continue
+        parent = model.parents.get(node)
+        if isinstance(parent, ast.AugAssign) and parent.target is node:
+            continue  # a count update after scoring may use the target
+        if not model.is_target(node.slice):
+            continue
+        mixed = _hashes_target(model, node.slice)
+        if mixed is None:
+            continue
+        yield model.finding(
+            TARGET_IN_KEY,
+            node,
+            f"lookup `{ast.unparse(node)[:60]}` uses a key that hashes in the target token "
+            f"(`{ast.unparse(mixed)[:60]}`)",
+            fix="build the key from prefix tokens only and score a full distribution over "
+            "the vocabulary (normalize over every candidate next token)",
+        )
+
+
+@detector(SLOT, level="static")
+def slot_optimization(model):
+    """Eval-time delta/bias tensors optimized on validation windows, then scored."""
+    from harness.static.adaptation import adaptations
+
+    seen: set[int] = set()
+    for a in adaptations(model):
+        if not a.slot_param or id(a.func) in seen:
+            continue
+        seen.add(id(a.func))
+        context_only = _loss_covers_context_only(model, a.site)
+        if context_only:
+            yield model.finding(
+                SLOT,
+                a.site,
+                f"optimizes eval-time parameter `{a.slot_param}` on validation windows; the "
+                'loss seems to cover only context positions ("causal SLOT", never ruled on)',
+                confidence="low",
+                severity="warning",
+                fix="prove causality with a flip test (`golf-check run`), or drop SLOT",
+                gate_nodes=a.chain,
+            )
+        else:
+            yield model.finding(
+                SLOT,
+                a.site,
+                f"optimizes eval-time parameter `{a.slot_param}` with a loss over validation "
+                f"positions (backward at line {a.site.lineno}) and then scores them (SLOT)",
+                confidence="high" if a.kind in ("update-before-score", "pretrain") else "medium",
+                fix="remove the per-window optimization, or restrict its loss to positions "
+                "already scored in earlier windows",
+                gate_nodes=a.chain,
+            )
+
+
+def _loss_covers_context_only(model, site: ast.Call) -> bool:
+    """Every slice in the loss has only an upper bound (``[:, :s]``): context positions."""
+    slices = [
+        n
+        for part in model.expand(model.loss_of_backward(site), depth=2)
+        for n in ast.walk(part)
+        if isinstance(n, ast.Slice)
+    ]
+    return bool(slices) and all(s.lower is None and s.upper is not None for s in slices)
+
+
+@detector(ORACLE, level="static")
+def oracle_selection(model):
+    """``torch.minimum(nll_a, nll_b)``, ``min(loss_model, loss_cache)``, ``stack(...).min(0)``."""
+    for site in model.call_sites:
+        call = site.node
+        name = site.callee
+        operands: list[ast.AST] = []
+        if name in ("minimum", "fmin", "min") and len(call.args) >= 2:
+            operands = list(call.args[:2])
+        elif name in ("min", "amin") and call.args:
+            inner = call.args[0]
+            if isinstance(call.func, ast.Attribute) and not isinstance(call.func.value, ast.Name):
+                inner = call.func.value  # torch.stack([...]).min(dim=0)
+            if (
+                isinstance(inner, ast.Call)
+                and inner.args
+                and isinstance(inner.args[0], ast.List | ast.Tuple)
+            ):
+                operands = list(inner.args[0].elts)
+        elif name == "min" and isinstance(call.func, ast.Attribute):
+            inner = call.func.value
+            if (
+                isinstance(inner, ast.Call)
+                and inner.args
+                and isinstance(inner.args[0], ast.List | ast.Tuple)
+            ):
+                operands = list(inner.args[0].elts)
+        if len(operands) < 2:
+            continue
+        names = [ast.unparse(o) for o in operands]
+        if all(_LOSSY.search(n) for n in names) and not _is_pass_results(model, operands):
+            yield model.finding(
+                ORACLE,
+                call,
+                f"takes the per-token minimum of losses ({', '.join(n[:30] for n in names)}): "
+                "the target decides which prediction is scored",
+                confidence="medium",
+                fix="mix predictors with weights computed from the prefix (e.g. model entropy), "
+                "never from the loss at the target",
+            )
+
+
+def _is_pass_results(model, operands) -> bool:
+    from rules.single_pass import _is_pass_result
+
+    return all(_is_pass_result(model, o) for o in operands)
+
+
+@detector(TILT_GATE, level="static")
+def tilt_gate_switches(model):
+    """Within-word / word-start tilt experts (they read the realized token's boundary flag)."""
+    for env_var, (default, line) in model.env.env_defaults.items():
+        if not _TILT_SWITCH.match(env_var):
+            continue
+        try:
+            on = float(default) != 0.0  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            on = False
+        node = _Line(line)
+        if on:
+            yield model.finding(
+                TILT_GATE,
+                node,
+                f"{env_var} defaults to {default!r}: the within-word/word-start tilt expert "
+                "reads the boundary flag of the token being scored",
+                confidence="medium",
+                fix=f"set {env_var} to 0 and gate on prefix tokens (tokens[p-1]) only",
+            )
+        else:
+            yield model.finding(
+                TILT_GATE,
+                node,
+                f"{env_var} can switch on a within-word/word-start tilt expert that reads the "
+                f"token being scored (off by default: {default!r})",
+                confidence="low",
+                severity="warning",
+                fix=f"remove the {env_var} switch, or gate on prefix tokens only",
+            )
+
+
+class _Line:
+    def __init__(self, lineno):
+        self.lineno = lineno

@@ -1,0 +1,161 @@
+"""BUDGET, static part: settings and code layout that break the time or size budgets
+(README; rules.md R-TRAIN-600 and R-CODE-COUNTED)."""
+
+from __future__ import annotations
+
+from harness.rulebook import detector, rule
+
+WALLCLOCK_DEFAULT = rule(
+    "BUDGET.wallclock-default",
+    "BUDGET",
+    "The default training wall-clock cap must be at most 600 seconds",
+    """
+Record runs must train within 10 minutes on 8xH100 SXM. The baseline enforces this with
+`MAX_WALLCLOCK_SECONDS` (default 600); a default above 600, or a cap switched off by
+default (0 means "no cap" in the baseline), lets the submitted configuration train longer
+than allowed.
+
+Example:
+    max_wallclock_seconds = float(os.environ.get("MAX_WALLCLOCK_SECONDS", 900))
+""",
+    [
+        "https://github.com/openai/parameter-golf/blob/main/README.md",
+        "https://github.com/openai/parameter-golf/pull/543",
+    ],
+)
+
+UNCOUNTED_CODE = rule(
+    "BUDGET.uncounted-code",
+    "BUDGET",
+    "Code the run needs outside train_gpt.py counts toward the 16,000,000-byte cap",
+    """
+Every byte of code needed to train and evaluate counts toward the artifact cap and should
+live in train_gpt.py. Sibling modules, `exec(open("x.py").read())`, C++/CUDA sources compiled
+at run time (`torch.utils.cpp_extension`, g++/nvcc via subprocess) are easy to leave out of the
+logged code size. golf-check verify adds their bytes; this check points them out.
+
+Example:
+    from ngram_tilt import NgramTiltState        # ngram_tilt.py ships beside the script
+    subprocess.run(["g++", "-O3", "ngram/fused_expert_kernel.cpp", "-o", "k.so"])
+""",
+    [
+        "https://github.com/openai/parameter-golf/pull/1412",
+        "https://github.com/openai/parameter-golf/pull/1420",
+        "https://github.com/openai/parameter-golf/pull/1514",
+    ],
+    severity="warning",
+)
+
+_WALLCLOCK_VARS = ("MAX_WALLCLOCK_SECONDS", "MAX_WALLCLOCK", "TRAIN_SECONDS", "WALLCLOCK_SECONDS")
+
+
+class _Line:
+    def __init__(self, lineno):
+        self.lineno = lineno
+
+
+@detector(WALLCLOCK_DEFAULT, level="static")
+def wallclock_default(model):
+    for var in _WALLCLOCK_VARS:
+        default, line = model.env.setting(var)
+        if line is None:
+            continue
+        try:
+            seconds = float(default)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            continue
+        if seconds > 600:
+            yield model.finding(
+                WALLCLOCK_DEFAULT,
+                _Line(line),
+                f"{var} defaults to {seconds:g} s, above the 600 s training budget",
+                fix=f"default {var} to 600 (or less, leaving room for calibration)",
+            )
+        elif seconds <= 0:
+            yield model.finding(
+                WALLCLOCK_DEFAULT,
+                _Line(line),
+                f"{var} defaults to {seconds:g}, which disables the training time cap",
+                severity="warning",
+                confidence="medium",
+                fix=f"default {var} to 600",
+            )
+
+
+@detector(UNCOUNTED_CODE, level="static")
+def uncounted_code(model):
+    """Helper files the run loads (from ``codefiles``) and compiled-extension calls."""
+    from harness.errors import InputError
+    from harness.static.codefiles import needed_code_files
+
+    path = model.script.path
+    if path.is_file():
+        try:
+            needed = needed_code_files(path)
+        except InputError:
+            needed = None
+        if needed is not None:
+            import os
+
+            direct = _direct_references(model, path, needed.helpers)
+            for helper, node in direct:
+                yield model.finding(
+                    UNCOUNTED_CODE,
+                    node,
+                    f"the run needs {os.path.relpath(helper, path.parent)} "
+                    f"({helper.stat().st_size:,} bytes); it counts toward the artifact",
+                    confidence="high",
+                    fix="inline it into train_gpt.py, or make sure the logged code size "
+                    "includes it",
+                )
+            for what in needed.unresolved:
+                file, _, rest = what.partition(":")
+                line, _, text = rest.partition(": ")
+                if file != path.name:
+                    continue
+                yield model.finding(
+                    UNCOUNTED_CODE,
+                    _Line(int(line) if line.isdigit() else None),
+                    f"loads code from a path golf-check cannot resolve ({text})",
+                    confidence="low",
+                    fix="use a literal path inside the submission folder",
+                )
+    for site in model.call_sites:
+        if site.callee == "load_inline":
+            yield model.finding(
+                UNCOUNTED_CODE,
+                site.node,
+                "compiles an inline C++/CUDA extension; its source strings count as code",
+                severity="info",
+                confidence="high",
+                fix="keep the source in train_gpt.py (it is counted there)",
+            )
+
+
+def _direct_references(model, script, helpers):
+    """Pair each helper with the line in this script that pulls it in (or line 1)."""
+    import ast
+
+    out = []
+    for helper in helpers:
+        stem = helper.stem if helper.name != "__init__.py" else helper.parent.name
+        node = None
+        for n in ast.walk(model.tree):
+            if isinstance(n, ast.Import | ast.ImportFrom):
+                mods = [a.name for a in n.names] + (
+                    [n.module] if getattr(n, "module", None) else []
+                )
+                if any(
+                    m and (m == stem or m.split(".")[0] == stem or m.endswith("." + stem))
+                    for m in mods
+                ):
+                    node = n
+                    break
+            elif (
+                isinstance(n, ast.Constant) and isinstance(n.value, str) and helper.name in n.value
+            ):
+                node = n
+                break
+        if node is not None:
+            out.append((helper, node))
+    return out

@@ -1,0 +1,255 @@
+"""DATA, data access: no validation data in training or calibration, no training data at
+evaluation, no network (README FAQ; issue #677; PRs #728, #44, #925)."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from harness.rulebook import detector, rule
+
+VAL_CALIBRATION = rule(
+    "DATA.val-calibration",
+    "DATA",
+    "Quantization must not be calibrated on validation data",
+    """
+GPTQ and similar post-training quantizers collect Hessians or activation statistics from a
+calibration set. Calibrating on validation tokens puts information about the validation set
+into the artifact and was ruled to break autoregressivity. Calibrate on training data inside
+the training budget, or on sequences the model generates itself.
+
+Example:
+    hessians = collect_hessians(base_model, val_tokens[: 64 * 2048])
+""",
+    [
+        "https://github.com/openai/parameter-golf/pull/728",
+        "https://github.com/openai/parameter-golf/pull/1019",
+        "https://github.com/openai/parameter-golf/issues/677",
+    ],
+)
+
+VAL_IN_TRAINING = rule(
+    "DATA.val-in-training",
+    "DATA",
+    "Validation data may not be used for training",
+    """
+Validation tokens may be read during training only for logging (`eval_val` under
+`torch.inference_mode()`), never to compute a loss that is back-propagated, never as the
+training stream, and never stored in the artifact. Gradient steps on validation batches
+inside the training loop, or a training loader built over the validation shards, train on
+the test set.
+
+Example:
+    train_loader = DistributedTokenLoader(args.val_files, rank, world_size, device)
+""",
+    [
+        "https://github.com/openai/parameter-golf/pull/44",
+        "https://github.com/openai/parameter-golf/pull/168",
+        "https://github.com/openai/parameter-golf/issues/67",
+    ],
+)
+
+TRAIN_AT_EVAL = rule(
+    "DATA.train-data-at-eval",
+    "DATA",
+    "Evaluation may not read the training shards",
+    """
+Anything evaluation uses from the training data must already be inside the 16,000,000-byte
+artifact. Reading `fineweb_train_*` shards during evaluation (to prefill an n-gram cache,
+to calibrate, to build an oracle) uses data the artifact did not pay for.
+
+Example:
+    def eval_val_ngram(model, val_tokens):
+        cache.prefill(load_data_shard(Path(args.train_files)))
+""",
+    [
+        "https://github.com/openai/parameter-golf/pull/925",
+        "https://github.com/openai/parameter-golf/pull/945",
+        "https://github.com/openai/parameter-golf/issues/677",
+    ],
+)
+
+NETWORK = rule(
+    "DATA.network",
+    "DATA",
+    "No network access or downloads during the run",
+    """
+The artifact must be self-contained: no downloads, API calls or network access while
+training or evaluating (data staging before the run is separate). Calls to `requests`,
+`urllib`, `http.client`, `socket`, `huggingface_hub`, `datasets.load_dataset`, or
+`subprocess` running curl, wget or pip all reach outside the machine.
+
+Example:
+    from huggingface_hub import hf_hub_download
+    ckpt = hf_hub_download("someone/model", "weights.pt")
+""",
+    [
+        "https://github.com/openai/parameter-golf/blob/main/README.md",
+        "https://github.com/openai/parameter-golf/issues/677",
+    ],
+)
+
+_CALIB = re.compile(r"calib|gptq|hessian|quantiz", re.IGNORECASE)
+_EVAL_FUNC = re.compile(r"eval|score|ttt|slot", re.IGNORECASE)
+_TRAIN_SOURCE = re.compile(r"^(train_files|train_pattern|train_tokens|train_shards|train_data)$")
+_NET_MODULES = (
+    "requests",
+    "urllib.request",
+    "urllib3",
+    "http.client",
+    "httpx",
+    "aiohttp",
+    "socket",
+    "huggingface_hub",
+    "datasets",
+    "ftplib",
+    "smtplib",
+    "wget",
+)
+_NET_CALLS = re.compile(
+    r"^(requests|urllib3|httpx|aiohttp|ftplib|smtplib|wget)\.|^urllib\.request\.|"
+    r"^http\.client\.|^socket\.(socket|create_connection|getaddrinfo)|^huggingface_hub\.|"
+    r"^datasets\.load_dataset|^torch\.hub\.(load|download)|load_state_dict_from_url$"
+)
+_NET_COMMANDS = re.compile(r"(^|[\s/'\"])(curl|wget|pip3?|huggingface-cli|git)(\s|$)")
+
+
+@detector(VAL_CALIBRATION, level="static")
+def validation_calibration(model):
+    """Calibration/GPTQ functions fed with validation tokens."""
+    for site in model.call_sites:
+        if not _CALIB.search(site.callee):
+            continue
+        args = list(site.node.args) + [k.value for k in site.node.keywords]
+        tainted = [a for a in args if model.is_val(a)]
+        if tainted:
+            yield model.finding(
+                VAL_CALIBRATION,
+                site.node,
+                f"{site.callee}(...) is given validation data "
+                f"(`{ast.unparse(tainted[0])[:50]}`) for calibration",
+                fix="calibrate on training batches inside the training budget, or on "
+                "self-generated sequences",
+            )
+    for func in model.functions:
+        if not _CALIB.search(func.name):
+            continue
+        for n in ast.walk(func.node):
+            if isinstance(n, ast.Constant) and isinstance(n.value, str):
+                if "fineweb_val_" in n.value:
+                    yield model.finding(
+                        VAL_CALIBRATION,
+                        n,
+                        f"{func.name} reads the validation shards for calibration",
+                        fix="calibrate on training data or self-generated sequences",
+                    )
+
+
+@detector(VAL_IN_TRAINING, level="static")
+def validation_in_training(model):
+    """Gradient steps on validation batches in the training loop; loaders over val shards."""
+    from harness.static.adaptation import adaptations
+
+    for a in adaptations(model):
+        if a.kind == "training":
+            yield model.finding(
+                VAL_IN_TRAINING,
+                a.site,
+                "the training loop back-propagates a loss computed on validation tokens",
+                fix="train on training shards only; read validation only under "
+                "torch.inference_mode() for logging",
+                gate_nodes=a.chain,
+            )
+    for node in ast.walk(model.tree):
+        if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Call):
+            continue
+        names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        if not any(
+            re.search(r"train", n, re.I) and re.search(r"load|stream", n, re.I) for n in names
+        ):
+            continue
+        if any(model.is_val(a) for a in node.value.args):
+            yield model.finding(
+                VAL_IN_TRAINING,
+                node,
+                f"training loader `{names[0]}` is built over validation data",
+                fix="build the training loader over the fineweb_train_* shards",
+            )
+
+
+@detector(TRAIN_AT_EVAL, level="static")
+def training_data_at_eval(model):
+    """Evaluation functions that read the training shards."""
+    for func in model.functions:
+        if not _EVAL_FUNC.search(func.name) or re.search(r"train", func.name, re.I):
+            continue
+        for n in ast.walk(func.node):
+            hit = None
+            if isinstance(n, ast.Attribute) and _TRAIN_SOURCE.match(n.attr):
+                hit = n
+            elif isinstance(n, ast.Name) and _TRAIN_SOURCE.match(n.id):
+                hit = n
+            elif isinstance(n, ast.Constant) and isinstance(n.value, str):
+                if "fineweb_train_" in n.value:
+                    hit = n
+            if hit is not None and model.function_of(hit) is func:
+                yield model.finding(
+                    TRAIN_AT_EVAL,
+                    hit,
+                    f"evaluation function {func.name} reads training data "
+                    f"(`{ast.unparse(hit)[:40]}`)",
+                    confidence="medium",
+                    fix="precompute what evaluation needs during training and store it in "
+                    "the artifact (it then counts toward the cap)",
+                )
+                break
+
+
+@detector(NETWORK, level="static")
+def network_access(model):
+    """Network libraries, downloads, and subprocess calls to curl/wget/pip."""
+    from harness.static.model import resolved_name
+
+    called = False
+    for site in model.call_sites:
+        name = resolved_name(model, site.node.func)
+        if _NET_CALLS.search(name):
+            called = True
+            yield model.finding(
+                NETWORK,
+                site.node,
+                f"network call {name}(...)",
+                fix="ship everything the run needs in the artifact; stage data before the run",
+            )
+        elif site.callee in ("run", "call", "check_call", "check_output", "Popen", "system"):
+            text = " ".join(
+                n.value
+                for n in ast.walk(site.node)
+                if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            )
+            if _NET_COMMANDS.search(" " + text):
+                called = True
+                yield model.finding(
+                    NETWORK,
+                    site.node,
+                    f"runs a download/install command: {text[:60]!r}",
+                    fix="install and download before the run; the run itself must be offline",
+                )
+    if called:
+        return
+    for node in ast.walk(model.tree):
+        modules = []
+        if isinstance(node, ast.Import):
+            modules = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            modules = [node.module]
+        for mod in modules:
+            if mod in _NET_MODULES or mod.startswith(("huggingface_hub.", "urllib.request")):
+                yield model.finding(
+                    NETWORK,
+                    node,
+                    f"imports network library {mod}",
+                    confidence="low",
+                    severity="warning",
+                    fix="remove the import if the run does not need the network",
+                )

@@ -1,0 +1,214 @@
+"""C2, normalization: before x_t is revealed the scorer commits to a full distribution over
+the token vocabulary, non-negative and summing to 1 (issue #1017 C2; PR #886; issue #1872)."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from harness.rulebook import detector, rule
+
+ENTROPY_EXPERT = rule(
+    "C2.entropy-expert",
+    "C2",
+    "Every expert in a mixture must be a distribution scored at the target",
+    """
+An online mixer (Hedge, multiplicative weights, `logsumexp(log_w - nll)`) is a proper
+distribution only if each expert's NLL is minus the log of a normalized probability of the
+target. An "entropy expert" uses the model's entropy `-(p * log p).sum(-1)` as if it were an
+NLL. That quantity does not depend on the target, and mixing it in creates probability mass
+that does not exist.
+
+Example:
+    entropy_nll = -(probs * log_probs).sum(-1)
+    expert_nll = torch.stack([nn_nll, unigram_nll, bigram_nll, entropy_nll], dim=-1)
+    mix_nll = -torch.logsumexp(log_w - expert_nll, dim=-1)
+""",
+    [
+        "https://github.com/openai/parameter-golf/pull/967",
+        "https://github.com/openai/parameter-golf/issues/677",
+        "https://github.com/openai/parameter-golf/issues/1017",
+    ],
+)
+
+GOLD_COUNT_RATIO = rule(
+    "C2.gold-count-ratio",
+    "C2",
+    "A count-ratio probability for the gold token only is not a normalized distribution",
+    """
+Hashed n-gram caches score `p = full_table[hash(ctx, tgt)] / ctx_table[hash(ctx)]` for the
+realized token only. Summed over every candidate token those ratios do not add up to 1 (PR
+#886 measured about 277 over a 1024-token vocabulary), so the "probability" is not a
+distribution, and hash collisions inflate it further. A count model is legal when it
+normalizes over the whole vocabulary row, e.g. `(counts[ctx, tgt] + a) / (counts[ctx].sum() + a * V)`.
+
+Example:
+    p_ng = full_table[full_key] / np.maximum(ctx_table[ctx_key], 1)
+""",
+    [
+        "https://github.com/openai/parameter-golf/pull/886",
+        "https://github.com/openai/parameter-golf/pull/978",
+        "https://github.com/openai/parameter-golf/pull/1147",
+        "https://github.com/openai/parameter-golf/pull/779",
+    ],
+)
+
+BYTE_MIXTURE = rule(
+    "C2.byte-mixture",
+    "C2",
+    "Byte-level mixtures must still give a normalized distribution over tokens",
+    """
+Spreading a token's probability over its bytes as `p ** (1 / n_bytes)` and mixing it with a
+byte-level model (PPM-D and similar) yields per-byte numbers that, multiplied back, do not
+define token probabilities summing to 1 over the official vocabulary. Such rows were
+excluded from the leaderboard under C2.
+
+Example:
+    p_byte = p_token ** (1.0 / n_bytes)
+    p_mix = lam * p_byte + (1 - lam) * ppm.prob(next_byte)
+""",
+    [
+        "https://github.com/openai/parameter-golf/issues/1872",
+        "https://github.com/openai/parameter-golf/pull/1902",
+        "https://github.com/openai/parameter-golf/pull/1905",
+    ],
+)
+
+_PROBISH = re.compile(r"prob|(^|_)p($|_)|softmax|exp", re.IGNORECASE)
+_LOGISH = re.compile(r"log", re.IGNORECASE)
+_BYTES = re.compile(r"byte|(^|_)nb($|_)|n_b|bpt", re.IGNORECASE)
+_MIXER = re.compile(r"logsumexp|hedge|mix|expert", re.IGNORECASE)
+_PPM = re.compile(r"ppm", re.IGNORECASE)
+
+
+def _is_entropy(expr: ast.AST) -> bool:
+    """``(p * logp).sum(...)`` (negated anywhere around it) with a probability and a log factor."""
+    for n in ast.walk(expr):
+        if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)):
+            continue
+        if n.func.attr != "sum":
+            continue
+        inner = n.func.value
+        if isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Mult):
+            a, b = ast.unparse(inner.left), ast.unparse(inner.right)
+            if (_LOGISH.search(a) and _PROBISH.search(b)) or (
+                _LOGISH.search(b) and _PROBISH.search(a)
+            ):
+                return True
+    return False
+
+
+@detector(ENTROPY_EXPERT, level="static")
+def entropy_as_expert(model):
+    """An entropy term placed among expert NLLs that a mixer combines."""
+    for node in ast.walk(model.tree):
+        if not (isinstance(node, ast.Assign) and _is_entropy(node.value)):
+            continue
+        names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        if not names:
+            continue
+        name = names[0]
+        scope = model.function_of(node)
+        body = scope.node if scope else model.tree
+        for use in ast.walk(body):
+            if not (
+                isinstance(use, ast.Call) and getattr(use.func, "attr", "") in ("stack", "cat")
+            ):
+                continue
+            if not use.args or not isinstance(use.args[0], ast.List | ast.Tuple):
+                continue
+            elts = [ast.unparse(e) for e in use.args[0].elts]
+            if name not in elts or len(elts) < 2:
+                continue
+            others = [e for e in elts if e != name]
+            mixed = _MIXER.search(ast.unparse(body)) is not None
+            if any(re.search(r"nll|loss|logp", e, re.I) for e in others) and mixed:
+                yield model.finding(
+                    ENTROPY_EXPERT,
+                    node,
+                    f"`{name}` is an entropy (it does not depend on the target) stacked with "
+                    f"expert NLLs at line {use.lineno} and mixed as if it were an expert",
+                    fix="drop the entropy expert; use entropy only to gate weights of real experts",
+                )
+                break
+
+
+@detector(GOLD_COUNT_RATIO, level="static")
+def gold_count_ratio(model):
+    """``table_a[key_with_target] / table_b[context_key]`` without a full-vocabulary sum."""
+    for node in ast.walk(model.tree):
+        if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)):
+            continue
+        num = _lookups(model, node.left)
+        den = _lookups(model, node.right)
+        if not num or not den:
+            continue
+        if not any(model.is_target(s.slice) for s in num):
+            continue
+        if any(model.is_target(s.slice) for s in den):
+            continue
+        den_text = " ".join(ast.unparse(e) for e in model.expand(node.right, depth=2))
+        if "sum(" in den_text:
+            continue  # normalized over the vocabulary row
+        yield model.finding(
+            GOLD_COUNT_RATIO,
+            node,
+            f"probability `{ast.unparse(node)[:70]}` is a count ratio for the target token "
+            "only; it is not normalized over the vocabulary",
+            fix="compute the distribution for every candidate token and normalize it (or "
+            "prove the closed form equals that), as in a Dirichlet-smoothed count model",
+        )
+
+
+def _lookups(model, expr: ast.AST) -> list[ast.Subscript]:
+    """Table reads in ``expr`` or in the definitions of the names it uses."""
+    out = []
+    for part in model.expand(expr, depth=2):
+        for n in ast.walk(part):
+            if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load):
+                base = ast.unparse(n.value)
+                if re.search(r"table|count|cnt|freq|hist", base, re.I):
+                    out.append(n)
+    return out
+
+
+@detector(BYTE_MIXTURE, level="static")
+def byte_level_mixture(model):
+    """``p ** (1 / n_bytes)``, ``exp(-nll / n_bytes)`` and PPM byte models in the scorer."""
+    for node in ast.walk(model.tree):
+        exponent = None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            exponent = node.right
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "pow":
+            exponent = node.args[-1] if len(node.args) >= 2 else None
+        if exponent is not None:
+            if (
+                isinstance(exponent, ast.BinOp)
+                and isinstance(exponent.op, ast.Div)
+                and _BYTES.search(ast.unparse(exponent.right))
+            ):
+                yield model.finding(
+                    BYTE_MIXTURE,
+                    node,
+                    f"`{ast.unparse(node)[:60]}` spreads a token probability over its bytes; "
+                    "mixing such per-byte values does not give a token distribution",
+                    confidence="medium",
+                    fix="mix at the token level: every component must be a distribution over "
+                    "the token vocabulary",
+                )
+    for cls in ast.walk(model.tree):
+        if isinstance(cls, ast.ClassDef) and _PPM.search(cls.name):
+            used = any(
+                site.callee == cls.name and model.default_state(site.node).state != "off"
+                for site in model.call_sites
+            )
+            yield model.finding(
+                BYTE_MIXTURE,
+                cls,
+                f"class {cls.name} looks like a byte-level PPM model"
+                + ("" if used else " (never instantiated by default)"),
+                confidence="low",
+                severity="warning",
+                fix="make sure its predictions are marginalized to a normalized distribution "
+                "over tokens before mixing",
+            )

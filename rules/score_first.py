@@ -1,0 +1,150 @@
+"""C3, score before update: each token is scored with the state from before any update
+that used it (issue #1017 C3; README 2026-03-20; issue #402)."""
+
+from __future__ import annotations
+
+from harness.rulebook import detector, rule
+
+PRETRAIN_ON_VAL = rule(
+    "C3.pretrain-on-val",
+    "C3",
+    "No adaptation on validation tokens before they are scored",
+    """
+Test-time training may only use validation tokens that have already been scored. A pass
+that fine-tunes on the validation set (several epochs over `val_tokens`) and then runs the
+scoring evaluation reports a score for tokens the model has already trained on: it is
+training on the test set, whatever the packaging. The legal form scores each chunk first
+and trains on it afterwards (see C3.update-before-score).
+
+Example:
+    ttt_adapt(base_model, val_tokens, epochs=30)   # trains on all of val
+    val_loss, val_bpb = eval_val_sliding(base_model, val_tokens)   # then scores it
+""",
+    [
+        "https://github.com/openai/parameter-golf/issues/402",
+        "https://github.com/openai/parameter-golf/issues/1017",
+        "https://github.com/openai/parameter-golf/pull/757",
+        "https://github.com/openai/parameter-golf/issues/1082",
+    ],
+)
+
+PREQUANT_TTT = rule(
+    "C3.prequant-ttt",
+    "C3",
+    "No fine-tuning on validation tokens baked into the artifact before quantization",
+    """
+"Pre-quant TTT" fine-tunes the trained model on the validation tokens and only then
+quantizes and serializes it, so the shipped artifact already encodes the validation set.
+Every later score is taken with a state that has seen the tokens. Closed as illegal
+(PR #1376 and its cluster); claiming a "fixed predictor" track does not change that.
+
+Example:
+    prequant_ttt_adapt_adamw(base_model, val_tokens, epochs=8)
+    quant_blob = quantize_and_compress(base_model.state_dict())
+""",
+    [
+        "https://github.com/openai/parameter-golf/pull/1376",
+        "https://github.com/openai/parameter-golf/issues/677",
+        "https://github.com/openai/parameter-golf/issues/1017",
+    ],
+)
+
+UPDATE_BEFORE_SCORE = rule(
+    "C3.update-before-score",
+    "C3",
+    "Inside a chunk loop, the update must come after the chunk is scored",
+    """
+Score-first test-time training is legal: score chunk k under `torch.inference_mode()`, add it
+to the totals, then train on chunk k, then move on. Placing the optimizer step before the
+scoring of the same chunk means every chunk is scored by a model that has just trained on it.
+
+Example (illegal order):
+    for ci in range(num_chunks):
+        train_on(chunk)            # update first
+        with torch.inference_mode():
+            loss_sum += score(chunk)   # then score the same tokens
+""",
+    [
+        "https://github.com/openai/parameter-golf/issues/1017",
+        "https://github.com/openai/parameter-golf/issues/402",
+        "https://github.com/openai/parameter-golf/pull/549",
+    ],
+)
+
+WARMUP_ON_VAL = rule(
+    "C3.warmup-on-val",
+    "C3",
+    "Compile warm-up must not take gradient steps on validation tokens",
+    """
+Warming up `torch.compile` for the test-time-training path with real backward passes and
+optimizer steps on validation tokens updates the model on tokens before they are scored,
+even if the weights are restored afterwards (optimizer state, numerics and kernels may keep
+traces). Warm up on random or training tokens, or without stepping.
+
+Example:
+    for _ in range(warmup_steps):
+        loss = model(val_tokens[:n], val_tokens[1:n + 1]); loss.backward(); opt.step()
+""",
+    [
+        "https://github.com/openai/parameter-golf/pull/1530",
+        "https://github.com/openai/parameter-golf/pull/1900",
+    ],
+)
+
+_FIX_PRETRAIN = (
+    "score each chunk under torch.inference_mode() first, then train on that chunk only "
+    "(score-first TTT), and never train on the last chunk"
+)
+
+
+@detector(PRETRAIN_ON_VAL, PREQUANT_TTT, UPDATE_BEFORE_SCORE, WARMUP_ON_VAL, level="static")
+def adaptation_order(model):
+    """Updates on validation tokens that are not preceded by the scoring of those tokens."""
+    from harness.static.adaptation import adaptations
+
+    for a in adaptations(model):
+        if a.slot_param:
+            continue  # reported as C1.slot
+        gate = a.chain
+        if a.kind == "pretrain":
+            scored = model.script.line_text(getattr(a.scored_at, "lineno", None))
+            yield model.finding(
+                PRETRAIN_ON_VAL,
+                a.report_at,
+                f"adapts on validation tokens (backward at line {a.site.lineno}, in "
+                f"{a.where}) and scores them afterwards"
+                + (f" (line {a.scored_at.lineno}: {scored})" if a.scored_at else ""),
+                fix=_FIX_PRETRAIN,
+                gate_nodes=gate,
+            )
+        elif a.kind == "prequant":
+            yield model.finding(
+                PREQUANT_TTT,
+                a.report_at,
+                f"fine-tunes on validation tokens (backward at line {a.site.lineno}, in "
+                f"{a.where}) before the model is quantized/serialized "
+                f"(line {getattr(a.scored_at, 'lineno', '?')})",
+                fix="remove the pre-quantization pass over validation tokens; adapt only "
+                "score-first at evaluation time",
+                gate_nodes=gate,
+            )
+        elif a.kind == "update-before-score":
+            yield model.finding(
+                UPDATE_BEFORE_SCORE,
+                a.site,
+                f"the update on validation tokens (line {a.site.lineno}) comes before the "
+                f"scoring in the same loop (line {getattr(a.scored_at, 'lineno', '?')}), so "
+                "each chunk is scored after training on it",
+                fix="move the scoring of the chunk before the training on it",
+                gate_nodes=gate,
+            )
+        elif a.kind == "warmup":
+            yield model.finding(
+                WARMUP_ON_VAL,
+                a.site,
+                f"warm-up takes gradient steps on validation tokens (line {a.site.lineno}, "
+                f"in {a.where}) before they are scored",
+                fix="warm up on random or training tokens, or run the warm-up without "
+                "optimizer steps",
+                gate_nodes=gate,
+            )

@@ -1,0 +1,196 @@
+"""C4, single pass: each token contributes exactly one score, in one left-to-right pass
+(issue #1017 C4; the 2026-03-27 ruling on issue #677; PR #991)."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from harness.rulebook import detector, rule
+
+RESCORE = rule(
+    "C4.rescore",
+    "C4",
+    "No second scoring pass over tokens the model has already adapted on",
+    """
+Scoring the validation tokens, adapting (TTT, cache updates, a fitted temperature), and then
+scoring the same tokens again with the adapted state reports a score for tokens that have
+already been used for the update. Two-pass, double-pass and "full rescore" evaluation were
+banned as training on the eval set.
+
+Example:
+    s0 = eval_val(model, val_tokens)          # first pass
+    ttt_adapt(model, val_tokens)              # update on the scored tokens
+    s1 = eval_val(model, val_tokens)          # reported second pass
+""",
+    [
+        "https://github.com/openai/parameter-golf/issues/677",
+        "https://github.com/openai/parameter-golf/pull/991",
+        "https://github.com/openai/parameter-golf/pull/846",
+        "https://github.com/openai/parameter-golf/issues/1017",
+    ],
+)
+
+BEST_OF_PASSES = rule(
+    "C4.best-of-passes",
+    "C4",
+    "No choosing the best among several scoring passes",
+    """
+Reporting the minimum (or otherwise the best) of several evaluation passes picks the result
+with hindsight on the validation tokens: the reported number is no longer one pass in which
+each token is scored once.
+
+Example:
+    bpb_a = eval_val_sliding(model, val_tokens, temperature=1.0)
+    bpb_b = eval_val_sliding(model, val_tokens, temperature=0.95)
+    val_bpb = min(bpb_a, bpb_b)
+""",
+    [
+        "https://github.com/openai/parameter-golf/issues/677",
+        "https://github.com/openai/parameter-golf/issues/1017",
+    ],
+)
+
+_RESCORE_SWITCH = re.compile(
+    r"TWO_PASS|TWOPASS|RESCORE|DOUBLE_PASS|SECOND_PASS|FULL_RESCORE|PASS2", re.IGNORECASE
+)
+
+
+@detector(RESCORE, level="static")
+def rescore_after_adaptation(model):
+    """Score, adapt, score again: from the adaptation analysis and from two-pass switches."""
+    from harness.static.adaptation import adaptations, resets_between
+
+    for a in adaptations(model):
+        if a.kind == "rescore":
+            yield model.finding(
+                RESCORE,
+                a.scored_at,
+                f"scores validation tokens again (line {a.scored_at.lineno}) after adapting on "
+                f"them (backward at line {a.site.lineno}, in {a.where})",
+                fix="report the first (pre-update) score of each token only",
+                gate_nodes=a.chain + [a.scored_at],
+            )
+    # A score-first TTT evaluation followed by another validation pass over the adapted model.
+    ttt_funcs = {a.func.name for a in adaptations(model) if a.kind == "score-first" and a.func}
+    for site in model.call_sites:
+        if site.callee not in ttt_funcs:
+            continue
+        caller = site.caller
+        body = caller.node if caller else model.tree
+        for call in ast.walk(body):
+            if not (isinstance(call, ast.Call) and call.lineno > site.node.lineno):
+                continue
+            if model.function_of(call) is not caller or call.func is site.node.func:
+                continue
+            if not model.is_val_scoring_call(call) or call.func == site.node.func:
+                continue
+            if resets_between(model, caller, site.node.lineno, call.lineno):
+                continue
+            yield model.finding(
+                RESCORE,
+                call,
+                f"validation is scored again (line {call.lineno}) after test-time training "
+                f"updated the model on it ({site.callee} at line {site.node.lineno})",
+                confidence="medium",
+                severity="warning",
+                fix="reload the artifact state before any further validation pass, or report "
+                "only the score-first TTT score",
+                gate_nodes=[call, site.node],
+            )
+            break
+    yield from _switches(model)
+
+
+def _switches(model):
+    """Settings that turn on a second scoring pass (``NGRAM_TWO_PASS``, ``FULL_RESCORE``)."""
+    reported: set[str] = set()
+    for env_var, (default, line) in model.env.env_defaults.items():
+        if not _RESCORE_SWITCH.search(env_var) or env_var in reported:
+            continue
+        reported.add(env_var)
+        on = _truthy(default)
+        node = _Line(line)
+        if on:
+            yield model.finding(
+                RESCORE,
+                node,
+                f"{env_var} defaults to {default!r}: a second (re)scoring pass over validation "
+                "tokens is on by default",
+                confidence="medium",
+                fix=f"remove the {env_var} path; score each token once",
+            )
+        else:
+            yield model.finding(
+                RESCORE,
+                node,
+                f"{env_var} switches on a second (re)scoring pass over validation tokens "
+                f"(off by default: {default!r})",
+                confidence="medium",
+                severity="warning",
+                fix=f"remove the {env_var} path so it cannot be switched on for a record",
+            )
+
+
+def _truthy(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() not in ("", "0", "false", "no", "off", "none")
+    return bool(value)
+
+
+class _Line:
+    def __init__(self, lineno):
+        self.lineno = lineno
+
+
+@detector(BEST_OF_PASSES, level="static")
+def best_of_passes(model):
+    """``min``/``max``/``sorted(...)[0]`` over the results of several validation passes."""
+    for site in model.call_sites:
+        call = site.node
+        if site.callee not in ("min", "max", "minimum", "argmin"):
+            continue
+        args = list(call.args)
+        if len(args) == 1 and isinstance(args[0], ast.List | ast.Tuple):
+            args = list(args[0].elts)
+        passes = [a for a in args if _is_pass_result(model, a)]
+        if len(passes) >= 2 or (len(args) == 1 and _is_pass_list(model, args[0])):
+            yield model.finding(
+                BEST_OF_PASSES,
+                call,
+                "selects the best of several validation scoring passes",
+                confidence="high" if len(passes) >= 2 else "medium",
+                fix="report the single pass that was decided before seeing any validation score",
+            )
+
+
+def _is_pass_result(model, expr) -> bool:
+    if isinstance(expr, ast.Call):
+        return model.is_val_scoring_call(expr)
+    if isinstance(expr, ast.Name | ast.Subscript):
+        base = expr.value if isinstance(expr, ast.Subscript) else expr
+        if not isinstance(base, ast.Name):
+            return False
+        values = model.assigned_values(base.id, model.function_of(expr))
+        return any(isinstance(v, ast.Call) and model.is_val_scoring_call(v) for v in values)
+    return False
+
+
+def _is_pass_list(model, expr) -> bool:
+    """A list filled with ``.append(eval_val(...))`` in a loop."""
+    if not isinstance(expr, ast.Name):
+        return False
+    scope = model.function_of(expr)
+    body = scope.node if scope else model.tree
+    for c in ast.walk(body):
+        if (
+            isinstance(c, ast.Call)
+            and isinstance(c.func, ast.Attribute)
+            and c.func.attr == "append"
+            and isinstance(c.func.value, ast.Name)
+            and c.func.value.id == expr.id
+            and c.args
+            and _is_pass_result(model, c.args[0])
+        ):
+            return True
+    return False
