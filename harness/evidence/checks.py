@@ -1,0 +1,86 @@
+"""Apply the budget, evidence and package rules to a list of seeds.
+
+``check_seeds`` is the one entry point: ``verify`` calls it with seeds parsed from logs,
+``golf-check run`` with seeds the harness measured. The checks themselves are the log-level
+detectors registered in ``rules/`` (time_budget, artifact_cap, evidence_claims,
+submission_package); every one of them takes an ``EvidenceSet``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness.evidence.model import Baseline, Claims, EvidenceSet, SeedEvidence
+from harness.report import Finding
+from harness.rulebook import load_all
+
+
+def build_evidence(
+    seeds: list[SeedEvidence],
+    *,
+    claimed: Claims | None = None,
+    tokenizer_family: str | None = None,
+    baseline: Baseline | None = None,
+    policy: str = "readme",
+    folder: Path | None = None,
+    submission: dict[str, Any] | None = None,
+    headline: str | None = None,
+    other_runs: list[SeedEvidence] | None = None,
+    duplicate_logs: list[tuple[str, str]] | None = None,
+    unscored_logs: list[str] | None = None,
+) -> EvidenceSet:
+    """Bundle seeds and context; per-seed claims from ``claimed`` are attached to the seeds."""
+    if claimed is not None:
+        for seed in seeds:
+            if not seed.claimed and seed.seed is not None:
+                seed.claimed = dict(claimed.per_seed.get(seed.seed, {}))
+    for seed in seeds:
+        if seed.tokenizer_family is None:
+            seed.tokenizer_family = tokenizer_family
+    return EvidenceSet(
+        seeds=seeds,
+        claimed=claimed,
+        tokenizer_family=tokenizer_family,
+        folder=folder,
+        submission=submission,
+        baseline=baseline,
+        policy=policy,
+        headline=headline,
+        other_runs=list(other_runs or []),
+        duplicate_logs=list(duplicate_logs or []),
+        unscored_logs=list(unscored_logs or []),
+    )
+
+
+def run_detectors(evidence: EvidenceSet) -> list[Finding]:
+    """Every log-level detector of the catalogue, in registration order."""
+    findings: list[Finding] = []
+    for det in load_all().detectors_for("log"):
+        findings.extend(det.func(evidence))
+    return findings
+
+
+def check_seeds(
+    seeds: list[SeedEvidence],
+    *,
+    claimed: Claims | None = None,
+    tokenizer_family: str | None = None,
+    baseline: Baseline | None = None,
+    policy: str = "readme",
+    folder: Path | None = None,
+    submission: dict[str, Any] | None = None,
+) -> list[Finding]:
+    """Budget and evidence findings for ``seeds`` (train/eval time, artifact cap, seed count,
+    same configuration, claim vs mean, std, byte accounting, full split, completeness,
+    significance against ``baseline`` under ``policy``)."""
+    evidence = build_evidence(
+        seeds,
+        claimed=claimed,
+        tokenizer_family=tokenizer_family,
+        baseline=baseline,
+        policy=policy,
+        folder=folder,
+        submission=submission,
+    )
+    return run_detectors(evidence)

@@ -1,0 +1,574 @@
+"""One streaming parser for every record log format (rules.md section 6).
+
+``parse_log(path)`` reads a train log line by line (memory stays bounded for a 1 GB log) and
+keeps only the facts the checks need: the score lines of the eval path, the training and
+evaluation timers, the size lines, the validation token count, the seed and the
+hyperparameter dump. It never trusts a line because of where it is in the file alone:
+
+* unix-timestamp prefixes (``1776143501.933 ``) are stripped;
+* ``:`` and ``=`` separators and spaces after colons are all accepted;
+* the script's own source, echoed into the log between ``====`` rulers, is skipped, and a
+  score line must start at column 0 with a plain name, so indented or quoted code, comments
+  and f-strings never count;
+* ``diagnostic`` / ``pre-quantization`` lines are kept but never chosen as the headline;
+* alias lines (``final_int8_zlib_roundtrip_exact`` re-emitting the sliding-window score in
+  late-March records) are recognised by their identical numbers;
+* untagged ``Total submission size: N`` lines are raw fp totals, not the cap figure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.errors import InputError
+
+# A line longer than this is read in pieces; only its first piece is looked at.
+MAX_LINE_BYTES = 64 * 1024
+# Bounds that keep memory flat whatever the log holds.
+MAX_SCORE_LINES = 2000
+MAX_HYPERPARAMETERS = 4000
+
+_NUM = r"[-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|nan|inf)"
+_TIMESTAMP = re.compile(rb"^\d{10}\.\d{3} ")
+_RULER = re.compile(r"^={20,}\s*$")
+_SCORE = re.compile(
+    rf"^(?P<kind>[A-Za-z][A-Za-z0-9_\-.+:/ ]*?)\s+val_loss[:=]\s*(?P<loss>{_NUM})"
+    rf"\s+val_bpb[:=]\s*(?P<bpb>{_NUM})(?P<rest>.*)$"
+)
+_PERIODIC = re.compile(r"^(?:step:)?(\d+)/(\d+)\s")
+_KIND_PARAMS = re.compile(r"(?:\s+[A-Za-z_]+:\S+)+$")  # "final_sliding_window_eval stride:64"
+_EVAL_TIME_MS = re.compile(r"eval_time:\s*(\d+(?:\.\d+)?)ms")
+_ELAPSED_S = re.compile(r"elapsed=\s*(\d+(?:\.\d+)?)s")
+_STOPPING = re.compile(r"^stopping_early:.*?train_time:\s*(\d+(?:\.\d+)?)ms\s+step:\s*(\d+)/(\d+)")
+_TRAIN_TIME_MS = re.compile(r"train_time:\s*(\d+(?:\.\d+)?)ms")
+_STEP_AVG_MS = re.compile(r"step_avg:\s*(\d+(?:\.\d+)?)ms")
+_STEP_OF = re.compile(r"^(?:step:)?\s*(\d+)/(\d+)")
+_GPTQ_RESERVE = re.compile(r"^gptq:reserving\s+(\d+(?:\.\d+)?)\s*(ms|s)\b")
+_GPTQ_HESSIANS = re.compile(r"^GPTQ:collected\s+\d+\s+Hessians in\s+(\d+(?:\.\d+)?)s")
+_GPTQ_GENERATED = re.compile(r"^gptq:generated\s+\d+\s+sequences in\s+(\d+(?:\.\d+)?)s")
+_TOTAL_EVAL = re.compile(r"^total_eval_time:\s*(\d+(?:\.\d+)?)s")
+_NGRAM_PRECOMPUTE = re.compile(r"^ngram_tilt:precompute\b.*?elapsed=(\d+(?:\.\d+)?)s")
+_TOTAL_SIZE_TAGGED = re.compile(r"^Total submission size (\S+?):\s*(\d+) bytes")
+_TOTAL_SIZE_RAW = re.compile(r"^Total submission size:\s*(\d+) bytes")
+_MODEL_SIZE_TAGGED = re.compile(r"^Serialized model (\S+?):\s*(\d+) bytes")
+_CODE_SIZE = re.compile(r"^Code size(?: \((un)?compressed\))?:\s*(\d+) bytes")
+_VAL_TOKENS = re.compile(r"^val_tokens:\s*(\d+)")
+_VAL_LOADER_TOKENS = re.compile(r"^val_loader:.*\btokens:\s*(\d+)")
+_SEED_LINE = re.compile(r"^seed:\s*(-?\d+)\s*$")
+_SEED_IN_NAME = re.compile(r"seed[_\-]?(\d+)", re.IGNORECASE)
+_TOKENIZER_PATH = re.compile(r"tokenizer_path=(\S+)")
+_TOKENIZER_KIND = re.compile(r"tokenizer_kind=(\S+)")
+_DATASET = re.compile(r"^train_loader:dataset:(\S+)")
+_WORLD_SIZE = re.compile(r"^world_size:\s*(\d+)")
+_HPARAM = re.compile(r"^\s+([A-Za-z_][\w.]*):\s?(.*?)\s*$")
+_HEADER_PAIRS = re.compile(r"^[a-z_][a-z0-9_]*:\S+(?: [a-z_][a-z0-9_]*:\S+)*$")
+_HEADER_ONE = re.compile(r"^([a-z_][a-z0-9_]*): (\S+)$")
+_PYTHON_START = re.compile(r"^(?:#|import |from |def |class |@|\"\"\"|'''|if __name__)")
+
+# Lines that mean the evaluation (or training) was still going on. One of these after the
+# last score line means the log stops before its final score.
+_PROGRESS_PREFIXES = (
+    "ttp:",
+    "tttg:",
+    "ttpp:",
+    "ttpr:",
+    "ttt_sliding:start",
+    "ttt:start",
+    "ttt_phased:",
+    "beginning TTT eval timer",
+    "ngram_tilt:precompute",
+    "final_eval_mode",
+    "stopping_early",
+    "Serialized model",
+    "Total submission size",
+    "GPTQ:",
+    "ttt_lora:",
+)
+
+# Keys of the hyperparameter dump that differ between identical configurations.
+IGNORED_CONFIG_KEYS = frozenset(
+    {
+        "seed",
+        "run_id",
+        "logfile",
+        "local_rank",
+        "rank",
+        "is_main_process",
+        "val_tokens",
+    }
+)
+_IGNORED_CONFIG_SUFFIXES = ("_dir", "_path", "_files")
+# Settings that describe the data copy or machine rather than the submitted configuration:
+# a difference is reported, but does not split runs into different configurations.
+PROVENANCE_KEYS = frozenset({"train_shards", "train_loader"})
+
+
+def is_diagnostic_kind(kind: str) -> bool:
+    """Score lines that are printed for information and never reported as the score."""
+    k = kind.lower()
+    return (
+        k.startswith("diagnostic")
+        or "pre-quantization" in k
+        or "pre_quant" in k
+        or k.startswith("post_ema")
+    )
+
+
+@dataclass
+class ScoreLine:
+    kind: str
+    val_loss: float
+    val_bpb: float
+    line: int
+    loss_decimals: int
+    bpb_decimals: int
+    eval_time_s: float | None = None
+    text: str = ""
+
+    @property
+    def diagnostic(self) -> bool:
+        return is_diagnostic_kind(self.kind)
+
+
+@dataclass
+class RunLog:
+    """What one train log says about its run. Every figure keeps the line it came from."""
+
+    path: str
+    size_bytes: int = 0
+    line_count: int = 0
+    sha256: str = ""
+    non_utf8: bool = False
+    ends_with_newline: bool = True
+    seed: int | None = None
+    seed_source: str | None = None  # "log" or "filename"
+    seed_line: int | None = None
+    scores: list[ScoreLine] = field(default_factory=list)
+    periodic_lines: int = 0
+    last_periodic: ScoreLine | None = None
+    train_time_ms: float | None = None
+    train_time_line: int | None = None
+    stopped_early: bool = False
+    train_steps: int | None = None
+    train_iterations: int | None = None
+    step_avg_ms: float | None = None
+    gptq_reserve_s: float | None = None
+    gptq_hessian_s: float | None = None
+    gptq_hessian_line: int | None = None
+    gptq_generate_s: float | None = None
+    total_eval_time_s: float | None = None
+    total_eval_time_line: int | None = None
+    ngram_precompute_s: float | None = None
+    eval_timer_started: bool = False
+    artifact_bytes: int | None = None  # last tagged "Total submission size <tag>: N bytes"
+    artifact_tag: str | None = None
+    artifact_line: int | None = None
+    raw_total_bytes: int | None = None  # untagged: raw fp state_dict + code
+    model_bytes: int | None = None  # last tagged "Serialized model <tag>: N bytes"
+    code_bytes: int | None = None  # the figure that counts: compressed if both are logged
+    code_bytes_uncompressed: int | None = None
+    val_tokens: int | None = None
+    val_tokens_line: int | None = None
+    tokenizer_path: str | None = None
+    tokenizer_kind: str | None = None
+    dataset: str | None = None
+    byte_sidecar: bool = False
+    world_size: int | None = None
+    hyperparameters: dict[str, str] = field(default_factory=dict)
+    last_progress_line: int | None = None
+    source_echo_lines: int = 0
+
+    # ------------------------------------------------------------------ derived facts
+
+    @property
+    def is_run_log(self) -> bool:
+        """A train log, judged by content: it has score lines or a training timer."""
+        return bool(self.scores or self.last_periodic or self.train_time_ms is not None)
+
+    @property
+    def final_scores(self) -> list[ScoreLine]:
+        return [s for s in self.scores if not s.diagnostic]
+
+    def kinds(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for s in self.scores:
+            seen.setdefault(s.kind, None)
+        return list(seen)
+
+    def headline(self, kind: str | None = None) -> ScoreLine | None:
+        """The reported score: the last non-diagnostic score line (or the last of ``kind``).
+
+        A trailing line whose numbers repeat an earlier line of another kind is an alias
+        (the late-March ``final_int8_zlib_roundtrip_exact``); the original line is returned.
+        """
+        if kind is not None:
+            chosen = [s for s in self.scores if s.kind == kind]
+            return chosen[-1] if chosen else None
+        finals = self.final_scores
+        if not finals:
+            return None
+        last = finals[-1]
+        for earlier in reversed(finals[:-1]):
+            if (
+                earlier.kind != last.kind
+                and earlier.val_loss == last.val_loss
+                and earlier.val_bpb == last.val_bpb
+            ):
+                return earlier
+        return last
+
+    def alias_of_headline(self) -> ScoreLine | None:
+        """The trailing alias line, when the headline was found behind one."""
+        finals = self.final_scores
+        head = self.headline()
+        if head is not None and finals and finals[-1] is not head:
+            return finals[-1]
+        return None
+
+    def incomplete_reason(self, kind: str | None = None) -> str | None:
+        """Why this log does not end after its final score, or None if it does."""
+        head = self.headline(kind)
+        if head is None:
+            if kind is not None:
+                return f"no {kind!r} score line"
+            if self.scores:
+                return "only diagnostic score lines; no final score line"
+            return "no final score line"
+        last_score_line = max(s.line for s in self.final_scores) if self.final_scores else 0
+        if self.last_progress_line and self.last_progress_line > last_score_line:
+            return (
+                f"the run continued after its last score line (line {self.last_progress_line}) "
+                "and the log stops before a final score"
+            )
+        if (
+            kind is None
+            and not head.kind.endswith("_exact")
+            and head.bpb_decimals <= 4
+            and any(s.kind == head.kind + "_exact" for s in self.scores) is False
+            and any(s.kind.endswith("_exact") for s in self.scores)
+        ):
+            return f"{head.kind!r} has only {head.bpb_decimals} decimals and no _exact twin"
+        return None
+
+    def config(self) -> dict[str, str]:
+        """Hyperparameters that define the configuration (seed, run ids and paths removed)."""
+        return {
+            k: v
+            for k, v in self.hyperparameters.items()
+            if k not in IGNORED_CONFIG_KEYS and not k.endswith(_IGNORED_CONFIG_SUFFIXES)
+        }
+
+    def eval_stages_s(self) -> float | None:
+        """Sum of the eval-phase stages that touch validation tokens (rules.md R-EVAL-600).
+
+        Every non-diagnostic score line's own ``eval_time`` (a line and its ``_exact`` twin
+        are one stage) plus the n-gram precompute. Used when no ``total_eval_time`` exists.
+        """
+        stages: dict[str, float] = {}
+        for s in self.final_scores:
+            # "ttt_sliding:done ... elapsed=" summarises the stage its score line reports.
+            if s.eval_time_s is None or s.kind.endswith(":done"):
+                continue
+            base = s.kind.removesuffix("_exact")
+            stages[base] = max(stages.get(base, 0.0), s.eval_time_s)
+        if not stages and self.ngram_precompute_s is None:
+            return None
+        return sum(stages.values()) + (self.ngram_precompute_s or 0.0)
+
+
+def _decimals(number: str) -> int:
+    mantissa = number.lower().split("e")[0]
+    return len(mantissa.split(".")[1]) if "." in mantissa else 0
+
+
+def _float(text: str) -> float:
+    return float(text)
+
+
+def parse_log(path: str | Path) -> RunLog:
+    """Parse one train log. Raises ``InputError`` if the file cannot be opened."""
+    p = Path(path)
+    try:
+        fh = open(p, "rb")  # noqa: SIM115 - closed below; binary so bad bytes cannot stop us
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read log: {exc.strerror}") from None
+    log = RunLog(path=str(p))
+    digest = hashlib.sha256()
+    scores: deque[ScoreLine] = deque(maxlen=MAX_SCORE_LINES)
+    in_source = False
+    after_ruler = True  # the start of the file behaves like the line after a ruler
+    in_hparams = False
+    training_started = False
+    continuation = False  # the previous chunk was the start of an overlong line
+    last_train_time_text: str | None = None
+    last_train_time_lineno: int | None = None
+    lineno = 0
+    raw = b""
+    with fh:
+        while True:
+            raw = fh.readline(MAX_LINE_BYTES)
+            if not raw:
+                break
+            digest.update(raw)
+            log.size_bytes += len(raw)
+            if continuation:
+                continuation = not raw.endswith(b"\n")
+                continue
+            continuation = not raw.endswith(b"\n") and len(raw) >= MAX_LINE_BYTES
+            lineno += 1
+            if raw[:1].isdigit() and _TIMESTAMP.match(raw):
+                raw = raw[15:]
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                log.non_utf8 = True
+                text = raw.decode("utf-8", errors="replace")
+            line = text.rstrip("\r\n")
+
+            # The script's own source, echoed between rulers: skip it entirely.
+            if _RULER.match(line):
+                in_source = False
+                in_hparams = False
+                after_ruler = True
+                continue
+            if after_ruler:
+                after_ruler = False
+                if _PYTHON_START.match(line):
+                    in_source = True
+            if in_source:
+                log.source_echo_lines += 1
+                continue
+
+            if in_hparams:
+                m = _HPARAM.match(line)
+                if m:
+                    if len(log.hyperparameters) < MAX_HYPERPARAMETERS:
+                        log.hyperparameters[m.group(1)] = m.group(2)
+                    continue
+                in_hparams = False
+            if line.startswith("Hyperparameters:"):
+                in_hparams = True
+                continue
+
+            first = line[:1]
+            if not first or first.isspace():
+                continue
+
+            if "val_loss" in line:
+                if _score(log, scores, line, lineno):
+                    training_started = True
+                    if "train_time:" in line:
+                        last_train_time_text, last_train_time_lineno = line, lineno
+                continue
+            if "train_time:" in line:
+                if line.startswith("stopping_early"):
+                    m = _STOPPING.match(line)
+                    if m:
+                        log.train_time_ms = _float(m.group(1))
+                        log.train_time_line = lineno
+                        log.train_steps = int(m.group(2))
+                        log.train_iterations = int(m.group(3))
+                        log.stopped_early = True
+                    log.last_progress_line = lineno
+                else:
+                    last_train_time_text, last_train_time_lineno = line, lineno
+                training_started = True
+                continue
+            if first.isdigit() or line.startswith(("warmup_step", "loop_warmup_step", "step:")):
+                training_started = True
+                continue
+            if line.startswith(_PROGRESS_PREFIXES):
+                log.last_progress_line = lineno
+                _progress_fact(log, line, lineno)
+                continue
+            _fact(log, line, lineno, training_started)
+
+    log.line_count = lineno
+    log.ends_with_newline = raw.endswith(b"\n") if log.size_bytes else True
+    log.sha256 = digest.hexdigest()
+    log.scores = list(scores)
+    if log.train_time_ms is None and last_train_time_text is not None:
+        m = _TRAIN_TIME_MS.search(last_train_time_text)
+        if m:  # the run finished its iterations before the cap: last logged train_time
+            log.train_time_ms = _float(m.group(1))
+            log.train_time_line = last_train_time_lineno
+            steps = _STEP_OF.match(last_train_time_text)
+            if steps:
+                log.train_steps, log.train_iterations = int(steps.group(1)), int(steps.group(2))
+    if last_train_time_text is not None:
+        m = _STEP_AVG_MS.search(last_train_time_text)
+        if m:
+            log.step_avg_ms = _float(m.group(1))
+    if log.step_avg_ms is None and log.train_time_ms and log.train_steps:
+        log.step_avg_ms = log.train_time_ms / log.train_steps
+    if "seed" in log.hyperparameters and log.seed is None:
+        try:
+            log.seed = int(log.hyperparameters["seed"])
+            log.seed_source = "log"
+        except ValueError:
+            pass
+    if log.seed is None:
+        m = _SEED_IN_NAME.search(p.name)
+        if m:
+            log.seed, log.seed_source = int(m.group(1)), "filename"
+    hp = log.hyperparameters
+    if log.tokenizer_path is None and hp.get("tokenizer_path"):
+        log.tokenizer_path = hp["tokenizer_path"]
+    if log.dataset is None and hp.get("datasets_dir"):
+        log.dataset = hp["datasets_dir"]
+    if log.world_size is None and hp.get("world_size", "").isdigit():
+        log.world_size = int(hp["world_size"])
+    return log
+
+
+def _score(log: RunLog, scores: deque[ScoreLine], line: str, lineno: int) -> bool:
+    """Record a score line; return True if it is a periodic (training-time) one."""
+    periodic = _PERIODIC.match(line)
+    m = _SCORE.match(line) if not periodic else None
+    if periodic:
+        pm = re.search(rf"val_loss[:=]\s*({_NUM})\s+val_bpb[:=]\s*({_NUM})", line)
+        if pm:
+            log.periodic_lines += 1
+            log.last_periodic = ScoreLine(
+                kind="periodic",
+                val_loss=_float(pm.group(1)),
+                val_bpb=_float(pm.group(2)),
+                line=lineno,
+                loss_decimals=_decimals(pm.group(1)),
+                bpb_decimals=_decimals(pm.group(2)),
+                text=line[:200],
+            )
+            if "train_time:" in line:
+                log.last_progress_line = lineno
+        return True
+    if not m:
+        return False
+    kind = _KIND_PARAMS.sub("", m.group("kind")).strip()
+    if "/" in kind or not kind:
+        return False
+    rest = m.group("rest")
+    eval_time = None
+    et = _EVAL_TIME_MS.search(rest)
+    if et:
+        eval_time = _float(et.group(1)) / 1000.0
+    else:
+        el = _ELAPSED_S.search(rest)
+        if el:
+            eval_time = _float(el.group(1))
+    scores.append(
+        ScoreLine(
+            kind=kind,
+            val_loss=_float(m.group("loss")),
+            val_bpb=_float(m.group("bpb")),
+            line=lineno,
+            loss_decimals=_decimals(m.group("loss")),
+            bpb_decimals=_decimals(m.group("bpb")),
+            eval_time_s=eval_time,
+            text=line[:200],
+        )
+    )
+    return False
+
+
+def _progress_fact(log: RunLog, line: str, lineno: int) -> None:
+    if line.startswith("Total submission size"):
+        m = _TOTAL_SIZE_TAGGED.match(line)
+        if m:
+            log.artifact_tag, log.artifact_bytes = m.group(1), int(m.group(2))
+            log.artifact_line = lineno
+        else:
+            m = _TOTAL_SIZE_RAW.match(line)
+            if m:
+                log.raw_total_bytes = int(m.group(1))
+    elif line.startswith("Serialized model"):
+        m = _MODEL_SIZE_TAGGED.match(line)
+        if m:
+            log.model_bytes = int(m.group(2))
+    elif line.startswith("GPTQ:"):
+        m = _GPTQ_HESSIANS.match(line)
+        if m:
+            log.gptq_hessian_s = _float(m.group(1))
+            log.gptq_hessian_line = lineno
+    elif line.startswith("ngram_tilt:precompute"):
+        m = _NGRAM_PRECOMPUTE.match(line)
+        if m:
+            log.ngram_precompute_s = _float(m.group(1))
+    elif line.startswith("beginning TTT eval timer"):
+        log.eval_timer_started = True
+
+
+def _fact(log: RunLog, line: str, lineno: int, training_started: bool) -> None:
+    """Everything else worth keeping: seed, sizes, timers, tokens, tokenizer, header config."""
+    if line.startswith("seed:"):
+        m = _SEED_LINE.match(line)
+        if m and log.seed is None:
+            log.seed, log.seed_source, log.seed_line = int(m.group(1)), "log", lineno
+        return
+    if line.startswith("Code size"):
+        m = _CODE_SIZE.match(line)
+        if m:
+            if m.group(1):  # "(uncompressed)"
+                log.code_bytes_uncompressed = int(m.group(2))
+            else:
+                log.code_bytes = int(m.group(2))
+        return
+    if line.startswith("total_eval_time"):
+        m = _TOTAL_EVAL.match(line)
+        if m:
+            log.total_eval_time_s = _float(m.group(1))
+            log.total_eval_time_line = lineno
+        return
+    if line.startswith("gptq:"):
+        m = _GPTQ_RESERVE.match(line)
+        if m:
+            value = _float(m.group(1))
+            log.gptq_reserve_s = value / 1000.0 if m.group(2) == "ms" else value
+            log.hyperparameters.setdefault("gptq_reserve", f"{log.gptq_reserve_s:g}s")
+            return
+        m = _GPTQ_GENERATED.match(line)
+        if m:
+            log.gptq_generate_s = _float(m.group(1))
+        return
+    if line.startswith("val_tokens"):
+        m = _VAL_TOKENS.match(line)
+        if m:
+            log.val_tokens, log.val_tokens_line = int(m.group(1)), lineno
+        return
+    if line.startswith("val_loader:"):
+        m = _VAL_LOADER_TOKENS.match(line)
+        if m and log.val_tokens is None:
+            log.val_tokens, log.val_tokens_line = int(m.group(1)), lineno
+        return
+    if line.startswith("val_bpb:"):
+        m = _TOKENIZER_PATH.search(line)
+        if m:
+            log.tokenizer_path = m.group(1)
+        m = _TOKENIZER_KIND.search(line)
+        if m:
+            log.tokenizer_kind = m.group(1)
+        if "byte_sidecar:enabled" in line:
+            log.byte_sidecar = True
+        return
+    if line.startswith("train_loader:"):
+        m = _DATASET.match(line)
+        if m:
+            log.dataset = m.group(1)
+    if line.startswith("world_size"):
+        m = _WORLD_SIZE.match(line)
+        if m:
+            log.world_size = int(m.group(1))
+    if training_started or len(log.hyperparameters) >= MAX_HYPERPARAMETERS:
+        return
+    # Old-style header config: "train_batch_tokens:524288 train_seq_len:2048 ..."
+    if _HEADER_PAIRS.match(line):
+        for token in line.split(" "):
+            key, _, value = token.partition(":")
+            log.hyperparameters.setdefault(key, value)
+        return
+    m = _HEADER_ONE.match(line)
+    if m:
+        log.hyperparameters.setdefault(m.group(1), m.group(2))

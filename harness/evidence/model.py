@@ -1,0 +1,195 @@
+"""The evidence the budget and claim rules read: one ``SeedEvidence`` per run.
+
+A ``SeedEvidence`` does not care who measured it: ``verify`` builds it from a train log
+(``source="log"``), ``golf-check run`` from what the harness itself measured
+(``source="measured"``). Log-level detectors in ``rules/`` receive an ``EvidenceSet``: the
+seeds being judged plus the submission's claims, the folder (when there is one) and the
+significance baseline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.evidence.logparse import RunLog
+
+CONTRACT_KEYS = (
+    "seed",
+    "log",
+    "val_bpb",
+    "val_loss",
+    "train_time_s",
+    "eval_time_s",
+    "artifact_bytes",
+    "val_tokens",
+    "complete",
+)
+
+
+@dataclass
+class SeedEvidence:
+    seed: int | None
+    log: str | None  # path of the log, relative to the folder or report when possible
+    val_bpb: float | None
+    val_loss: float | None
+    train_time_s: float | None  # the training loop (stopping_early train_time)
+    eval_time_s: float | None  # total_eval_time, or the sum of the eval stages
+    artifact_bytes: int | None  # the cap-relevant total (code + compressed model)
+    val_tokens: int | None
+    complete: bool
+    hyperparameters: dict[str, str] = field(default_factory=dict)
+    headline_kind: str | None = None
+    claimed: dict[str, Any] = field(default_factory=dict)  # submission.json's per-seed figures
+    source: str = "log"  # "log" (what the run printed) or "measured" (what golf-check measured)
+    # Detail the rules use for their messages and tolerances.
+    headline_line: int | None = None
+    headline_eval_time_s: float | None = None
+    loss_decimals: int = 8
+    bpb_decimals: int = 8
+    incomplete_reason: str | None = None
+    seed_source: str | None = None  # "log", "filename", "report"
+    train_time_line: int | None = None
+    step_avg_ms: float | None = None
+    gptq_reserve_s: float | None = None
+    gptq_hessian_s: float | None = None
+    gptq_generate_s: float | None = None
+    eval_time_basis: str | None = None  # how eval_time_s was obtained
+    artifact_line: int | None = None
+    artifact_tag: str | None = None
+    raw_total_bytes: int | None = None
+    code_bytes: int | None = None
+    model_bytes: int | None = None
+    val_tokens_line: int | None = None
+    tokenizer_family: str | None = None
+    alias_line: int | None = None
+    # For source="measured": what the run's own log printed, to cross-check the measurement.
+    printed: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        seed = "?" if self.seed is None else str(self.seed)
+        return f"seed {seed}" + (f" ({self.log})" if self.log else "")
+
+    def to_json(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in CONTRACT_KEYS}
+        out.update(
+            headline_kind=self.headline_kind,
+            source=self.source,
+            seed_source=self.seed_source,
+            tokenizer_family=self.tokenizer_family,
+        )
+        if self.claimed:
+            out["claimed"] = self.claimed
+        if self.incomplete_reason:
+            out["incomplete_reason"] = self.incomplete_reason
+        return out
+
+    @classmethod
+    def from_log(
+        cls,
+        log: RunLog,
+        *,
+        display_path: str | None = None,
+        headline: str | None = None,
+        tokenizer_family: str | None = None,
+    ) -> SeedEvidence:
+        head = log.headline(headline)
+        alias = log.alias_of_headline() if headline is None else None
+        reason = log.incomplete_reason(headline)
+        if log.total_eval_time_s is not None:
+            eval_s, basis = log.total_eval_time_s, "total_eval_time"
+        else:
+            eval_s, basis = log.eval_stages_s(), "sum of eval stages"
+        notes = []
+        if log.non_utf8:
+            notes.append("the log holds bytes that are not UTF-8 (read with replacement)")
+        return cls(
+            seed=log.seed,
+            log=display_path or log.path,
+            val_bpb=head.val_bpb if head else None,
+            val_loss=head.val_loss if head else None,
+            train_time_s=None if log.train_time_ms is None else log.train_time_ms / 1000.0,
+            eval_time_s=eval_s,
+            artifact_bytes=log.artifact_bytes,
+            val_tokens=log.val_tokens,
+            complete=reason is None,
+            hyperparameters=log.config(),
+            headline_kind=head.kind if head else None,
+            source="log",
+            headline_line=head.line if head else None,
+            headline_eval_time_s=head.eval_time_s if head else None,
+            loss_decimals=head.loss_decimals if head else 8,
+            bpb_decimals=head.bpb_decimals if head else 8,
+            incomplete_reason=reason,
+            seed_source=log.seed_source,
+            train_time_line=log.train_time_line,
+            step_avg_ms=log.step_avg_ms,
+            gptq_reserve_s=log.gptq_reserve_s,
+            gptq_hessian_s=log.gptq_hessian_s,
+            gptq_generate_s=log.gptq_generate_s,
+            eval_time_basis=basis if eval_s is not None else None,
+            artifact_line=log.artifact_line,
+            artifact_tag=log.artifact_tag,
+            raw_total_bytes=log.raw_total_bytes,
+            code_bytes=log.code_bytes,
+            model_bytes=log.model_bytes,
+            val_tokens_line=log.val_tokens_line,
+            tokenizer_family=tokenizer_family,
+            alias_line=alias.line if alias else None,
+            notes=notes,
+        )
+
+
+@dataclass
+class Claims:
+    """What submission.json claims, read leniently (see ``submission.read_claims``)."""
+
+    val_bpb: float | None = None
+    val_bpb_key: str | None = None  # where it was found ("val_bpb", "val_loss", "mean_val_bpb")
+    val_bpb_decimals: int = 8
+    val_loss: float | None = None
+    val_loss_decimals: int = 8
+    val_bpb_std: float | None = None
+    val_bpb_std_key: str | None = None
+    val_bpb_std_decimals: int = 8
+    per_seed: dict[int, dict[str, Any]] = field(default_factory=dict)
+    seeds: list[int] = field(default_factory=list)
+    bytes_total: int | None = None
+
+
+@dataclass
+class Baseline:
+    """What a new score is compared against for significance."""
+
+    label: str
+    val_loss: list[float] = field(default_factory=list)
+    val_bpb: list[float] = field(default_factory=list)
+    value_bpb: float | None = None  # a bare number: no per-seed values
+
+
+@dataclass
+class EvidenceSet:
+    """Everything a log-level detector may read. Detectors yield nothing they cannot judge."""
+
+    seeds: list[SeedEvidence]
+    claimed: Claims | None = None
+    tokenizer_family: str | None = None
+    folder: Path | None = None
+    submission: dict[str, Any] | None = None
+    submission_error: str | None = None
+    baseline: Baseline | None = None
+    policy: str = "readme"
+    headline: str | None = None
+    other_runs: list[SeedEvidence] = field(default_factory=list)
+    duplicate_logs: list[tuple[str, str]] = field(default_factory=list)  # (copy, original)
+    # Logs that look like train logs but have no final score (complete=False seeds are
+    # judged here too; this lists the ones that could not become seeds at all).
+    unscored_logs: list[str] = field(default_factory=list)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def scored(self) -> list[SeedEvidence]:
+        return [s for s in self.seeds if s.val_bpb is not None]

@@ -1,0 +1,162 @@
+"""Means, standard deviations and the two significance policies (rules.md R-SIGNIFICANCE).
+
+* ``readme`` (the challenge README since launch): beat the baseline by at least 0.005 nats
+  of ``val_loss`` with p < 0.01. Tested one-sided, Welch's t-test of
+  H0: mean(new) >= mean(baseline) - 0.005 against H1: mean(new) < mean(baseline) - 0.005.
+* ``leaderboard`` (PR #1902, 2026-04-29): a chronological frontier; a row is added if a
+  one-sided Welch t-test of ``val_bpb`` against the previous frontier gives p < 0.25.
+
+With a bare number as baseline there are no baseline seeds, so the test is a one-sample
+t-test of the new seeds against that number; the report says so.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import asdict, dataclass
+
+from scipy import stats as sps
+
+README_MARGIN_NATS = 0.005
+README_ALPHA = 0.01
+LEADERBOARD_ALPHA = 0.25
+POLICIES = ("readme", "leaderboard")
+
+
+def mean(values: list[float]) -> float | None:
+    return statistics.fmean(values) if values else None
+
+
+def std(values: list[float]) -> float | None:
+    """Sample standard deviation (n - 1), as the records report it."""
+    return statistics.stdev(values) if len(values) >= 2 else None
+
+
+def pstd(values: list[float]) -> float | None:
+    return statistics.pstdev(values) if values else None
+
+
+@dataclass
+class SignificanceResult:
+    policy: str  # readme | leaderboard
+    test: str  # "one-sided Welch t-test" | "one-sided one-sample t-test"
+    metric: str  # val_loss | val_bpb
+    hypothesis: str
+    alpha: float
+    margin: float  # required improvement in the metric's units (0 for leaderboard)
+    n_new: int
+    n_base: int | None
+    mean_new: float | None
+    mean_base: float | None
+    std_new: float | None
+    std_base: float | None
+    t: float | None
+    df: float | None
+    p: float | None
+    passed: bool | None  # None when the test cannot be run
+    gates: bool = False
+    reason: str = ""
+
+    def to_json(self) -> dict:
+        return {
+            k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in asdict(self).items()
+        }
+
+
+def _finite(x: float | None) -> float | None:
+    return float(x) if x is not None and math.isfinite(float(x)) else None
+
+
+def welch_less(new: list[float], base: list[float], margin: float) -> tuple[float, float, float]:
+    """One-sided Welch test of mean(new) < mean(base) - margin: (t, df, p)."""
+    shifted = [b - margin for b in base]
+    res = sps.ttest_ind(new, shifted, equal_var=False, alternative="less")
+    return float(res.statistic), float(res.df), float(res.pvalue)
+
+
+def one_sample_less(new: list[float], value: float) -> tuple[float, float, float]:
+    """One-sided one-sample t-test of mean(new) < value: (t, df, p)."""
+    res = sps.ttest_1samp(new, popmean=value, alternative="less")
+    return float(res.statistic), float(res.df), float(res.pvalue)
+
+
+def significance(
+    policy: str,
+    new_loss: list[float],
+    new_bpb: list[float],
+    base_loss: list[float] | None = None,
+    base_bpb: list[float] | None = None,
+    base_value_bpb: float | None = None,
+    bpb_per_nat: float | None = None,
+) -> SignificanceResult:
+    """Run ``policy``'s test of the new seeds against a baseline.
+
+    Give either per-seed baseline values (``base_loss``/``base_bpb``) or a bare number
+    ``base_value_bpb``; for a number under the readme policy the 0.005-nat margin is
+    converted to bpb with ``bpb_per_nat`` (val_bpb / val_loss of the new seeds).
+    """
+    if policy not in POLICIES:
+        raise ValueError(f"unknown policy {policy!r}")
+    readme = policy == "readme"
+    alpha = README_ALPHA if readme else LEADERBOARD_ALPHA
+    numeric = base_value_bpb is not None
+    if numeric:
+        metric, new = "val_bpb", new_bpb
+        margin = README_MARGIN_NATS * (bpb_per_nat or float("nan")) if readme else 0.0
+        test = "one-sided one-sample t-test (baseline is a number, not seeds)"
+        base: list[float] = []
+        mean_base, std_base, n_base = base_value_bpb, None, None
+    else:
+        metric = "val_loss" if readme else "val_bpb"
+        new = new_loss if readme else new_bpb
+        base = list((base_loss if readme else base_bpb) or [])
+        margin = README_MARGIN_NATS if readme else 0.0
+        test = "one-sided Welch t-test"
+        mean_base, std_base, n_base = mean(base), std(base), len(base)
+    unit = "nats" if metric == "val_loss" else "bpb"
+    hypothesis = (
+        f"H1: mean {metric} < baseline - {margin:.5g} {unit}"
+        if margin
+        else f"H1: mean {metric} < baseline"
+    )
+    result = SignificanceResult(
+        policy=policy,
+        test=test,
+        metric=metric,
+        hypothesis=hypothesis,
+        alpha=alpha,
+        margin=margin,
+        n_new=len(new),
+        n_base=n_base,
+        mean_new=mean(new),
+        mean_base=mean_base,
+        std_new=std(new),
+        std_base=std_base,
+        t=None,
+        df=None,
+        p=None,
+        passed=None,
+    )
+    if len(new) < 2:
+        result.reason = f"needs at least 2 seeds, got {len(new)}"
+        return result
+    if not numeric and len(base) < 2:
+        result.reason = f"needs at least 2 baseline seeds, got {len(base)}"
+        return result
+    if numeric and not math.isfinite(margin):
+        result.reason = "cannot convert the 0.005-nat margin to bpb (no val_loss)"
+        return result
+    if numeric:
+        t, df, p = one_sample_less(new, base_value_bpb - margin)
+    else:
+        t, df, p = welch_less(new, base, margin)
+    result.t, result.df, result.p = _finite(t), _finite(df), _finite(p)
+    if result.p is None:
+        result.reason = "the test is undefined (zero variance on both sides)"
+        improved = result.mean_new is not None and mean_base is not None
+        result.passed = bool(improved and result.mean_new < mean_base - margin)
+        return result
+    result.passed = result.p < alpha and result.mean_new < (mean_base - margin)
+    return result

@@ -1,0 +1,584 @@
+"""``verify_path``: recompute a record folder's (or run report's) budgets and claims.
+
+It only reads files. For a folder it finds every run log by content (any name, any
+subfolder), reads each seed from the log itself, groups the logs by configuration, picks
+the group the submission's claim is about, applies every log-level rule through
+``check_seeds``' machinery and builds the report: a per-seed table with pass/fail marks,
+the claim beside the recomputed mean, the significance tests, and the JSON contract keys.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import InputError
+from harness.evidence import canonical
+from harness.evidence import stats as st
+from harness.evidence.checks import build_evidence, run_detectors
+from harness.evidence.logparse import PROVENANCE_KEYS, RunLog, parse_log
+from harness.evidence.model import Baseline, Claims, EvidenceSet, SeedEvidence
+from harness.evidence.runreport import is_run_report, load_json_document, read_run_report
+from harness.evidence.submission import load_submission, read_claims
+from harness.report import Finding, Report, Table
+
+LOG_SUFFIXES = {".log", ".txt", ".out", ".err", ""}
+MAX_DEPTH = 4
+MAX_FILES = 5000
+_SKIP_DIRS = {".git", "__pycache__", "node_modules", ".venv"}
+# Rules that still apply to runs the claim is not about (other configurations in the folder).
+_OTHER_RUN_RULES = (
+    "BUDGET.",
+    "EVIDENCE.incomplete-log",
+    "EVIDENCE.bpb-bytes",
+    "EVIDENCE.full-val",
+)
+
+
+@dataclass
+class FolderEvidence:
+    """The seeds found in a folder, before judging."""
+
+    root: Path
+    logs: list[RunLog] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def verify_path(
+    path: str | Path,
+    *,
+    baseline: str | float | None = None,
+    policy: str = "readme",
+    headline: str | None = None,
+    strict: bool = False,
+) -> Report:
+    """Verify a record folder, a single train log, or a ``golf-check run`` JSON report."""
+    if policy not in st.POLICIES:
+        raise InputError(f"unknown policy {policy!r}; choose {' or '.join(st.POLICIES)}")
+    target = Path(path)
+    if not target.exists():
+        raise InputError(f"{target}: no such file or directory")
+    base = load_baseline(baseline, headline=headline) if baseline is not None else None
+    report = Report(command="verify", target=str(target), strict=strict)
+    if target.is_dir():
+        _verify_folder(report, target, base, policy, headline)
+    elif target.name == "submission.json":
+        _verify_folder(report, target.parent, base, policy, headline)
+    elif target.suffix.lower() == ".json":
+        doc = load_json_document(target)
+        if not is_run_report(doc):
+            raise InputError(
+                f"{target}: not a golf-check run report (expected an object with "
+                '"command": "run" and a "seeds" list)'
+            )
+        _verify_run_report(report, target, doc, base, policy, headline)
+    else:
+        _verify_single_log(report, target, base, policy, headline)
+    return report
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def find_run_logs(root: Path) -> FolderEvidence:
+    """Every run log under ``root`` (decided by content), refusing escaping symlinks."""
+    found = FolderEvidence(root=root)
+    real_root = root.resolve()
+    seen_real: set[Path] = set()
+    by_hash: dict[str, RunLog] = {}
+    count = 0
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        depth = len(Path(dirpath).relative_to(root).parts)
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if d not in _SKIP_DIRS and not d.startswith(".") and depth < MAX_DEPTH
+        )
+        for name in sorted(filenames):
+            candidate = Path(dirpath) / name
+            rel = candidate.relative_to(root).as_posix()
+            if Path(name).suffix.lower() not in LOG_SUFFIXES or name.lower().startswith("readme"):
+                continue
+            if candidate.is_symlink():
+                real = candidate.resolve()
+                if not real.is_relative_to(real_root):
+                    found.errors.append(
+                        f"{rel}: refusing a symlink that points outside the folder ({real})"
+                    )
+                    continue
+            if not candidate.is_file():
+                continue
+            real = candidate.resolve()
+            if real in seen_real:
+                continue
+            seen_real.add(real)
+            count += 1
+            if count > MAX_FILES:
+                found.errors.append(f"{root}: more than {MAX_FILES} candidate files; stopped")
+                return found
+            try:
+                log = parse_log(candidate)
+            except InputError as exc:
+                found.errors.append(str(exc))
+                continue
+            if not log.is_run_log:
+                continue
+            log.path = rel
+            if log.sha256 in by_hash:
+                found.duplicates.append((rel, by_hash[log.sha256].path))
+                continue
+            by_hash[log.sha256] = log
+            found.logs.append(log)
+    return found
+
+
+def load_baseline(spec: str | float | Path, *, headline: str | None = None) -> Baseline:
+    """``--baseline``: a number (bpb), a record folder or log, or a run report."""
+    if isinstance(spec, (int, float)):
+        return Baseline(label=f"{float(spec):g} bpb", value_bpb=float(spec))
+    text = str(spec).strip()
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is not None:
+        if not 0 < value < 20:
+            raise InputError(f"--baseline {text}: not a plausible val_bpb")
+        return Baseline(label=f"{value:g} bpb", value_bpb=value)
+    path = Path(text)
+    if not path.exists():
+        raise InputError(f"--baseline {text}: not a number and no such file or folder")
+    seeds: list[SeedEvidence]
+    if path.is_dir():
+        found = find_run_logs(path)
+        groups = _group_by_config([SeedEvidence.from_log(g, headline=headline) for g in found.logs])
+        claims = None
+        sub = path / "submission.json"
+        if sub.is_file():
+            doc, _ = load_submission(sub)
+            claims = read_claims(doc) if doc else None
+        seeds, _ = _choose_group(groups, claims)
+    elif path.suffix.lower() == ".json":
+        doc = load_json_document(path)
+        if not is_run_report(doc):
+            raise InputError(f"--baseline {text}: not a golf-check run report")
+        seeds = read_run_report(path, doc, headline).seeds
+    else:
+        seeds = [SeedEvidence.from_log(parse_log(path), headline=headline)]
+    scored = [s for s in seeds if s.val_bpb is not None and s.val_loss is not None]
+    if not scored:
+        raise InputError(f"--baseline {text}: no scored seed found")
+    return Baseline(
+        label=path.name or text,
+        val_loss=[s.val_loss for s in scored],
+        val_bpb=[s.val_bpb for s in scored],
+    )
+
+
+# --------------------------------------------------------------------------- grouping
+
+
+def _config_key(seed: SeedEvidence, common: set[str]) -> tuple:
+    return tuple(
+        sorted(
+            (k, v)
+            for k, v in seed.hyperparameters.items()
+            if k in common and k not in PROVENANCE_KEYS
+        )
+    )
+
+
+def _group_by_config(seeds: list[SeedEvidence]) -> list[list[SeedEvidence]]:
+    """Seeds split by the settings all logs print; in first-seen order."""
+    with_config = [s for s in seeds if s.hyperparameters]
+    common = (
+        set.intersection(*(set(s.hyperparameters) for s in with_config)) if with_config else set()
+    )
+    groups: dict[tuple, list[SeedEvidence]] = {}
+    for seed in seeds:
+        groups.setdefault(_config_key(seed, common), []).append(seed)
+    return list(groups.values())
+
+
+def _tol(decimals: int) -> float:
+    return max(5e-5, 0.5 * 10.0**-decimals) + 1e-12
+
+
+def _claim_fit(group: list[SeedEvidence], claims: Claims) -> tuple[bool, int]:
+    """(the group's mean is the claim, how many per-seed claims its logs reproduce)."""
+    values = [s.val_bpb for s in group if s.val_bpb is not None]
+    mean_ok = (
+        bool(values)
+        and claims.val_bpb is not None
+        and (abs(st.mean(values) - claims.val_bpb) <= _tol(claims.val_bpb_decimals))
+    )
+    per_seed = 0
+    for s in group:
+        claimed = claims.per_seed.get(s.seed, {}).get("val_bpb") if s.seed is not None else None
+        if claimed is not None and s.val_bpb is not None and abs(claimed - s.val_bpb) <= _tol(8):
+            per_seed += 1
+    return mean_ok, per_seed
+
+
+def _logs_named_by_seed_claims(
+    seeds: list[SeedEvidence], claims: Claims
+) -> list[SeedEvidence] | None:
+    """The logs whose headlines are the per-seed figures submission.json lists, if every
+    listed seed has exactly such a log."""
+    wanted = {k: v["val_bpb"] for k, v in claims.per_seed.items() if "val_bpb" in v}
+    if len(wanted) < 2:
+        return None
+    chosen = []
+    for seed, claimed in wanted.items():
+        tol = _tol(len(repr(float(claimed)).split(".")[-1]))
+        match = [
+            s
+            for s in seeds
+            if s.seed == seed and s.val_bpb is not None and abs(s.val_bpb - claimed) <= tol
+        ]
+        if len(match) != 1:
+            return None
+        chosen.append(match[0])
+    return [s for s in seeds if s in chosen]
+
+
+def _choose_group(
+    groups: list[list[SeedEvidence]], claims: Claims | None
+) -> tuple[list[SeedEvidence], list[SeedEvidence]]:
+    """(seeds the claim is about, other runs in the folder).
+
+    With one configuration that is every log. With several (an original run and a
+    compliance rerun, say) it is the configuration whose logs reproduce the claim; only if
+    no single configuration does, but all logs together do, are they judged together (and
+    EVIDENCE.same-config reports the mix).
+    """
+    everyone = [s for g in groups for s in g]
+    if len(groups) <= 1:
+        return everyone, []
+    if claims is not None:
+        named = _logs_named_by_seed_claims(everyone, claims)
+        if named:
+            return named, [s for s in everyone if s not in named]
+        best, best_fit = None, (False, 0)
+        for group in groups:
+            fit = _claim_fit(group, claims)
+            if fit > best_fit:
+                best, best_fit = group, fit
+        if best is not None and best_fit[0]:
+            return best, [s for s in everyone if s not in best]
+        if _claim_fit(everyone, claims)[0]:
+            return everyone, []
+        if best is not None:
+            return best, [s for s in everyone if s not in best]
+    largest = max(groups, key=lambda g: (len({s.seed for s in g}), -groups.index(g)))
+    if len({s.seed for s in largest}) >= 3:
+        return largest, [s for s in everyone if s not in largest]
+    return everyone, []
+
+
+def _family(logs: list[RunLog]) -> str | None:
+    for log in logs:
+        hp = log.hyperparameters
+        caseops = log.byte_sidecar or hp.get("caseops_enabled", "").lower() == "true"
+        fam = canonical.family_from_hints(
+            log.tokenizer_path, log.dataset, caseops, hp.get("vocab_size")
+        )
+        if fam:
+            return fam
+    for log in logs:
+        fam = canonical.family_from_tokens(log.val_tokens)
+        if fam:
+            return fam
+    return None
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _verify_folder(
+    report: Report, folder: Path, base: Baseline | None, policy: str, headline: str | None
+) -> None:
+    found = find_run_logs(folder)
+    report.errors.extend(found.errors)
+    doc, claims = None, None
+    sub = folder / "submission.json"
+    if sub.is_symlink() and not sub.resolve().is_relative_to(folder.resolve()):
+        report.errors.append("submission.json: refusing a symlink that points outside the folder")
+    elif sub.is_file():
+        doc, problem = load_submission(sub)
+        if problem:
+            report.errors.append(problem)
+        else:
+            claims = read_claims(doc)
+    if not found.logs:
+        report.errors.append(
+            f"{folder}: no run log found (no file with score lines or a training timer)"
+        )
+    family = _family(found.logs)
+    seeds = [
+        SeedEvidence.from_log(log, headline=headline, tokenizer_family=family) for log in found.logs
+    ]
+    for log in found.logs:
+        if log.seed_source == "filename":
+            report.notes.append(f"{log.path}: the log does not print its seed; taken from the name")
+        if log.non_utf8:
+            report.notes.append(f"{log.path}: non-UTF-8 bytes (read with replacement)")
+    judged, others = _choose_group(_group_by_config(seeds), claims)
+    evidence = build_evidence(
+        judged,
+        claimed=claims,
+        tokenizer_family=family,
+        baseline=base,
+        policy=policy,
+        folder=folder,
+        submission=doc,
+        headline=headline,
+        other_runs=others,
+        duplicate_logs=found.duplicates,
+    )
+    _judge(report, evidence)
+    if others:
+        report.notes.append(
+            f"{len(others)} other run(s) in the folder use a different configuration and are "
+            "not part of the claim; they are checked for budgets only"
+        )
+        other_ev = build_evidence(others, tokenizer_family=family, headline=headline)
+        report.findings.extend(
+            f for f in run_detectors(other_ev) if f.rule.startswith(_OTHER_RUN_RULES)
+        )
+        report.tables.append(
+            _seed_table("Other runs in the folder (not in the claim)", other_ev, report)
+        )
+    if found.logs and not evidence.scored and not others:
+        report.errors.append(f"{folder}: no log has a final score line; nothing to verify")
+    if not (folder / "train_gpt.py").is_file():
+        report.notes.append("no train_gpt.py in the folder: artifact bytes come from the logs only")
+
+
+def _verify_single_log(
+    report: Report, path: Path, base: Baseline | None, policy: str, headline: str | None
+) -> None:
+    log = parse_log(path)
+    if not log.is_run_log:
+        raise InputError(f"{path}: not a run log (no score lines and no training timer)")
+    family = _family([log])
+    seed = SeedEvidence.from_log(
+        log, display_path=path.name, headline=headline, tokenizer_family=family
+    )
+    evidence = build_evidence(
+        [seed], tokenizer_family=family, baseline=base, policy=policy, headline=headline
+    )
+    _judge(report, evidence)
+    if not evidence.scored:
+        report.errors.append(f"{path}: no final score line; nothing to verify")
+
+
+def _verify_run_report(
+    report: Report,
+    path: Path,
+    doc: dict[str, Any],
+    base: Baseline | None,
+    policy: str,
+    headline: str | None,
+) -> None:
+    run = read_run_report(path, doc, headline)
+    report.errors.extend(run.errors)
+    report.notes.extend(run.notes)
+    if not run.seeds:
+        report.errors.append(f"{path}: the run report lists no seeds")
+    family = canonical.family_from_tokens(
+        next((s.val_tokens for s in run.seeds if s.val_tokens), None)
+    )
+    evidence = build_evidence(
+        run.seeds,
+        claimed=run.claims,
+        tokenizer_family=family,
+        baseline=base,
+        policy=policy,
+        headline=headline,
+    )
+    _judge(report, evidence)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _judge(report: Report, ev: EvidenceSet) -> None:
+    from rules.evidence_claims import significance_results
+
+    report.findings.extend(run_detectors(ev))
+    scored = ev.scored
+    bpb = [s.val_bpb for s in scored]
+    loss = [s.val_loss for s in scored if s.val_loss is not None]
+    mean_bpb, std_bpb = st.mean(bpb), st.std(bpb)
+    mean_loss = st.mean(loss) if len(loss) == len(scored) else None
+    claimed = ev.claimed.val_bpb if ev.claimed else None
+    kinds = sorted({s.headline_kind for s in scored if s.headline_kind})
+
+    report.tables.insert(0, _seed_table("Per-seed evidence (recomputed from the logs)", ev, report))
+    report.tables.insert(1, _claim_table(ev, mean_bpb, std_bpb, mean_loss))
+    sig = significance_results(ev)
+    if sig:
+        report.tables.insert(2, _significance_table(sig, ev))
+
+    facts = [
+        ("seeds judged", f"{len(scored)} scored of {len(ev.seeds)} log(s)"),
+        ("headline line", ", ".join(kinds) or "none"),
+    ]
+    if mean_bpb is not None:
+        spread = f" ± {std_bpb:.6f} (std, n-1)" if std_bpb is not None else ""
+        facts.append(("mean val_bpb", f"{mean_bpb:.8f}{spread}"))
+    if claimed is not None:
+        facts.append((f"claimed val_bpb ({ev.claimed.val_bpb_key})", f"{claimed}"))
+    if ev.tokenizer_family:
+        facts.append(("tokenizer family", ev.tokenizer_family))
+    if ev.baseline is not None:
+        facts.append(("baseline", ev.baseline.label))
+        facts.append(("gating policy", ev.policy))
+    report.facts.extend(facts)
+    report.data.update(
+        seeds=[s.to_json() for s in ev.seeds],
+        mean_val_bpb=mean_bpb,
+        std_val_bpb=std_bpb,
+        mean_val_loss=mean_loss,
+        claimed_val_bpb=claimed,
+        headline_kind=kinds[0] if len(kinds) == 1 else (kinds or None),
+        significance=[r.to_json() for r in sig],
+        other_runs=[s.to_json() for s in ev.other_runs],
+    )
+    if any(s.source == "measured" for s in ev.seeds):
+        report.notes.append("figures are the harness's measurements; logs are cross-checked")
+
+
+def _mark(findings: list[Finding]) -> str:
+    live = [f for f in findings if f.counts]
+    if any(f.severity == "error" for f in live):
+        return "❌ fail"
+    if any(f.severity == "warning" for f in live):
+        return "⚠️ warn"
+    return "✅ pass"
+
+
+def _seed_table(title: str, ev: EvidenceSet, report: Report) -> Table:
+    rows = []
+    for s in ev.seeds:
+        mine = [f for f in report.findings if f.file and f.file == s.log]
+        implied = (
+            canonical.implied_bytes(s.val_loss, s.val_bpb, s.val_tokens)
+            if s.val_loss is not None and s.val_bpb is not None and s.val_tokens
+            else None
+        )
+        rows.append(
+            {
+                "seed": "?" if s.seed is None else str(s.seed),
+                "log": s.log,
+                "headline": s.headline_kind,
+                "val_bpb": _short(s.val_bpb),
+                "claimed_bpb": _short(s.claimed.get("val_bpb")),
+                "val_loss": s.val_loss,
+                "train_time_s": s.train_time_s,
+                "eval_time_s": s.eval_time_s,
+                "artifact_bytes": s.artifact_bytes,
+                "val_tokens": s.val_tokens,
+                "implied_bytes": None if implied is None else f"{implied / 1e6:.3f} M",
+                "complete": s.complete,
+                "check": _mark(mine) if s.complete else "❌ incomplete",
+            }
+        )
+    return Table(
+        title=title,
+        columns=[
+            ("seed", "seed"),
+            ("log", "log"),
+            ("val_bpb", "val_bpb"),
+            ("claimed_bpb", "claimed"),
+            ("train_time_s", "train s"),
+            ("eval_time_s", "eval s"),
+            ("artifact_bytes", "artifact B"),
+            ("val_tokens", "val tokens"),
+            ("implied_bytes", "implied B"),
+            ("check", "check"),
+        ],
+        rows=rows,
+    )
+
+
+def _claim_table(
+    ev: EvidenceSet, mean_bpb: float | None, std_bpb: float | None, mean_loss: float | None
+) -> Table:
+    c = ev.claimed or Claims()
+    rows = [
+        {"figure": "mean val_bpb", "recomputed": mean_bpb, "claimed": c.val_bpb},
+        {"figure": "mean val_loss", "recomputed": mean_loss, "claimed": c.val_loss},
+        {"figure": "std val_bpb (n-1)", "recomputed": std_bpb, "claimed": c.val_bpb_std},
+        {
+            "figure": "distinct seeds",
+            "recomputed": len({s.seed for s in ev.scored if s.seed is not None}),
+            "claimed": len(c.seeds) if c.seeds else None,
+        },
+        {
+            "figure": "max artifact bytes",
+            "recomputed": max(
+                (s.artifact_bytes for s in ev.seeds if s.artifact_bytes), default=None
+            ),
+            "claimed": c.bytes_total,
+        },
+    ]
+    return Table(
+        title="Claim vs evidence",
+        columns=[("figure", "figure"), ("recomputed", "recomputed"), ("claimed", "claimed")],
+        rows=rows,
+    )
+
+
+def _significance_table(results: list[st.SignificanceResult], ev: EvidenceSet) -> Table:
+    rows = []
+    for r in results:
+        rows.append(
+            {
+                "policy": r.policy + (" (gates)" if r.gates else ""),
+                "test": r.test,
+                "metric": r.metric,
+                "threshold": f"p < {r.alpha}"
+                + (f", improvement >= {r.margin:.5g}" if r.margin else ""),
+                "n": f"{r.n_new} vs {r.n_base if r.n_base is not None else '-'}",
+                "means": f"{_g(r.mean_new)} vs {_g(r.mean_base)}",
+                "stds": f"{_g(r.std_new)} vs {_g(r.std_base)}",
+                "t": r.t,
+                "df": r.df,
+                "p": r.p,
+                "result": "pass"
+                if r.passed
+                else ("n/a: " + r.reason if r.passed is None else "fail"),
+            }
+        )
+    return Table(
+        title=f"Significance against {ev.baseline.label if ev.baseline else 'baseline'}",
+        columns=[
+            ("policy", "policy"),
+            ("test", "test"),
+            ("metric", "metric"),
+            ("threshold", "threshold"),
+            ("n", "n"),
+            ("means", "means"),
+            ("stds", "stds"),
+            ("t", "t"),
+            ("df", "df"),
+            ("p", "p"),
+            ("result", "result"),
+        ],
+        rows=rows,
+    )
+
+
+def _short(value: float | None) -> str | None:
+    """Six decimals for the terminal table; JSON ``seeds`` keeps full precision."""
+    return None if value is None else f"{value:.6f}"
+
+
+def _g(value: float | None) -> str:
+    return "-" if value is None else f"{value:.6f}"

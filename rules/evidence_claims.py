@@ -1,0 +1,623 @@
+"""Evidence rules: is the claimed score what the evidence shows, and is the evidence enough?
+
+Detectors read an ``EvidenceSet`` (``harness.evidence.model``): per-seed headlines parsed
+from the logs (or measured by ``golf-check run``) and the submission's claims. Every figure
+they judge is recomputed here from the per-seed values, never copied from a summary.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+from harness.evidence import canonical
+from harness.evidence import stats as st
+from harness.evidence.logparse import PROVENANCE_KEYS
+from harness.evidence.model import EvidenceSet, SeedEvidence
+from harness.report import Finding
+from harness.rulebook import detector, rule
+
+MIN_SEEDS = 3
+CLAIM_TOLERANCE = 5e-5  # submission.json values are often rounded (rules.md 6.1)
+
+SOURCES_SIGNIFICANCE = (
+    "https://github.com/openai/parameter-golf/blob/main/README.md",
+    "https://github.com/openai/parameter-golf/pull/1902",
+    "https://github.com/openai/parameter-golf/pull/2124",
+)
+
+SEED_COUNT = rule(
+    "EVIDENCE.seed-count",
+    "EVIDENCE",
+    "A record needs logs of at least 3 distinct seeds",
+    """
+A leaderboard row needs a mean over at least three runs with distinct seeds from the same
+configuration, one log per seed. golf-check reads each seed from the log itself (`seed:N`
+or the hyperparameter dump), falling back to the file name only when the log does not say.
+Byte-identical copies of a log (a `train.log` that duplicates `train_seed1337.log`) count once.
+
+Example: a folder with train.log (seed 1337) and no other run logs has 1 seed.
+""",
+    SOURCES_SIGNIFICANCE,
+    severity="warning",
+)
+
+SAME_CONFIG = rule(
+    "EVIDENCE.same-config",
+    "EVIDENCE",
+    "The seeds averaged into a claim must come from the same configuration",
+    """
+The claimed mean must average runs of one submitted configuration: only the seed may
+differ. golf-check compares the hyperparameter dumps (or the header config lines of older
+logs) of the seeds it averages, ignoring seed, run ids, log file names and data paths, and
+checks that every seed reports the same final score line.
+
+Example: seed 42 with gptq_reserve_seconds 0.5 and seed 314 with 8.0 in one mean.
+""",
+    ("https://github.com/openai/parameter-golf/pull/2124",),
+)
+
+CLAIM_MISMATCH = rule(
+    "EVIDENCE.claim-mismatch",
+    "EVIDENCE",
+    "submission.json's val_bpb must equal the mean of the per-seed headline scores",
+    """
+The claimed `val_bpb` (and `val_loss`) must be the mean over seeds of the final score line
+of each log, within rounding (tolerance 5e-5 or half a unit of the claim's last digit), and
+per-seed figures in `seed_results` must match their logs. A claim better than the evidence
+is an error; a claim that is one seed's score (typically the best) instead of the mean, or
+worse than the evidence, is a warning that names the anomaly.
+
+Example: "val_bpb": 1.1228 when the three logs give 1.12278, 1.12357, 1.12360 (mean 1.12332).
+""",
+    SOURCES_SIGNIFICANCE,
+)
+
+STD_MISMATCH = rule(
+    "EVIDENCE.std-mismatch",
+    "EVIDENCE",
+    "A claimed standard deviation must match the per-seed scores",
+    """
+When submission.json states `val_bpb_std` (or `std_bpb`), golf-check recomputes the
+standard deviation of the per-seed headline val_bpb (sample, n-1; the population form is
+also accepted) and compares within the claim's rounding.
+
+Example: "val_bpb_std": 0.0001 when the seeds spread 1.0846..1.0866 (std 0.0007).
+""",
+    SOURCES_SIGNIFICANCE,
+    severity="warning",
+)
+
+BPB_BYTES = rule(
+    "EVIDENCE.bpb-bytes",
+    "EVIDENCE",
+    "The bytes implied by val_loss, val_bpb and val_tokens must be the canonical byte count",
+    """
+val_bpb = (sum of nats / ln 2) / (UTF-8 bytes of the validation text), so
+`val_loss / ln 2 * val_tokens / val_bpb` is the byte count the score was divided by. In
+every accepted record log it is the same number for a tokenizer family (about 151.08 M for
+the 50,000 validation documents) within 0.005 %. A different number means the byte
+accounting is wrong: x1.17 is the byte-LUT double count of issue #1719, x1.09 CaseOps
+transformed bytes, x1.04 byte-fallback pieces counted as 3 bytes.
+
+Example: val_loss 2.79 val_bpb 0.925 at 40,540,160 tokens implies 176.9 M bytes (x1.17).
+""",
+    (
+        "https://github.com/openai/parameter-golf/issues/1719",
+        "https://github.com/openai/parameter-golf/issues/1017",
+        "https://github.com/openai/parameter-golf/pull/1804",
+        "https://github.com/openai/parameter-golf/pull/1271",
+    ),
+)
+
+FULL_VAL = rule(
+    "EVIDENCE.full-val",
+    "EVIDENCE",
+    "The score must cover the full canonical validation split",
+    """
+val_bpb is defined on the whole fixed validation split (the first 50,000 documents). The
+validation token count a log prints (`val_tokens: N` or `val_loader:... tokens:N`) must be
+the canonical count of its tokenizer family: sp1024 62,021,632 (or its seq-length
+truncations), sp4096 45,508,608, sp8192 40,540,160, CaseOps sp8192 47,851,520, byte260
+151,130,112. A 10,000-document validation set (9,662,464 tokens) is not a record.
+
+Example: val_tokens: 9662464   # 10k docs: not the canonical split
+""",
+    (
+        "https://github.com/openai/parameter-golf/pull/2039",
+        "https://github.com/openai/parameter-golf/issues/2127",
+        "https://github.com/openai/parameter-golf/issues/1017",
+    ),
+)
+
+INCOMPLETE_LOG = rule(
+    "EVIDENCE.incomplete-log",
+    "EVIDENCE",
+    "Every run log must end after its final score",
+    """
+A log that stops before its final score line (cut off during evaluation, or a run that
+crashed) proves nothing about the claim. golf-check requires a final, non-diagnostic score
+line per log with no training or evaluation progress after it, and an `_exact` line where
+the script prints one.
+
+Example: a log whose last lines are `ttp: b612/782 ...` progress lines after the diagnostics.
+""",
+    ("https://github.com/openai/parameter-golf/blob/main/README.md",),
+)
+
+SIGNIFICANCE = rule(
+    "EVIDENCE.significance",
+    "EVIDENCE",
+    "A new record must beat the baseline with statistical significance",
+    """
+Two policies. `readme` (the README since launch): improve on the baseline by at least
+0.005 nats of val_loss with p < 0.01 (one-sided Welch t-test of the per-seed values).
+`leaderboard` (PR #1902, 2026-04-29): beat the previous frontier row with a one-sided
+Welch t-test p < 0.25 on val_bpb. `--policy` chooses which one gates; both are reported.
+With a bare number as baseline only a one-sample t-test is possible, and the report says so.
+
+Example: 3 seeds at mean 1.0798 against a baseline at 1.0810 (std 0.0005): p about 0.02,
+which passes the leaderboard policy and fails the readme one (0.0030 nats < 0.005).
+""",
+    SOURCES_SIGNIFICANCE,
+)
+
+LOG_MISMATCH = rule(
+    "EVIDENCE.log-mismatch",
+    "EVIDENCE",
+    "What a run printed must agree with what golf-check measured",
+    """
+In a `golf-check run` report the gating figures are the harness's own measurements
+(artifact bytes from the files, wall-clock from the parent process, scores from the run).
+The run's log is re-parsed and compared: a different score, artifact size or token count,
+or a log that under-reports its time, is a finding.
+
+Example: the log prints `Total submission size int6+lzma: 15990000 bytes`, the files
+measure 16,071,321 bytes.
+""",
+    ("https://github.com/openai/parameter-golf/pull/1835",),
+)
+
+
+def _level(seed: SeedEvidence) -> str:
+    return "runtime" if seed.source == "measured" else "log"
+
+
+def _tol(decimals: int) -> float:
+    return max(CLAIM_TOLERANCE, 0.5 * 10.0**-decimals) + 1e-12
+
+
+def _fmt(values: list[float]) -> str:
+    return ", ".join(f"{v:.8g}" for v in values)
+
+
+# ---------------------------------------------------------------------- seeds and configs
+
+
+@detector(SEED_COUNT, level="log")
+def too_few_seeds(ev: EvidenceSet) -> Iterator[Finding]:
+    scored = ev.scored
+    if not scored:
+        return
+    known = [s.seed for s in scored if s.seed is not None]
+    distinct = sorted(set(known))
+    unknown = len(scored) - len(known)
+    if len(distinct) < MIN_SEEDS:
+        extra = f" and {unknown} log(s) without a seed" if unknown else ""
+        yield Finding.of(
+            SEED_COUNT,
+            f"{len(distinct)} distinct seed(s) ({_fmt(distinct) or 'none'}){extra}; "
+            f"a record needs at least {MIN_SEEDS} from the same configuration",
+            evidence="; ".join(s.label for s in scored),
+            level="log",
+            fix=f"add logs of {MIN_SEEDS - len(distinct)} more seed(s) run with the same "
+            "configuration",
+        )
+    for seed, count in Counter(known).items():
+        if count > 1:
+            logs = [s.log or "?" for s in scored if s.seed == seed]
+            yield Finding.of(
+                SEED_COUNT,
+                f"seed {seed} appears in {count} different logs of the averaged runs "
+                f"({', '.join(logs)}); it counts once",
+                level="log",
+                fix="average distinct seeds only",
+            )
+    if ev.claimed and ev.claimed.seeds:
+        missing = sorted(set(ev.claimed.seeds) - set(known) - {s.seed for s in ev.other_runs})
+        if missing:
+            yield Finding.of(
+                SEED_COUNT,
+                f"submission.json lists seed(s) {_fmt(missing)} but no log of them was found",
+                file="submission.json",
+                level="log",
+                fix="add the train log of every claimed seed",
+            )
+    for copy, original in ev.duplicate_logs:
+        yield Finding.of(
+            SEED_COUNT,
+            f"{copy} is a byte-identical copy of {original}; counted once",
+            severity="info",
+            file=copy,
+            level="log",
+        )
+
+
+@detector(SAME_CONFIG, level="log")
+def mixed_configurations(ev: EvidenceSet) -> Iterator[Finding]:
+    scored = [s for s in ev.scored if s.hyperparameters]
+    if len(scored) >= 2:
+        common = set.intersection(*(set(s.hyperparameters) for s in scored))
+        differing = sorted(k for k in common if len({s.hyperparameters[k] for s in scored}) > 1)
+        provenance = [k for k in differing if k in PROVENANCE_KEYS]
+        differing = [k for k in differing if k not in PROVENANCE_KEYS]
+        if provenance:
+            detail = "; ".join(
+                f"{k}: " + ", ".join(f"{s.seed}={s.hyperparameters[k]}" for s in scored)
+                for k in provenance
+            )
+            yield Finding.of(
+                SAME_CONFIG,
+                f"the averaged seeds ran on different copies of the training data ({detail})",
+                severity="warning",
+                evidence=detail,
+                level="log",
+                fix="run every seed on the canonical training shards",
+            )
+        if differing:
+            detail = "; ".join(
+                f"{k}: " + ", ".join(f"{s.seed}={s.hyperparameters[k]}" for s in scored)
+                for k in differing[:4]
+            )
+            more = f" (+{len(differing) - 4} more)" if len(differing) > 4 else ""
+            yield Finding.of(
+                SAME_CONFIG,
+                f"the averaged seeds differ in {len(differing)} setting(s) besides the seed: "
+                f"{', '.join(differing[:6])}{more}",
+                evidence=detail,
+                level="log",
+                fix="average only runs of the submitted configuration; rerun the others",
+            )
+    kinds = {s.headline_kind for s in ev.scored if s.headline_kind}
+    if len(kinds) > 1:
+        yield Finding.of(
+            SAME_CONFIG,
+            "the seeds end on different final score lines: "
+            + ", ".join(f"{s.seed}={s.headline_kind}" for s in ev.scored),
+            severity="warning",
+            level="log",
+            fix="run every seed through the same evaluation path (or pass --headline)",
+        )
+
+
+# ---------------------------------------------------------------------- claims
+
+
+@detector(CLAIM_MISMATCH, level="log")
+def claim_not_the_mean(ev: EvidenceSet) -> Iterator[Finding]:
+    claims = ev.claimed
+    scored = ev.scored
+    if claims is None or not scored:
+        return
+    if claims.val_bpb is not None:
+        yield from _compare_mean(
+            "val_bpb",
+            claims.val_bpb,
+            claims.val_bpb_key or "val_bpb",
+            claims.val_bpb_decimals,
+            scored,
+        )
+    if claims.val_loss is not None and all(s.val_loss is not None for s in scored):
+        yield from _compare_mean(
+            "val_loss", claims.val_loss, "val_loss", claims.val_loss_decimals, scored
+        )
+    for s in scored:
+        for key in ("val_bpb", "val_loss"):
+            claimed = s.claimed.get(key)
+            measured = getattr(s, key)
+            if claimed is None or measured is None:
+                continue
+            decimals = len(repr(float(claimed)).split(".")[-1])
+            if abs(claimed - measured) > _tol(decimals):
+                yield Finding.of(
+                    CLAIM_MISMATCH,
+                    f"{s.label}: submission.json claims {key} {claimed} for this seed, "
+                    f"the log's {s.headline_kind} line says {measured:.8f}",
+                    severity="error" if claimed < measured else "warning",
+                    file="submission.json",
+                    evidence=f"claimed {claimed}; log line {s.headline_line}: {measured}",
+                    level=_level(s),
+                    fix=f"set the seed's {key} to {measured:.8f}",
+                )
+        claimed_bytes = s.claimed.get("artifact_bytes")
+        if claimed_bytes is not None and s.artifact_bytes is not None:
+            if claimed_bytes != s.artifact_bytes:
+                yield Finding.of(
+                    CLAIM_MISMATCH,
+                    f"{s.label}: submission.json claims {claimed_bytes:,} artifact bytes, "
+                    f"the log says {s.artifact_bytes:,}",
+                    severity="warning",
+                    file="submission.json",
+                    level=_level(s),
+                    fix=f"set the seed's artifact_bytes to {s.artifact_bytes}",
+                )
+
+
+def _compare_mean(
+    metric: str, claimed: float, key: str, decimals: int, scored: list[SeedEvidence]
+) -> Iterator[Finding]:
+    values = [getattr(s, metric) for s in scored]
+    recomputed = st.mean(values)
+    tol = _tol(decimals)
+    if recomputed is None or abs(claimed - recomputed) <= tol:
+        return
+    n = len(values)
+    same_as = [s for s in scored if abs(getattr(s, metric) - claimed) <= tol]
+    if same_as and n > 1:
+        seed = same_as[0]
+        rank = "the best" if getattr(seed, metric) == min(values) else "one"
+        yield Finding.of(
+            CLAIM_MISMATCH,
+            f"submission.json {key} {claimed} is {rank} of {n} seeds ({seed.label}), "
+            f"not the {n}-seed mean {recomputed:.8f}",
+            severity="warning",
+            file="submission.json",
+            evidence=f"per-seed {metric}: {_fmt(values)}",
+            level="log",
+            fix=f'claim the mean: "{metric}": {recomputed:.8f}',
+        )
+        return
+    better = claimed < recomputed
+    yield Finding.of(
+        CLAIM_MISMATCH,
+        f"submission.json {key} {claimed} does not match the mean of the per-seed "
+        f"headlines {recomputed:.8f} (difference {claimed - recomputed:+.6f}, "
+        f"tolerance {tol:.1g})" + ("; the claim is better than the evidence" if better else ""),
+        severity="error" if better else "warning",
+        file="submission.json",
+        evidence=f"per-seed {metric}: {_fmt(values)}",
+        level="log",
+        fix=f'claim the mean: "{metric}": {recomputed:.8f}',
+    )
+
+
+@detector(STD_MISMATCH, level="log")
+def claimed_std_wrong(ev: EvidenceSet) -> Iterator[Finding]:
+    claims = ev.claimed
+    values = [s.val_bpb for s in ev.scored]
+    if claims is None or claims.val_bpb_std is None or len(values) < 2:
+        return
+    sample, population = st.std(values), st.pstd(values)
+    tol = 0.5 * 10.0**-claims.val_bpb_std_decimals + 1e-9
+    if min(abs(claims.val_bpb_std - sample), abs(claims.val_bpb_std - population)) > tol:
+        yield Finding.of(
+            STD_MISMATCH,
+            f"submission.json {claims.val_bpb_std_key} {claims.val_bpb_std} but the per-seed "
+            f"val_bpb give std {sample:.6f} (n-1) / {population:.6f} (n)",
+            file="submission.json",
+            evidence=f"per-seed val_bpb: {_fmt(values)}",
+            level="log",
+            fix=f"set {claims.val_bpb_std_key} to {sample:.6f}",
+        )
+
+
+# ---------------------------------------------------------------------- accounting
+
+
+@detector(BPB_BYTES, level="log")
+def implied_bytes_off(ev: EvidenceSet) -> Iterator[Finding]:
+    for s in ev.scored:
+        if s.val_loss is None or not s.val_tokens:
+            continue
+        implied = canonical.implied_bytes(s.val_loss, s.val_bpb, s.val_tokens)
+        if implied is None:
+            continue
+        family = s.tokenizer_family or ev.tokenizer_family
+        nearest, deviation = canonical.nearest_canonical(implied, family)
+        tol = canonical.BYTES_REL_TOL + canonical.rounding_tolerance(
+            s.loss_decimals, s.bpb_decimals, s.val_loss, s.val_bpb
+        )
+        if abs(deviation) <= tol:
+            continue
+        ratio = implied / nearest
+        known = canonical.fingerprint(ratio)
+        yield Finding.of(
+            BPB_BYTES,
+            f"{s.label}: val_loss {s.val_loss} / ln2 x {s.val_tokens:,} tokens / val_bpb "
+            f"{s.val_bpb} implies {implied:,.0f} bytes, x{ratio:.4f} the canonical "
+            f"{nearest:,}" + (f" ({known})" if known else ""),
+            file=s.log,
+            line=s.headline_line,
+            evidence=f"implied bytes {implied:,.0f}; canonical {nearest:,} "
+            f"({family or 'any family'})",
+            level=_level(s),
+            fix="compute bytes per token from the SentencePiece pieces exactly once "
+            "(leading space +1 only after a non-boundary token); see issue #1719",
+        )
+
+
+@detector(FULL_VAL, level="log")
+def partial_validation(ev: EvidenceSet) -> Iterator[Finding]:
+    for s in ev.seeds:
+        if s.val_tokens is None:
+            if s.complete and s.val_bpb is not None:
+                yield Finding.of(
+                    FULL_VAL,
+                    f"{s.label}: the log does not print the validation token count",
+                    severity="warning",
+                    confidence="medium",
+                    file=s.log,
+                    level=_level(s),
+                    fix="log `val_tokens: N` so the full split can be checked",
+                )
+            continue
+        family = s.tokenizer_family or ev.tokenizer_family
+        by_tokens = canonical.family_from_tokens(s.val_tokens)
+        if by_tokens is None:
+            expected = canonical.BY_NAME[family].val_tokens if family in canonical.BY_NAME else None
+            want = (
+                f"{family} expects {', '.join(f'{t:,}' for t in expected)}"
+                if expected
+                else "no tokenizer family has this count"
+            )
+            yield Finding.of(
+                FULL_VAL,
+                f"{s.label}: {s.val_tokens:,} validation tokens is not a full canonical "
+                f"split ({want})",
+                file=s.log,
+                line=s.val_tokens_line,
+                evidence=f"val_tokens {s.val_tokens}",
+                level=_level(s),
+                fix="evaluate on every fineweb_val_* shard of the canonical export",
+            )
+        elif canonical.BY_NAME[by_tokens].legacy:
+            yield Finding.of(
+                FULL_VAL,
+                f"{s.label}: {s.val_tokens:,} validation tokens is "
+                f"{canonical.BY_NAME[by_tokens].note}, not the split used since launch",
+                severity="warning",
+                file=s.log,
+                line=s.val_tokens_line,
+                level=_level(s),
+                fix="evaluate on the current canonical export",
+            )
+        elif family and family != by_tokens and family in canonical.BY_NAME:
+            yield Finding.of(
+                FULL_VAL,
+                f"{s.label}: {s.val_tokens:,} tokens is the canonical count for {by_tokens}, "
+                f"but the run's tokenizer looks like {family}",
+                severity="warning",
+                confidence="medium",
+                file=s.log,
+                line=s.val_tokens_line,
+                level=_level(s),
+            )
+
+
+@detector(INCOMPLETE_LOG, level="log")
+def log_stops_early(ev: EvidenceSet) -> Iterator[Finding]:
+    for s in ev.seeds:
+        if not s.complete:
+            yield Finding.of(
+                INCOMPLETE_LOG,
+                f"{s.label}: {s.incomplete_reason or 'the log is incomplete'}",
+                file=s.log,
+                level=_level(s),
+                fix="commit the full log of a run that finished its evaluation",
+            )
+    for path in ev.unscored_logs:
+        yield Finding.of(
+            INCOMPLETE_LOG,
+            f"{path}: a train log without any final score line",
+            file=path,
+            level="log",
+            fix="commit the full log of a run that finished its evaluation",
+        )
+
+
+# ---------------------------------------------------------------------- significance
+
+
+def significance_results(ev: EvidenceSet) -> list[st.SignificanceResult]:
+    """Both policies' tests of ``ev.seeds`` against ``ev.baseline`` (cached on ``ev``)."""
+    if "significance" in ev._cache:
+        return ev._cache["significance"]
+    results: list[st.SignificanceResult] = []
+    base = ev.baseline
+    scored = [s for s in ev.scored if s.val_loss is not None]
+    if base is not None and scored:
+        loss = [s.val_loss for s in scored]
+        bpb = [s.val_bpb for s in scored]
+        ratio = st.mean([s.val_bpb / s.val_loss for s in scored if s.val_loss])
+        for policy in st.POLICIES:
+            result = st.significance(
+                policy,
+                loss,
+                bpb,
+                base_loss=base.val_loss or None,
+                base_bpb=base.val_bpb or None,
+                base_value_bpb=base.value_bpb,
+                bpb_per_nat=ratio,
+            )
+            result.gates = policy == ev.policy
+            results.append(result)
+    ev._cache["significance"] = results
+    return results
+
+
+@detector(SIGNIFICANCE, level="log")
+def not_significant(ev: EvidenceSet) -> Iterator[Finding]:
+    for r in significance_results(ev):
+        if not r.gates:
+            continue
+        label = ev.baseline.label if ev.baseline else "the baseline"
+        figures = (
+            f"n={r.n_new} mean {r.metric} {r.mean_new:.6f} vs {label} {r.mean_base:.6f}"
+            if r.mean_new is not None and r.mean_base is not None
+            else f"n={r.n_new}"
+        )
+        if r.passed is None:
+            yield Finding.of(
+                SIGNIFICANCE,
+                f"{r.policy} policy: the significance test cannot be run ({r.reason}); {figures}",
+                severity="warning",
+                level="log",
+                fix="provide at least 3 seeds (and a baseline with per-seed values)",
+            )
+        elif not r.passed:
+            p = "undefined" if r.p is None else f"{r.p:.4g}"
+            need = f" by at least {r.margin:.5g}" if r.margin else ""
+            yield Finding.of(
+                SIGNIFICANCE,
+                f"{r.policy} policy: not a significant improvement{need} over {label}: "
+                f"{r.test}, t={r.t if r.t is None else round(r.t, 3)}, "
+                f"df={r.df if r.df is None else round(r.df, 2)}, p={p} "
+                f"(needs p < {r.alpha}); {figures}",
+                level="log",
+                fix="add seeds or a larger improvement; the README asks for 0.005 nats at p < 0.01",
+            )
+
+
+# ---------------------------------------------------------------------- run reports
+
+
+@detector(LOG_MISMATCH, level="log")
+def printed_differs_from_measured(ev: EvidenceSet) -> Iterator[Finding]:
+    for s in ev.seeds:
+        if s.source != "measured" or not s.printed:
+            continue
+        for key in ("val_bpb", "val_loss"):
+            measured, printed = getattr(s, key), s.printed.get(key)
+            if measured is not None and printed is not None and abs(measured - printed) > 1e-6:
+                yield Finding.of(
+                    LOG_MISMATCH,
+                    f"{s.label}: the harness measured {key} {measured}, the log prints {printed}",
+                    file=s.log,
+                    level="runtime",
+                    evidence=f"measured {measured}; printed {printed}",
+                )
+        for key in ("artifact_bytes", "val_tokens"):
+            measured, printed = getattr(s, key), s.printed.get(key)
+            if measured is not None and printed is not None and measured != printed:
+                yield Finding.of(
+                    LOG_MISMATCH,
+                    f"{s.label}: the harness measured {key} {measured:,}, "
+                    f"the log prints {printed:,}",
+                    file=s.log,
+                    level="runtime",
+                    evidence=f"measured {measured}; printed {printed}",
+                )
+        for key in ("train_time_s", "eval_time_s"):
+            measured, printed = getattr(s, key), s.printed.get(key)
+            if measured is None or printed is None:
+                continue
+            if printed < measured - max(5.0, 0.05 * measured):
+                yield Finding.of(
+                    LOG_MISMATCH,
+                    f"{s.label}: the log reports {key} {printed:.1f} s, the harness measured "
+                    f"{measured:.1f} s",
+                    severity="warning",
+                    file=s.log,
+                    level="runtime",
+                    evidence=f"measured {measured:.1f} s; printed {printed:.1f} s",
+                )

@@ -1,0 +1,133 @@
+"""The record folder as a package: required files and a usable submission.json.
+
+Detectors read an ``EvidenceSet``; they judge nothing when there is no folder (a run report).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from harness.evidence import stats as st
+from harness.evidence.model import EvidenceSet
+from harness.evidence.submission import schema_problems
+from harness.report import Finding
+from harness.rulebook import detector, rule
+
+SUBMISSION_PROCESS = "https://github.com/openai/parameter-golf/blob/main/README.md"
+REQUIRED_FILES = ("README.md", "submission.json", "train_gpt.py")
+
+REQUIRED = rule(
+    "PACKAGE.required-files",
+    "PACKAGE",
+    "A record folder ships README.md, submission.json, train_gpt.py and the train logs",
+    """
+A record pull request adds one folder under `records/track_10min_16mb/` holding a README.md
+that explains the submission, a submission.json with its metadata and score, the
+train_gpt.py that produced the run (plus any helper it needs) and the train log of every
+seed. Without train_gpt.py the artifact bytes cannot be recomputed and the run cannot be
+reproduced. A missing file is a warning (`--strict` makes it fail).
+
+Example: a folder with train_seed42.log and submission.json but no train_gpt.py.
+""",
+    (SUBMISSION_PROCESS, "https://github.com/openai/parameter-golf/pull/1796"),
+    severity="warning",
+)
+
+SUBMISSION_JSON = rule(
+    "PACKAGE.submission-json",
+    "PACKAGE",
+    "submission.json carries name, author, github_id, date, val_bpb, val_loss, seeds, bytes",
+    """
+golf-check checks submission.json against its JSON Schema
+(`harness/schemas/submission.schema.json`), leniently: the historical files use 39
+different key sets, so a missing key is a warning with the exact line to add, and a value
+of the wrong type is an error. Known anomalies are read correctly and named: the bpb stored
+under `val_loss` (no `val_bpb`), `mean_val_bpb` instead of `val_bpb`.
+
+Example: {"name": "...", "val_loss": 1.14276}   # the bpb is under val_loss
+""",
+    (SUBMISSION_PROCESS, "https://github.com/openai/parameter-golf/pull/1806"),
+    severity="warning",
+)
+
+
+@detector(REQUIRED, level="log")
+def missing_files(ev: EvidenceSet) -> Iterator[Finding]:
+    if ev.folder is None:
+        return
+    for name in REQUIRED_FILES:
+        if not (ev.folder / name).is_file():
+            why = {
+                "train_gpt.py": "the code bytes cannot be recomputed and the run cannot be "
+                "reproduced",
+                "submission.json": "there is no claim to check",
+                "README.md": "reviewers have no description of the submission",
+            }[name]
+            yield Finding.of(
+                REQUIRED,
+                f"the folder has no {name}: {why}",
+                file=name,
+                level="log",
+                fix=f"add {name} to the record folder",
+            )
+
+
+def _suggested_value(key: str, ev: EvidenceSet) -> str:
+    scored = ev.scored
+    if key == "val_bpb" and scored:
+        return f"{st.mean([s.val_bpb for s in scored]):.8f}"
+    if key == "val_loss" and scored and all(s.val_loss is not None for s in scored):
+        return f"{st.mean([s.val_loss for s in scored]):.8f}"
+    if key == "seeds":
+        seeds = sorted({s.seed for s in scored if s.seed is not None})
+        return "[" + ", ".join(str(s) for s in seeds) + "]" if seeds else "[42, 1337, 2025]"
+    if key in ("bytes_total", "artifact_bytes", "artifact_bytes_max"):
+        sizes = [s.artifact_bytes for s in scored if s.artifact_bytes is not None]
+        return str(max(sizes)) if sizes else "<max artifact bytes over seeds>"
+    if key == "date":
+        return '"YYYY-MM-DD"'
+    return {
+        "name": '"<short name of the submission>"',
+        "author": '"<your name>"',
+        "github_id": '"<your GitHub handle>"',
+    }.get(key, '"..."')
+
+
+@detector(SUBMISSION_JSON, level="log")
+def submission_json_problems(ev: EvidenceSet) -> Iterator[Finding]:
+    doc = ev.submission
+    if doc is None:
+        return
+    claims = ev.claimed
+    anomalous_bpb = claims is not None and claims.val_bpb_key not in (None, "val_bpb")
+    for problem in schema_problems(doc):
+        if problem.severity == "warning":
+            key = problem.missing[0]
+            if anomalous_bpb and key in ("val_bpb", "val_loss"):
+                continue  # reported once below, with what the file did instead
+            yield Finding.of(
+                SUBMISSION_JSON,
+                f"submission.json: {problem.message}",
+                file="submission.json",
+                level="log",
+                fix=f'add "{key}": {_suggested_value(key, ev)}',
+            )
+        else:
+            yield Finding.of(
+                SUBMISSION_JSON,
+                f"submission.json: {problem.message}",
+                severity="error",
+                file="submission.json",
+                level="log",
+                fix="give the key a value of the type the schema documents",
+            )
+    if anomalous_bpb:
+        key = claims.val_bpb_key
+        message = (
+            f"submission.json has no val_bpb; the bpb {claims.val_bpb} is stored under {key!r}"
+        )
+        fix = f'add "val_bpb": {claims.val_bpb}'
+        if key == "val_loss":
+            loss = _suggested_value("val_loss", ev)
+            fix += f' and set "val_loss" to the loss in nats ({loss})'
+        yield Finding.of(SUBMISSION_JSON, message, file="submission.json", level="log", fix=fix)
