@@ -164,14 +164,36 @@ def _run_verify(report: Report, mapper: _PathMapper, local: str, repo_path: str)
     except Exception as exc:  # a crash in one part must still leave a report to post
         report.errors.append(_crash("verify", exc, mapper))
         return
-    report.findings.extend(mapper.finding(f) for f in sub.findings)
+    found = [mapper.finding(f) for f in sub.findings]
     for fr in sub.files:  # verify's per-file results are findings of the folder here
-        report.findings.extend(mapper.finding(f) for f in fr.findings)
+        found.extend(mapper.finding(f) for f in fr.findings)
         if fr.error:
             report.errors.append(f"{mapper.path(fr.path)}: {mapper.text(fr.error)}")
+    report.findings.extend(_new_submission_policy(found, report.findings))
     _carry(report, sub, mapper)
     if sub.data:
         report.data.setdefault("verify", {})[repo_path] = mapper.value(sub.data)
+
+
+# Verify judges any folder, historical ones included, leniently; a new submission is held to
+# the package rules. A verify finding that a pull-request rule already reports for the same
+# file is dropped (the pull-request rule is the stricter one), and a required file that is
+# missing fails the gate instead of warning.
+_REPORTED_BY_PR_RULE = {"EVIDENCE.seed-count": "PACKAGE.pr-logs-per-seed"}
+_REQUIRED_FOR_NEW_SUBMISSIONS = {"PACKAGE.required-files"}
+
+
+def _new_submission_policy(found: list[Finding], pr_findings: list[Finding]) -> list[Finding]:
+    reported = {(f.rule, f.file) for f in pr_findings}
+    kept: list[Finding] = []
+    for f in found:
+        if (_REPORTED_BY_PR_RULE.get(f.rule), f.file) in reported:
+            continue
+        if f.rule in _REQUIRED_FOR_NEW_SUBMISSIONS and f.severity == "warning":
+            f.severity = "error"
+            f.message += " (a new submission must include it)"
+        kept.append(f)
+    return kept
 
 
 def _crash(what: str, exc: Exception, mapper: _PathMapper) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -178,16 +179,18 @@ def test_gate_leaves_the_repository_untouched(challenge, capsys):
 
 # --------------------------------------------------------------------------- real records
 
-REAL_RECORDS = [
-    "2026-03-19_Seq2048_FP16Emb_TunedLR",
-    "2026-04-05_SP8192_GPTQ-Embeddings_SDClip_Loop45x2",
-    "2026-04-13_VarLenAttn_PhasingTTT2000",
-    "2026-04-22_SP8192_CaseOps_GatedAttn_QuantGate_Loop45_PhasedTTT_MLPClip12",
-]
+# Every real merged record fixture except the one already on main in the test repository
+# (conftest.MERGED, the #1868 compliance-rerun package).
+REAL_RECORDS = sorted(
+    p.name
+    for p in (Path(__file__).parents[1] / "fixtures" / "records").iterdir()
+    if p.is_dir() and p.name != "2026-04-29_SmearGateBOSFix_3Seed_1.06141"
+)
 
 
 @pytest.mark.parametrize("record", REAL_RECORDS)
 def test_real_merged_record_as_a_pull_request_passes(challenge, capsys, record):
+    assert record != challenge.MERGED
     challenge.fork()
     folder = challenge.submission(name=record, fixture=record)
     challenge.commit(f"Add {record}")
