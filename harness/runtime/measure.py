@@ -1,0 +1,169 @@
+"""What golf-check measures about one seed's run, on its own clock and from the files.
+
+* the artifact: the model file the run wrote into its folder (by name class, then the latest
+  written), its size from the file system, and when it was finished (the file's mtime, read
+  on the harness clock, never earlier than the trace's last write of it);
+* the code that counts: the script itself plus every code file from the script's folder that
+  any process of the run opened, imported or handed to a compiler (from the trace);
+* training time, strict (process start to artifact written) and convention (first optimizer
+  step to the last training step or training-shard read before the artifact);
+* evaluation time: artifact written to the harness time of the final score line;
+* the score line itself, parsed by ``harness.evidence.logparse`` from the timestamped log.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.runtime.launcher import LaunchResult
+from harness.runtime.trace import Trace
+
+# Model files by preference: a compressed artifact beats a raw checkpoint of the same run.
+_COMPRESSED = (".ptz", ".zst", ".zstd", ".xz", ".lzma", ".br", ".gz", ".zlib", ".lrz", ".bz2")
+_MODEL = (".pt", ".pth", ".bin", ".ckpt", ".safetensors", ".npz", ".int8", ".int6")
+_NOT_ARTIFACT = (".log", ".txt", ".json", ".jsonl", ".md", ".csv", ".py", ".npy", ".tmp")
+CODE_SUFFIXES = (".py", ".cpp", ".cc", ".cu", ".cuh", ".c", ".h", ".hpp")
+
+
+@dataclass
+class Artifact:
+    path: Path
+    model_bytes: int
+    written_at: float  # harness monotonic clock
+
+
+def find_artifact(
+    work_dir: Path, trace: Trace, launch: LaunchResult, name: str | None
+) -> Artifact | None:
+    """The model file the run produced, or None when it wrote none."""
+    if name:
+        candidates = [work_dir / name] if (work_dir / name).is_file() else []
+    else:
+        candidates = [
+            p
+            for p in work_dir.rglob("*")
+            if p.is_file() and not p.is_symlink() and not p.name.endswith(_NOT_ARTIFACT)
+        ]
+    if not candidates:
+        return None
+
+    def rank(p: Path) -> tuple[int, float]:
+        suffix = p.suffix.lower()
+        klass = 2 if suffix in _COMPRESSED else 1 if suffix in _MODEL else 0
+        return klass, p.stat().st_mtime
+
+    best = max(candidates, key=rank)
+    stat = best.stat()
+    written = stat.st_mtime - launch.wall_offset
+    resolved = str(best.resolve())
+    for event in trace.events:
+        if event.get("ev") in ("open", "save", "mod") and event.get("path") == resolved:
+            if event.get("ev") != "open" or event.get("w"):
+                written = max(written, event["t"]) if event["t"] <= launch.ended else written
+    return Artifact(best, stat.st_size, written)
+
+
+@dataclass
+class CodeFiles:
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.files if p.is_file())
+
+
+def code_files(script: Path | None, script_dir: Path | None, trace: Trace) -> CodeFiles:
+    """The script plus every code file from its folder that the run read, imported or compiled."""
+    found: dict[Path, None] = {}
+    if script is not None and script.is_file():
+        found[script.resolve()] = None
+    if script_dir is None:
+        return CodeFiles(list(found))
+    root = script_dir.resolve()
+    paths: list[str] = []
+    for event in trace.events:
+        ev = event.get("ev")
+        if ev == "open" and event.get("kind") == "code":
+            paths.append(event["path"])
+        elif ev == "exit":
+            paths.extend(event.get("code", []))
+        elif ev == "proc":
+            argv = event.get("argv")
+            paths.extend(argv if isinstance(argv, list) else str(argv).split())
+    for raw in paths:
+        path = _source_of(Path(raw))
+        if path is None or path.suffix not in CODE_SUFFIXES:
+            continue
+        try:
+            path = path.resolve()
+        except OSError:
+            continue
+        if path.is_file() and (root == path.parent or root in path.parents):
+            found[path] = None
+    return CodeFiles(sorted(found))
+
+
+def _source_of(path: Path) -> Path | None:
+    """``pkg/__pycache__/mod.cpython-311.pyc`` stands for ``pkg/mod.py``."""
+    if path.suffix == ".pyc" and path.parent.name == "__pycache__":
+        return path.parent.parent / (path.name.split(".")[0] + ".py")
+    return path
+
+
+@dataclass
+class Timing:
+    train_strict_s: float | None  # process start -> artifact written
+    train_convention_s: float | None  # first optimizer step -> last training activity
+    eval_s: float | None  # artifact written -> final score line
+    final_score_at: float | None
+    first_step_at: float | None
+    steps: int
+
+
+def timing(
+    launch: LaunchResult, trace: Trace, artifact: Artifact | None, score_line: int | None
+) -> Timing:
+    t_art = artifact.written_at if artifact else None
+    steps = [e["t"] for e in trace.events if e.get("ev") == "step"]
+    train_steps = [t for t in steps if t_art is None or t <= t_art]
+    train_reads = [e["t"] for e in trace.opens("train") if t_art is None or e["t"] <= t_art]
+    first = train_steps[0] if train_steps else None
+    convention = None
+    if first is not None:
+        convention = max(train_steps + train_reads) - first
+    final_at = None
+    if score_line is not None and 1 <= score_line <= len(launch.lines):
+        final_at = launch.lines[score_line - 1].t
+    strict = t_art - launch.started if t_art is not None else None
+    eval_s = final_at - t_art if (final_at is not None and t_art is not None) else None
+    if eval_s is not None and eval_s < 0:
+        eval_s = None  # the score came from a different artifact than the one measured
+    return Timing(strict, convention, eval_s, final_at, first, len(train_steps))
+
+
+def gpu_name() -> str | None:
+    """The first GPU's model from nvidia-smi, or None on a machine without one."""
+    exe = shutil.which("nvidia-smi")
+    if exe is None:
+        return None
+    try:
+        out = subprocess.run(
+            [exe, "--query-gpu=name,count", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    lines = [line.strip() for line in out.stdout.splitlines() if line.strip()]
+    if out.returncode != 0 or not lines:
+        return None
+    return f"{len(lines)}x {lines[0].split(',')[0].strip()}"
+
+
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -1,0 +1,99 @@
+"""How the candidate is fenced off: no network, the user's files read-only.
+
+On Linux the candidate runs in new network and mount namespaces (``unshare``; with ``-r``, a
+user namespace, when golf-check is not root). ``sandbox_entry.py`` brings the loopback up and
+bind-mounts the protected directories read-only inside them. Where namespaces cannot be
+created (macOS, containers without user namespaces), the run falls back to the audit shim:
+it refuses non-loopback network calls and writes to the protected directories, which a
+determined program could bypass; the report says so.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ENTRY = Path(__file__).with_name("sandbox_entry.py")
+
+
+@dataclass
+class Sandbox:
+    prefix: list[str]  # put before the candidate's command line
+    network: str  # "namespace" | "audit-hook"
+    files: str  # "read-only bind mounts" | "audit-hook"
+    block_in_process: bool  # the shim must refuse network calls itself
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        return f"network: {self.network}; user files: {self.files}"
+
+
+@functools.lru_cache(maxsize=1)
+def _unshare_flags() -> tuple[list[str] | None, str]:
+    """The unshare flags that work here (probed once), or None and why not."""
+    if not sys.platform.startswith("linux"):
+        return None, f"network namespaces are Linux-only (platform {sys.platform})"
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return None, "the unshare program (util-linux) is not installed"
+    candidates = [[unshare, "--net", "--mount"]] if os.geteuid() == 0 else []
+    candidates.append([unshare, "-r", "--net", "--mount"])
+    probe = [sys.executable, "-S", str(ENTRY), "--", "true"]
+    reason = "unshare failed"
+    for flags in candidates:
+        try:
+            done = subprocess.run(flags + probe, capture_output=True, timeout=20)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            reason = f"unshare failed: {exc}"
+            continue
+        if done.returncode == 0:
+            return flags, ""
+        reason = (done.stderr.decode(errors="replace").strip() or "unshare failed").splitlines()[-1]
+    return None, reason
+
+
+def plan(readonly: list[Path], writable: list[Path], enabled: bool = True) -> Sandbox:
+    """The sandbox for one run: ``readonly`` directories are protected, ``writable`` ones
+    (inside them, e.g. the run's own folder) stay writable."""
+    if not enabled:
+        return Sandbox(
+            [],
+            "audit-hook",
+            "audit-hook",
+            True,
+            ["sandbox disabled (--no-sandbox): network and file protection by audit hooks only"],
+        )
+    flags, reason = _unshare_flags()
+    if flags is None:
+        return Sandbox(
+            [],
+            "audit-hook",
+            "audit-hook",
+            True,
+            [
+                f"no network namespace ({reason}): network calls and writes to protected paths "
+                "are refused by audit hooks inside the candidate, which native code can bypass"
+            ],
+        )
+    prefix = [*flags, sys.executable, "-S", str(ENTRY)]
+    for path in _outermost(readonly):
+        prefix += ["--ro", str(path)]
+    for path in writable:
+        prefix += ["--rw", str(path)]
+    prefix.append("--")
+    return Sandbox(prefix, "namespace", "read-only bind mounts", False)
+
+
+def _outermost(paths: list[Path]) -> list[Path]:
+    """Existing directories, without those already inside another one of the list."""
+    resolved = sorted({p.resolve() for p in paths if p.is_dir()}, key=lambda p: len(p.parts))
+    out: list[Path] = []
+    for path in resolved:
+        if not any(path == o or o in path.parents for o in out):
+            out.append(path)
+    return out

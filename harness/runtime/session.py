@@ -1,0 +1,329 @@
+"""One audited run: every seed in turn, then the run-wide audits (flip test, canary).
+
+Layout of the output folder (``--out``)::
+
+    report.json                 the multi-seed report (what ``golf-check verify`` reads)
+    valindex/                   the validation stream and its K-gram index, for the shim
+    seed<S>/train_seed<S>.log   the candidate's output, each line stamped with the harness clock
+    seed<S>/work/               the candidate's working directory (its artifact lands here)
+    seed<S>/audit/trace/        the shim's per-process traces
+    seed<S>/audit/ledger/       the ledger, when the script is instrumented
+    seed<S>/report.json         that seed's own report
+
+Nothing outside the output folder is written, and the candidate is sandboxed (``sandbox``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import secrets
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.errors import InputError
+from harness.evidence.logparse import RunLog, ScoreLine, parse_log
+from harness.ledger import LedgerVerdict
+from harness.report import Finding
+from harness.runtime import launcher, measure, sandbox, trace
+from harness.runtime.target import Target
+from harness.shards import ByteLUT, load_split
+
+SHIM_DIR = Path(__file__).with_name("shim")
+AUDITS = ("trace", "ledger", "flip", "canary")
+# Where a candidate may write besides its own folder without it being reported.
+_SCRATCH = ("/tmp/", "/var/tmp/", "/dev/shm/", "/dev/", "/proc/")
+
+
+@dataclass
+class RunOptions:
+    target: Target
+    seeds: list[int]
+    data_dir: Path
+    tokenizer: Path | None
+    out_dir: Path
+    nproc: int = 1
+    env: dict[str, str] = field(default_factory=dict)
+    audits: tuple[str, ...] = AUDITS
+    timeout_s: float | None = None
+    train_budget_s: float = 600.0
+    eval_budget_s: float = 600.0
+    artifact_name: str | None = None
+    sandbox: bool = True
+    timing_gate: str = "strict"  # which training figure gates: strict | convention
+    flip_tokens: int = 1024
+    canary_tokens: int = 4096
+    canary_alpha: float = 1e-3
+    invocation_dir: Path = field(default_factory=Path.cwd)
+
+    @property
+    def seed_timeout_s(self) -> float:
+        if self.timeout_s is not None:
+            return self.timeout_s
+        return self.train_budget_s + self.eval_budget_s + 300.0
+
+
+@dataclass
+class Stream:
+    """The validation stream as golf-check itself loaded it."""
+
+    tokens: np.ndarray
+    index_dir: Path
+    lut: ByteLUT | None
+    token_bytes: np.ndarray | None  # bytes of the target at each position (index 0: 0)
+
+    def bytes_of(self, ranges: list[tuple[int, int]]) -> int:
+        assert self.token_bytes is not None
+        return int(sum(int(self.token_bytes[s:e].sum()) for s, e in ranges))
+
+
+@dataclass
+class SeedAudit:
+    """Everything known about one seed's run; what runtime and ledger detectors receive."""
+
+    seed: int
+    options: RunOptions
+    run_dir: Path
+    work_dir: Path
+    log_path: Path
+    log_rel: str  # the log, relative to the multi-seed report
+    launch: launcher.LaunchResult
+    sandbox: sandbox.Sandbox
+    trace: trace.Trace
+    runlog: RunLog | None
+    headline: ScoreLine | None
+    artifact: measure.Artifact | None
+    code: measure.CodeFiles
+    timing: measure.Timing
+    coverage: trace.Coverage | None
+    stream: Stream
+    ledger: LedgerVerdict | None = None
+    ledger_error: str | None = None
+    ledger_bpb: dict[str, float] = field(default_factory=dict)  # pass -> recomputed val_bpb
+    flip: Any = None  # harness.runtime.flip.FlipResult on the seed that ran it
+    canary: Any = None  # harness.runtime.canary.CanaryResult likewise
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def artifact_bytes(self) -> int | None:
+        if self.artifact is None:
+            return None
+        return self.artifact.model_bytes + self.code.total_bytes
+
+    @property
+    def failure(self) -> str | None:
+        """Why this seed has no usable result, or None."""
+        if self.launch.start_error:
+            return self.launch.start_error
+        if self.launch.timed_out:
+            return f"killed after the {self.options.seed_timeout_s:.0f} s timeout"
+        if self.launch.returncode not in (0, None):
+            return (
+                f"exited with status {self.launch.returncode}{_signal_name(self.launch.returncode)}"
+            )
+        if self.headline is None:
+            return "printed no final score line"
+        if self.artifact is None:
+            return "wrote no artifact into its working directory"
+        return None
+
+    def outside_writes(self) -> list[dict[str, Any]]:
+        """Writes, deletes and renames outside the run's own folders and scratch space."""
+        allowed = [str(self.run_dir.resolve()) + os.sep, tempfile.gettempdir() + os.sep, *_SCRATCH]
+        out = []
+        for event in self.trace.events:
+            if event.get("ev") == "open" and not event.get("w"):
+                continue
+            if event.get("ev") not in ("open", "mod"):
+                continue
+            path = event.get("path", "")
+            if not any(path.startswith(a) for a in allowed):
+                out.append(event)
+        return out
+
+    def protected_dirs(self) -> list[Path]:
+        return protected_dirs(self.options)
+
+
+def _signal_name(code: int | None) -> str:
+    if code is None or code >= 0:
+        return ""
+    import signal
+
+    try:
+        return f" (killed by {signal.Signals(-code).name})"
+    except ValueError:
+        return ""
+
+
+def protected_dirs(opts: RunOptions) -> list[Path]:
+    """The user's folders the candidate must not change."""
+    dirs = [opts.data_dir, opts.target.code_dir, opts.invocation_dir]
+    if opts.tokenizer is not None:
+        dirs.append(opts.tokenizer.parent)
+    return [d.resolve() for d in dirs]
+
+
+def load_stream(opts: RunOptions) -> Stream:
+    tokens = np.ascontiguousarray(load_split(opts.data_dir, "val"), dtype=np.uint16)
+    if tokens.size < 2:
+        raise InputError(f"{opts.data_dir}: the validation split has fewer than 2 tokens")
+    from harness.runtime.valindex import build_index
+
+    index_dir = build_index(tokens, opts.out_dir / "valindex")
+    lut = token_bytes = None
+    if opts.tokenizer is not None:
+        lut = ByteLUT.from_model(opts.tokenizer)
+        token_bytes = np.zeros(tokens.size, dtype=np.int64)
+        token_bytes[1:] = lut.stream_bytes(tokens)
+    return Stream(tokens, index_dir, lut, token_bytes)
+
+
+def candidate_env(
+    opts: RunOptions, seed: int, run_dir: Path, box: sandbox.Sandbox, stream: Stream
+) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("GOLF_CHECK_LEDGER", None)
+    env.pop("GOLF_CHECK_LEDGER_DUMP", None)
+    pythonpath = [str(SHIM_DIR), str(opts.invocation_dir), *map(str, opts.target.extra_pythonpath)]
+    if env.get("PYTHONPATH"):
+        pythonpath.append(env["PYTHONPATH"])
+    cache = run_dir / "cache"
+    env.update(
+        SEED=str(seed),
+        RUN_ID=f"seed{seed}",
+        DATA_PATH=str(opts.data_dir),
+        MAX_WALLCLOCK_SECONDS=f"{opts.train_budget_s:g}",
+        PYTHONPATH=os.pathsep.join(pythonpath),
+        PYTHONUNBUFFERED="1",  # lines must reach the harness clock when printed
+        PYTHONDONTWRITEBYTECODE="1",
+        TRITON_CACHE_DIR=str(cache / "triton"),
+        TORCHINDUCTOR_CACHE_DIR=str(cache / "inductor"),
+    )
+    if opts.tokenizer is not None:
+        env["TOKENIZER_PATH"] = str(opts.tokenizer)
+    if opts.target.is_reference:
+        env.setdefault("PRESET", "tiny")
+    env.update(opts.env)  # the user's --env wins over our defaults, not over the audit below
+    audit_dir = run_dir / "audit"
+    env.update(
+        GOLF_CHECK_TRACE_DIR=str(audit_dir / "trace"),
+        GOLF_CHECK_DATA_DIR=str(opts.data_dir.resolve()),
+        GOLF_CHECK_SCRIPT_DIR=str(opts.target.code_dir),
+        GOLF_CHECK_RUN_DIR=str((run_dir / "work").resolve()),
+        GOLF_CHECK_PROTECT=os.pathsep.join(
+            str(p) for p in protected_dirs(opts) if not _inside(run_dir.resolve(), p)
+        ),
+        GOLF_CHECK_BLOCK_NET="1" if box.block_in_process else "0",
+    )
+    if "trace" in opts.audits:
+        env["GOLF_CHECK_VALINDEX"] = str(stream.index_dir)
+    if opts.tokenizer is not None:
+        env["GOLF_CHECK_TOKENIZER"] = str(opts.tokenizer.resolve())
+    if "ledger" in opts.audits:
+        env["GOLF_CHECK_LEDGER"] = str(audit_dir / "ledger")
+    return env
+
+
+def _inside(path: Path, parent: Path) -> bool:
+    return path == parent or parent in path.parents
+
+
+def run_seed(
+    opts: RunOptions,
+    seed: int,
+    stream: Stream,
+    env_extra: dict[str, str] | None = None,
+    name: str | None = None,
+) -> SeedAudit:
+    """Run the candidate once for ``seed`` and measure it (no findings yet)."""
+    run_dir = opts.out_dir / (name or f"seed{seed}")
+    work_dir = run_dir / "work"
+    audit_dir = run_dir / "audit"
+    for d in (work_dir, audit_dir / "trace", audit_dir / "ledger", run_dir / "cache"):
+        d.mkdir(parents=True, exist_ok=True)
+    writable = [run_dir.resolve()]
+    box = sandbox.plan(protected_dirs(opts), writable, enabled=opts.sandbox)
+    env = candidate_env(opts, seed, run_dir, box, stream)
+    if env_extra:
+        env.update(env_extra)
+    log_path = run_dir / f"train_seed{seed}.log"
+    command = box.prefix + opts.target.command(opts.nproc)
+    result = launcher.launch(
+        command,
+        cwd=work_dir,
+        env=env,
+        log_path=log_path,
+        timeout_s=opts.seed_timeout_s,
+        token=secrets.token_hex(8),
+    )
+    tr = trace.read_trace(audit_dir / "trace")
+    runlog = parse_log(log_path) if log_path.is_file() else None
+    headline = runlog.headline() if runlog else None
+    artifact = measure.find_artifact(work_dir, tr, result, opts.artifact_name)
+    code = measure.code_files(opts.target.script, opts.target.code_dir, tr)
+    timing = measure.timing(result, tr, artifact, headline.line if headline else None)
+    coverage = None
+    if "trace" in opts.audits:
+        t_art = artifact.written_at if artifact else None
+        coverage = trace.replay_coverage(tr, int(stream.tokens.size), t_art)
+    log_rel = os.path.relpath(log_path, opts.out_dir)
+    audit = SeedAudit(
+        seed,
+        opts,
+        run_dir,
+        work_dir,
+        log_path,
+        log_rel,
+        result,
+        box,
+        tr,
+        runlog,
+        headline,
+        artifact,
+        code,
+        timing,
+        coverage,
+        stream,
+    )
+    if "ledger" in opts.audits:
+        _collect_ledger(audit, audit_dir / "ledger")
+    return audit
+
+
+def _collect_ledger(audit: SeedAudit, directory: Path) -> None:
+    from harness.ledger import LedgerChecker, read_ledger
+
+    if not any(directory.glob("ledger.rank*.jsonl")):
+        audit.notes.append(
+            "no ledger: the script does not call harness.ledger (black-box audit only)"
+        )
+        return
+    try:
+        events = read_ledger(directory)
+    except InputError as exc:
+        audit.ledger_error = str(exc)
+        return
+    audit.ledger = LedgerChecker().feed_all(events).verdict()
+    if audit.stream.token_bytes is None:
+        return
+    # val_bpb of each pass, from the ledger's nll sums and golf-check's own byte counts
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    nats: dict[str, float] = {}
+    for event in events:
+        if event.get("event") != "scored":
+            continue
+        name = event.get("pass") or "?"
+        ranges.setdefault(name, []).append((int(event["start"]), int(event["end"])))
+        nats[name] = nats.get(name, 0.0) + float(event.get("nll_sum", 0.0))
+    n = audit.stream.tokens.size
+    for name, spans in ranges.items():
+        clipped = [(max(s, 1), min(e, n)) for s, e in spans if e > s]
+        total_bytes = audit.stream.bytes_of(clipped)
+        if total_bytes > 0:
+            audit.ledger_bpb[name] = nats[name] / math.log(2.0) / total_bytes

@@ -1,0 +1,474 @@
+"""golf-check's audit shim, running inside every Python process of an audited run.
+
+It appends one JSON line per event to ``$GOLF_CHECK_TRACE_DIR/trace.<pid>.jsonl``, each with
+``t`` = ``time.monotonic()`` (one clock for every process on the machine, the harness's too):
+
+* ``open``: validation/training shards, the tokenizer, code files from the script's folder,
+  and every file opened for writing; ``mod``: deletes, renames, truncations, chmods;
+* ``net``: any attempt to reach a host other than the loopback;
+* ``proc``: subprocesses, ``os.system``, exec, fork;
+* ``step``: every optimizer step (a global optimizer step pre-hook, installed once torch is
+  imported);
+* ``backward``: every ``Tensor.backward`` (updates by optimizers that are not torch's);
+* ``fwd``: every forward pass of a root module (one not called from inside another module's
+  forward) whose integer inputs are windows of the validation stream: the grad mode and which
+  stream rows ``[start, end)`` the inputs covered (a flat list), found by hashing each row's first K tokens into a
+  sorted index of the stream's K-grams that golf-check built beforehand;
+  and whether any module had forward hooks at the time (calibration statistics);
+* ``reset``: ``load_state_dict`` (a reset of the model state between evaluation passes);
+  ``save``: ``torch.save`` targets (its writer bypasses Python's ``open``).
+
+Audit hooks cannot be removed and see every process the candidate starts with Python, but a
+determined program can still bypass them (ctypes, raw syscalls): that is why the network and
+the user's files are also fenced off by the sandbox, outside this process.
+
+This file must stay importable without golf-check (only the standard library at import time;
+numpy and torch are touched only once the candidate has imported torch).
+"""
+
+import json
+import os
+import sys
+import threading
+import time
+
+K = 8  # tokens per hashed window: long enough that a match is almost never a coincidence
+_PRIME = 0x100000001B3
+_MAX_TRIES = 32  # index entries tried per K-gram that repeats in the stream
+
+_LOOPBACK = ("localhost", "127.", "::1", "0.0.0.0", "ip6-localhost")
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+_CODE_SUFFIXES = (".py", ".pyc", ".cpp", ".cc", ".cu", ".cuh", ".c", ".h", ".hpp", ".so")
+_IGNORED_WRITES = ("/dev/", "/proc/", "/sys/")
+_MOD_EVENTS = {
+    "os.remove": 0,
+    "os.rmdir": 0,
+    "os.truncate": 0,
+    "os.chmod": 0,
+    "shutil.rmtree": 0,
+    "os.rename": 1,
+    "os.link": 1,
+    "os.symlink": 1,
+}
+
+
+def kgram_hashes(windows):
+    """Hash each row of a ``(B, K)`` integer array (numpy) into one uint64 per row."""
+    import numpy as np
+
+    w = np.asarray(windows).astype(np.uint64) + np.uint64(1)
+    h = np.zeros(w.shape[0], dtype=np.uint64)
+    prime = np.uint64(_PRIME)
+    with np.errstate(over="ignore"):
+        for j in range(w.shape[1]):
+            h = h * prime + w[:, j]
+    return h
+
+
+class _Tracer:
+    def __init__(self, directory):
+        self.directory = directory
+        self.lock = threading.Lock()
+        self.fh = None
+        self.pid = None
+        self.busy = threading.local()  # our own file reads must not trace themselves
+        env = os.environ
+        self.data_dir = _norm_dir(env.get("GOLF_CHECK_DATA_DIR"))
+        self.script_dir = _norm_dir(env.get("GOLF_CHECK_SCRIPT_DIR"))
+        self.run_dir = _norm_dir(env.get("GOLF_CHECK_RUN_DIR"))
+        self.tokenizer = (
+            os.path.abspath(env["GOLF_CHECK_TOKENIZER"])
+            if env.get("GOLF_CHECK_TOKENIZER")
+            else None
+        )
+        self.protected = [
+            _norm_dir(p) for p in env.get("GOLF_CHECK_PROTECT", "").split(os.pathsep) if p
+        ]
+        self.block_net = env.get("GOLF_CHECK_BLOCK_NET") == "1"
+        self.valindex_dir = env.get("GOLF_CHECK_VALINDEX")
+        self.valindex = None  # (tokens, sorted hashes, positions) once loaded
+        self.forwards = 0
+        self.mapped = 0
+        self.steps = 0
+        self.depth = 0
+        self.hooked = ()
+        self._open_file()
+
+    # -- the trace file
+
+    def _open_file(self):
+        self.pid = os.getpid()
+        path = os.path.join(self.directory, f"trace.{self.pid}.jsonl")
+        self.busy.on = True
+        try:
+            self.fh = open(path, "a", buffering=1, encoding="utf-8")
+        finally:
+            self.busy.on = False
+
+    def after_fork(self):
+        self.lock = threading.Lock()
+        self.busy = threading.local()
+        self.forwards = self.mapped = self.steps = 0
+        self._open_file()
+        self.emit("start", ppid=os.getppid(), argv=list(getattr(sys, "argv", [])), forked=True)
+
+    def emit(self, ev, **fields):
+        fields["ev"] = ev
+        fields["t"] = time.monotonic()
+        line = json.dumps(fields, separators=(",", ":"), default=str) + "\n"
+        with self.lock:
+            if os.getpid() != self.pid:  # a fork we were not told about
+                self._open_file()
+            self.fh.write(line)
+
+    # -- audit events
+
+    def audit(self, event, args):
+        if getattr(self.busy, "on", False):
+            return
+        if event == "open":
+            self._on_open(*args[:3])
+        elif event.startswith("socket."):
+            self._on_socket(event, args)
+        elif event in _MOD_EVENTS:
+            self._on_modify(event, args[_MOD_EVENTS[event]])
+        elif event in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn"):
+            self._on_process(event, args)
+        elif event in ("os.fork", "os.forkpty"):
+            self.emit("proc", op=event)
+        elif event == "urllib.Request":
+            self._network(event, str(args[0]), None)
+
+    def _on_open(self, path, mode, flags):
+        if isinstance(path, int) or path is None:
+            return
+        try:
+            path = os.fsdecode(path)
+        except (TypeError, ValueError):
+            return
+        if mode:
+            write = any(c in mode for c in "wax+")
+        else:
+            write = bool((flags or 0) & _WRITE_FLAGS)
+        if write:
+            full = os.path.abspath(path)
+            if full.startswith(_IGNORED_WRITES) or full.startswith(self.directory):
+                return
+            self.emit("open", path=full, w=True)
+            self._guard(full, "open for writing")
+            return
+        base = os.path.basename(path)
+        if base.startswith("fineweb_") or base.endswith(_CODE_SUFFIXES) or base.endswith(".model"):
+            full = os.path.abspath(path)
+            kind = None
+            if base.startswith("fineweb_train_"):
+                kind = "train"
+            elif base.startswith("fineweb_val_"):
+                kind = "val"
+            elif full == self.tokenizer:
+                kind = "tokenizer"
+            elif (
+                self.script_dir
+                and full.startswith(self.script_dir)
+                and base.endswith(_CODE_SUFFIXES)
+            ):
+                kind = "code"
+            elif self.data_dir and full.startswith(self.data_dir):
+                kind = "data"
+            if kind:
+                self.emit("open", path=full, w=False, kind=kind)
+
+    def _on_modify(self, event, path):
+        if isinstance(path, int) or path is None:
+            return
+        full = os.path.abspath(os.fsdecode(path))
+        if full.startswith(_IGNORED_WRITES) or full.startswith(self.directory):
+            return
+        self.emit("mod", op=event, path=full)
+        self._guard(full, event)
+
+    def _guard(self, full, what):
+        """Refuse changes to the user's files (the sandbox does this too, where it can)."""
+        if self.run_dir and full.startswith(self.run_dir):
+            return
+        for prefix in self.protected:
+            if full.startswith(prefix) or full + os.sep == prefix:
+                raise PermissionError(f"golf-check: {what} {full} refused (a protected path)")
+
+    def _on_socket(self, event, args):
+        host = port = None
+        if event in ("socket.connect", "socket.sendto", "socket.connect_ex"):
+            address = args[1] if len(args) > 1 else None
+            if isinstance(address, tuple) and address:
+                host, port = address[0], address[1] if len(address) > 1 else None
+            else:
+                return  # a Unix socket path, not the network
+        elif event in ("socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex"):
+            host = args[0]
+            port = args[1] if event == "socket.getaddrinfo" and len(args) > 1 else None
+        else:
+            return
+        if isinstance(host, bytes):
+            host = host.decode("ascii", "replace")
+        if host is None or host == "" or str(host).startswith(_LOOPBACK):
+            return
+        self._network(event, str(host), port)
+
+    def _network(self, event, host, port):
+        self.emit("net", op=event, host=host, port=port, blocked=self.block_net)
+        if self.block_net:
+            raise PermissionError(f"golf-check: network access to {host} refused")
+
+    def _on_process(self, event, args):
+        if event == "subprocess.Popen":
+            argv = args[1]
+        elif event == "os.system":
+            argv = args[0]
+        elif event in ("os.exec", "os.posix_spawn"):
+            argv = args[1]
+        else:
+            argv = args[2]
+        if isinstance(argv, (list, tuple)):
+            argv = [os.fsdecode(a) if isinstance(a, (bytes, os.PathLike)) else str(a) for a in argv]
+        else:
+            argv = os.fsdecode(argv) if isinstance(argv, bytes) else str(argv)
+        self.emit("proc", op=event, argv=argv)
+
+    # -- torch
+
+    def on_torch(self, torch):
+        from torch.optim.optimizer import register_optimizer_step_pre_hook
+
+        tracer = self
+
+        def step_hook(optimizer, args, kwargs):
+            tracer.steps += 1
+            tracer.emit("step", n=tracer.steps, opt=type(optimizer).__name__)
+
+        register_optimizer_step_pre_hook(step_hook)
+
+        module_cls = torch.nn.Module
+        original_call = module_cls.__call__
+        original_load = module_cls.load_state_dict
+
+        def call(module, *args, **kwargs):
+            if tracer.depth:
+                return original_call(module, *args, **kwargs)
+            tracer.depth = 1
+            try:
+                return original_call(module, *args, **kwargs)
+            finally:
+                tracer.depth = 0
+                tracer.on_forward(torch, module, args, kwargs)
+
+        def load_state_dict(module, *args, **kwargs):
+            if not tracer.depth:
+                tracer.emit("reset", model=type(module).__name__, obj=id(module))
+            return original_load(module, *args, **kwargs)
+
+        module_cls.__call__ = call
+        module_cls.load_state_dict = load_state_dict
+
+        original_backward = torch.Tensor.backward
+
+        def backward(tensor, *args, **kwargs):
+            tracer.emit("backward")
+            return original_backward(tensor, *args, **kwargs)
+
+        torch.Tensor.backward = backward
+
+        # Modules with forward hooks: a validation forward that feeds them is collecting
+        # statistics (calibration), not just computing a loss.
+        import weakref
+
+        hooked = weakref.WeakSet()
+        tracer.hooked = hooked
+        for name in ("register_forward_hook", "register_forward_pre_hook"):
+            original = getattr(module_cls, name)
+
+            def register(module, *args, _original=original, **kwargs):
+                hooked.add(module)
+                return _original(module, *args, **kwargs)
+
+            setattr(module_cls, name, register)
+
+        original_save = torch.save
+
+        def save(obj, f, *args, **kwargs):
+            if isinstance(f, (str, bytes, os.PathLike)):
+                tracer.emit("save", path=os.path.abspath(os.fsdecode(f)))
+            return original_save(obj, f, *args, **kwargs)
+
+        torch.save = save
+
+    def on_forward(self, torch, module, args, kwargs):
+        self.forwards += 1
+        if self.valindex_dir is None:
+            return
+        tensors = [a for a in _flat(args, kwargs) if _is_token_tensor(torch, a)]
+        if not tensors:
+            return
+        try:
+            spans = self._map(tensors)
+        except Exception as exc:  # never break the candidate's forward pass
+            self.emit("shim_error", where="forward", error=repr(exc))
+            self.valindex_dir = None
+            return
+        if not spans:
+            return
+        self.mapped += 1
+        hooks = any(m._forward_hooks or m._forward_pre_hooks for m in list(self.hooked))
+        self.emit(
+            "fwd",
+            grad=bool(torch.is_grad_enabled()),
+            rows=spans,
+            model=type(module).__name__,
+            ntensors=len(tensors),
+            hooks=hooks,
+        )
+
+    def _load_index(self):
+        import numpy as np
+
+        self.busy.on = True
+        try:
+            d = self.valindex_dir
+            tokens = np.load(os.path.join(d, "tokens.npy"), mmap_mode="r")
+            hashes = np.load(os.path.join(d, "hashes.npy"), mmap_mode="r")
+            order = np.load(os.path.join(d, "order.npy"), mmap_mode="r")
+        finally:
+            self.busy.on = False
+        self.valindex = (tokens, hashes, order)
+
+    def _map(self, tensors):
+        import numpy as np
+
+        if self.valindex is None:
+            self._load_index()
+        tokens, hashes, order = self.valindex
+        n = tokens.shape[0]
+        spans = []
+        for t in tensors:
+            rows = t.detach().reshape(-1, t.shape[-1]).cpu().numpy()
+            length = rows.shape[1]
+            if length < K:
+                continue
+            found = np.full(rows.shape[0], -1, dtype=np.int64)
+            # A K-gram can repeat in natural text, so a row is looked up by up to three of
+            # its K-grams and only a full-length match counts: a coincidence never maps.
+            for offset in sorted({0, (length - K) // 2, length - K}):
+                todo = np.flatnonzero(found < 0)
+                if not todo.size:
+                    break
+                keys = kgram_hashes(rows[todo, offset : offset + K])
+                lo = np.searchsorted(hashes, keys, side="left")
+                hi = np.searchsorted(hashes, keys, side="right")
+                for b, i, j in zip(todo, lo, hi):
+                    for p in order[i : min(j, i + _MAX_TRIES)]:
+                        p = int(p) - offset
+                        if 0 <= p <= n - length and np.array_equal(tokens[p : p + length], rows[b]):
+                            found[b] = p
+                            break
+            for p in found[found >= 0]:
+                spans += (int(p), int(p) + length)
+        return spans
+
+    def close(self):
+        try:
+            fields = {"forwards": self.forwards, "mapped": self.mapped, "steps": self.steps}
+            if self.script_dir:  # every module the process imported from the script's folder
+                files = (getattr(m, "__file__", None) for m in list(sys.modules.values()))
+                full = {os.path.abspath(f) for f in files if isinstance(f, str)}
+                fields["code"] = sorted(f for f in full if f.startswith(self.script_dir))
+            torch = sys.modules.get("torch")
+            if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
+                fields["cuda_peak_bytes"] = [
+                    int(torch.cuda.max_memory_allocated(i))
+                    for i in range(torch.cuda.device_count())
+                ]
+                fields["gpu"] = torch.cuda.get_device_name(0)
+            self.emit("exit", **fields)
+        except Exception:
+            pass
+
+
+def _norm_dir(path):
+    if not path:
+        return None
+    return os.path.abspath(path).rstrip(os.sep) + os.sep
+
+
+def _flat(args, kwargs):
+    for a in list(args) + list(kwargs.values()):
+        if isinstance(a, (list, tuple)):
+            yield from a
+        else:
+            yield a
+
+
+def _is_token_tensor(torch, a):
+    return (
+        isinstance(a, torch.Tensor)
+        and a.dtype in (torch.int64, torch.int32, torch.int16, torch.uint8)
+        and 1 <= a.dim() <= 2
+        and a.numel() >= K
+    )
+
+
+class _TorchFinder:
+    """Runs the torch instrumentation right after ``import torch`` completes."""
+
+    def __init__(self, tracer):
+        self.tracer = tracer
+        self.active = False
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "torch" or self.active:
+            return None
+        import importlib.util
+
+        self.active = True
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            self.active = False
+        if spec is None or spec.loader is None:
+            return None
+        loader, tracer = spec.loader, self.tracer
+        original_exec = loader.exec_module
+
+        def exec_module(module):
+            original_exec(module)
+            try:
+                tracer.on_torch(module)
+            except Exception as exc:
+                tracer.emit("shim_error", where="torch", error=repr(exc))
+
+        loader.exec_module = exec_module
+        sys.meta_path.remove(self)
+        return spec
+
+
+_tracer = None
+
+
+def install():
+    global _tracer
+    if _tracer is not None:
+        return _tracer
+    directory = os.path.abspath(os.environ["GOLF_CHECK_TRACE_DIR"])
+    _tracer = _Tracer(directory + os.sep)
+    _tracer.emit(
+        "start",
+        ppid=os.getppid(),
+        argv=list(getattr(sys, "argv", [])),
+        rank=os.environ.get("RANK"),
+        wall=time.time(),
+    )
+    sys.addaudithook(_tracer.audit)
+    sys.meta_path.insert(0, _TorchFinder(_tracer))
+    os.register_at_fork(after_in_child=_tracer.after_fork)
+    import atexit
+
+    atexit.register(_tracer.close)
+    return _tracer

@@ -1,0 +1,165 @@
+"""Read the audit shim's per-process traces and replay what the run did to the validation stream.
+
+``read_trace`` merges every ``trace.<pid>.jsonl`` of a run in time order (one monotonic clock
+for all processes). ``replay_coverage`` walks the forward passes and updates in order and
+answers the black-box questions of the runtime checks:
+
+* which validation positions were used with gradients before the artifact existed;
+* which positions an update during evaluation used before any no-grad pass had covered them
+  (score-before-update, C3);
+* which no-grad windows, after an update, ended on a position that was scored and then used
+  by that update (a second scoring of adapted tokens, C4). Sliding windows whose *context* overlaps adapted
+  tokens are legal and not counted: only the last predicted position of a window is.
+
+A no-grad forward over input rows ``tokens[s:e]`` covers positions ``[s, e]``: its last
+output predicts the token at ``e``. When the call also received the targets (two token
+tensors), they map to ``[s+1, e+1)`` themselves. ``load_state_dict`` on the model starts a new
+evaluation episode (coverage and adaptation are forgotten), which is how a script resets to
+the artifact between its evaluation variants.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Trace:
+    events: list[dict[str, Any]]
+    processes: int
+    torn_lines: int = 0  # a killed process may leave half a line
+
+    def of(self, *kinds: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e.get("ev") in kinds]
+
+    def opens(self, kind: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e.get("ev") == "open" and e.get("kind") == kind]
+
+
+def read_trace(directory: Path) -> Trace:
+    events: list[dict[str, Any]] = []
+    torn = 0
+    paths = sorted(directory.glob("trace.*.jsonl")) if directory.is_dir() else []
+    for path in paths:
+        pid = path.name.split(".")[1]
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                try:
+                    event = json.loads(line)
+                except json.JSONDecodeError:
+                    torn += 1
+                    continue
+                if isinstance(event, dict) and "t" in event:
+                    event["pid"] = pid
+                    events.append(event)
+    events.sort(key=lambda e: e["t"])
+    return Trace(events, len(paths), torn)
+
+
+@dataclass
+class Coverage:
+    """Result of replaying forwards and updates against the validation stream."""
+
+    n_tokens: int
+    forwards_mapped: int = 0
+    nograd_positions: int = 0  # distinct positions covered by no-grad passes, all episodes
+    # before the artifact: positions used in gradient-enabled forwards followed by an update
+    trained_before_artifact: int = 0
+    trained_before_artifact_first: list[int] = field(default_factory=list)
+    # during evaluation: positions an update used before a no-grad pass had covered them
+    unscored_updates: int = 0
+    unscored_update_positions: list[int] = field(default_factory=list)
+    updates_in_eval: int = 0
+    adapted_positions: int = 0
+    # no-grad windows ending on an already-adapted position, and how many distinct positions
+    rescored_windows: int = 0
+    rescored_positions: int = 0
+    rescored_first: list[int] = field(default_factory=list)
+    episodes: int = 0
+
+
+_KEEP = 10  # example positions kept per finding
+
+
+def replay_coverage(trace: Trace, n_tokens: int, t_artifact: float | None) -> Coverage:
+    cov = Coverage(n_tokens)
+    size = n_tokens + 2
+    covered = np.zeros(size, dtype=bool)
+    adapted = np.zeros(size, dtype=bool)
+    adapted_scored = np.zeros(size, dtype=bool)  # adapted on after having been scored
+    rescored = np.zeros(size, dtype=bool)
+    ever_covered = np.zeros(size, dtype=bool)
+    trained_early = np.zeros(size, dtype=bool)
+    pending: list[tuple[int, int]] = []  # spans of grad forwards since the last update
+    unscored_seen = np.zeros(size, dtype=bool)
+    in_eval = t_artifact is None  # eval-only runs have no training phase
+    episode_started = False
+
+    for event in trace.events:
+        kind = event.get("ev")
+        if not in_eval and t_artifact is not None and event["t"] >= t_artifact:
+            in_eval = True
+            pending.clear()
+        if kind == "fwd":
+            cov.forwards_mapped += 1
+            rows = _rows(event)
+            if event.get("grad"):
+                pending.extend(rows)
+                continue
+            episode_started = True
+            extend = 1 if event.get("ntensors", 1) < 2 else 0
+            for s, e in rows:
+                e = min(e + extend, size)
+                last = e - 1
+                if in_eval and adapted_scored[last] and not rescored[last]:
+                    rescored[last] = True
+                    cov.rescored_windows += 1
+                    if len(cov.rescored_first) < _KEEP:
+                        cov.rescored_first.append(last)
+                covered[s:e] = True
+                ever_covered[s:e] = True
+        elif kind in ("step", "backward"):
+            # Gradients of the pending forwards reach the state at the backward (optimizers
+            # that are not torch's) or at the step, whichever comes first.
+            if in_eval and kind == "step":
+                cov.updates_in_eval += 1
+            if not pending:
+                continue
+            if not in_eval:
+                for s, e in pending:
+                    trained_early[s:e] = True
+            else:
+                for s, e in pending:
+                    fresh = np.flatnonzero(~covered[s:e] & ~unscored_seen[s:e]) + s
+                    if fresh.size:
+                        unscored_seen[fresh] = True
+                        room = _KEEP - len(cov.unscored_update_positions)
+                        cov.unscored_update_positions.extend(int(p) for p in fresh[:room])
+                    adapted[s:e] = True
+                    adapted_scored[s:e] |= covered[s:e]
+            pending.clear()
+        elif kind == "reset" and in_eval and episode_started:
+            cov.episodes += 1
+            covered[:] = False
+            adapted[:] = False
+            adapted_scored[:] = False
+            rescored[:] = False
+            episode_started = False
+    cov.nograd_positions = int(ever_covered.sum())
+    cov.trained_before_artifact = int(trained_early.sum())
+    cov.trained_before_artifact_first = [int(p) for p in np.flatnonzero(trained_early)[:_KEEP]]
+    cov.unscored_updates = int(unscored_seen.sum())
+    cov.adapted_positions = int(adapted.sum())
+    cov.rescored_positions = int(rescored.sum())
+    cov.episodes += 1
+    return cov
+
+
+def _rows(event: dict[str, Any]) -> list[tuple[int, int]]:
+    flat = event.get("rows") or []
+    return [(int(flat[i]), int(flat[i + 1])) for i in range(0, len(flat) - 1, 2)]
