@@ -363,7 +363,7 @@ class _Tracer:
                 keys = kgram_hashes(rows[todo, offset : offset + K])
                 lo = np.searchsorted(hashes, keys, side="left")
                 hi = np.searchsorted(hashes, keys, side="right")
-                for b, i, j in zip(todo, lo, hi):
+                for b, i, j in zip(todo, lo, hi, strict=True):
                     for p in order[i : min(j, i + _MAX_TRIES)]:
                         p = int(p) - offset
                         if 0 <= p <= n - length and np.array_equal(tokens[p : p + length], rows[b]):
