@@ -111,7 +111,9 @@ _NET_CALLS = re.compile(
     r"^http\.client\.|^socket\.(socket|create_connection|getaddrinfo)|^huggingface_hub\.|"
     r"^datasets\.load_dataset|^torch\.hub\.(load|download)|load_state_dict_from_url$"
 )
-_NET_COMMANDS = re.compile(r"(^|[\s/'\"])(curl|wget|pip3?|huggingface-cli|git)(\s|$)")
+_NET_COMMANDS = re.compile(
+    r"(^|[\s/'\"])(curl|wget|pip3?|huggingface-cli|git\s+(clone|fetch|pull|lfs))(\s|$)"
+)
 
 
 @detector(VAL_CALIBRATION, level="static")

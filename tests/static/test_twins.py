@@ -1,0 +1,157 @@
+"""Every static rule against its legal and illegal twin scripts, with exact expected findings.
+
+Each folder under ``twins/`` is named after a rule id and holds ``illegal_*`` scripts (which
+must produce that rule's finding) and ``legal_*`` scripts (which must not fail on it). The
+table below pins the exact unsuppressed findings (rule, line, severity) of every twin, so a
+removed or weakened detector, or a new false positive, fails a test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.rulebook import load_all
+from harness.static.checker import check_paths
+
+TWINS = Path(__file__).parent / "twins"
+
+EXPECTED: dict[str, list[tuple[str, int, str]]] = {
+    "legal_record.py": [],
+    "BUDGET.uncounted-code/illegal_sibling_helpers/train_gpt.py": [
+        ("BUDGET.uncounted-code", 5, "warning"),
+        ("BUDGET.uncounted-code", 7, "warning"),
+    ],
+    "BUDGET.uncounted-code/legal_single_file/train_gpt.py": [],
+    "BUDGET.wallclock-default/illegal_wallclock_900.py": [("BUDGET.wallclock-default", 5, "error")],
+    "BUDGET.wallclock-default/legal_wallclock_600.py": [],
+    "C1.oracle-selection/illegal_safety_gate.py": [("C1.oracle-selection", 13, "error")],
+    "C1.oracle-selection/legal_entropy_gate.py": [],
+    "C1.slot/illegal_slot_delta.py": [("C1.slot", 23, "error")],
+    "C1.slot/legal_no_slot.py": [],
+    "C1.target-in-key/illegal_hashed_ngram_cache.py": [
+        ("C1.target-in-key", 19, "error"),
+        ("C2.gold-count-ratio", 19, "error"),
+    ],
+    "C1.target-in-key/legal_bigram_hash_and_update.py": [],
+    "C1.tilt-gate-target/illegal_within_beta_on.py": [
+        ("C1.tilt-gate-target", 5, "error"),
+        ("C1.tilt-gate-target", 6, "error"),
+    ],
+    "C1.tilt-gate-target/legal_within_beta_off.py": [],
+    "C2.byte-mixture/illegal_ppm_byte_mix.py": [
+        ("C2.byte-mixture", 5, "warning"),
+        ("C2.byte-mixture", 21, "error"),
+    ],
+    "C2.byte-mixture/legal_token_level_bpb.py": [],
+    "C2.entropy-expert/illegal_hedge_entropy_expert.py": [("C2.entropy-expert", 28, "error")],
+    "C2.entropy-expert/legal_hedge_distribution_experts.py": [],
+    "C2.gold-count-ratio/illegal_count_ratio_gold_only.py": [
+        ("C1.target-in-key", 13, "error"),
+        ("C2.gold-count-ratio", 13, "error"),
+    ],
+    "C2.gold-count-ratio/legal_normalized_counts.py": [],
+    "C3.prequant-ttt/illegal_prequant_adamw.py": [("C3.prequant-ttt", 31, "error")],
+    # Off by default: reported, as a warning that names the switch.
+    "C3.prequant-ttt/legal_ttt_off_by_default.py": [("C3.prequant-ttt", 26, "warning")],
+    "C3.pretrain-on-val/illegal_ttt_adapt_then_sliding.py": [("C3.pretrain-on-val", 44, "error")],
+    "C3.pretrain-on-val/legal_chunk_ttt_called_after_scoring.py": [],
+    "C3.update-before-score/illegal_train_then_score_chunk.py": [
+        ("C3.update-before-score", 16, "error")
+    ],
+    "C3.update-before-score/legal_score_then_train_chunk.py": [],
+    "C3.warmup-on-val/illegal_compile_warmup_on_val.py": [("C3.warmup-on-val", 12, "error")],
+    "C3.warmup-on-val/legal_compile_warmup_random.py": [],
+    "C4.best-of-passes/illegal_min_of_temperatures.py": [("C4.best-of-passes", 19, "error")],
+    "C4.best-of-passes/legal_fixed_temperature.py": [],
+    "C4.rescore/illegal_score_adapt_rescore.py": [("C4.rescore", 21, "error")],
+    "C4.rescore/illegal_two_pass_switch_on.py": [("C4.rescore", 6, "error")],
+    "C4.rescore/legal_two_pass_switch_off.py": [("C4.rescore", 6, "warning")],
+    "C4.rescore/legal_single_pass_after_reload.py": [],
+    "DATA.network/illegal_hf_download.py": [
+        ("DATA.network", 8, "error"),
+        ("DATA.network", 9, "error"),
+    ],
+    "DATA.network/legal_offline.py": [],
+    "DATA.train-data-at-eval/illegal_prefill_from_train.py": [
+        ("DATA.train-data-at-eval", 13, "error")
+    ],
+    "DATA.train-data-at-eval/legal_eval_reads_val_only.py": [],
+    "DATA.val-calibration/illegal_gptq_on_val.py": [("DATA.val-calibration", 15, "error")],
+    "DATA.val-calibration/legal_gptq_on_train.py": [],
+    "DATA.val-in-training/illegal_loader_over_val.py": [("DATA.val-in-training", 11, "error")],
+    "DATA.val-in-training/illegal_val_batches_in_loop.py": [("DATA.val-in-training", 14, "error")],
+    "DATA.val-in-training/legal_periodic_eval.py": [],
+    "PACKAGE.suppression-reason/illegal_no_reason.py": [("PACKAGE.suppression-reason", 3, "error")],
+    "PACKAGE.suppression-reason/legal_with_reason.py": [],
+    "PACKAGE.unused-suppression/illegal_stale.py": [("PACKAGE.unused-suppression", 3, "warning")],
+    "PACKAGE.unused-suppression/legal_used.py": [],
+}
+
+
+def _findings(rel: str):
+    report = check_paths([TWINS / rel])
+    (result,) = report.files
+    assert result.error is None, result.error
+    return result, sorted((f.rule, f.line, f.severity) for f in result.findings if not f.suppressed)
+
+
+@pytest.mark.parametrize("rel", sorted(EXPECTED))
+def test_twin_has_exactly_the_expected_findings(rel):
+    _, found = _findings(rel)
+    assert found == sorted(EXPECTED[rel])
+
+
+def test_every_twin_script_is_pinned():
+    on_disk = set()
+    for path in TWINS.rglob("*.py"):
+        rel = str(path.relative_to(TWINS))
+        if rel.startswith("BUDGET.uncounted-code/") and path.name != "train_gpt.py":
+            continue  # helper files that ship beside a folder twin's script
+        on_disk.add(rel)
+    assert on_disk == set(EXPECTED)
+
+
+def test_every_static_rule_has_a_legal_and_an_illegal_twin():
+    registry = load_all()
+    static_rules = {rid for det in registry.detectors_for("static") for rid in det.rule_ids} | {
+        "PACKAGE.suppression-reason",
+        "PACKAGE.unused-suppression",
+    }
+    for rid in static_rules:
+        folder = TWINS / rid
+        names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
+        assert any(n.startswith("illegal") for n in names), f"{rid}: no illegal twin"
+        assert any(n.startswith("legal") for n in names), f"{rid}: no legal twin"
+        illegal_hits = [
+            rel
+            for rel, exp in EXPECTED.items()
+            if rel.startswith(rid + "/illegal") and any(r == rid for r, _, _ in exp)
+        ]
+        assert illegal_hits, f"{rid}: no illegal twin is pinned to a finding of the rule"
+
+
+@pytest.mark.parametrize(
+    "rel", [r for r in sorted(EXPECTED) if "/legal" in r or r == "legal_record.py"]
+)
+def test_legal_twins_never_fail(rel):
+    result, _ = _findings(rel)
+    assert result.verdict != "fail"
+
+
+def test_findings_carry_location_evidence_and_fix():
+    result, _ = _findings("C3.pretrain-on-val/illegal_ttt_adapt_then_sliding.py")
+    (f,) = [f for f in result.findings if f.rule == "C3.pretrain-on-val"]
+    assert f.file.endswith("illegal_ttt_adapt_then_sliding.py")
+    assert f.evidence == "ttt_adapt(args, model, val_tokens)"
+    assert f.fix and f.level == "static" and f.confidence == "high"
+    assert "line 24" in f.message  # the backward inside ttt_adapt
+
+
+def test_suppressed_finding_stays_visible_with_its_reason():
+    result, _ = _findings("PACKAGE.suppression-reason/legal_with_reason.py")
+    (f,) = result.findings
+    assert f.rule == "BUDGET.wallclock-default" and f.suppressed
+    assert f.suppression_reason == "non-record track run, unlimited compute"
+    assert result.verdict == "pass"
