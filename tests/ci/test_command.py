@@ -80,6 +80,21 @@ def test_missing_log_fails(challenge, capsys):
     code, doc = report_of(challenge, capsys)
     assert code == 1
     assert "PACKAGE.pr-logs-per-seed" in rules_of(doc)
+    # Verify says the same for historical folders (as a warning); the gate reports it once.
+    on_claim = [f for f in doc["findings"] if f.get("file") == f"{folder}/submission.json"]
+    assert [f["rule"] for f in on_claim if "42" in f["message"]] == ["PACKAGE.pr-logs-per-seed"]
+
+
+def test_missing_required_file_fails_the_gate(challenge, capsys):
+    challenge.fork()
+    folder = challenge.submission()
+    (challenge.root / folder / "README.md").unlink()
+    challenge.commit()
+    code, doc = report_of(challenge, capsys)
+    assert code == 1
+    (req,) = [f for f in doc["findings"] if f["rule"] == "PACKAGE.required-files"]
+    assert req["severity"] == "error" and req["file"] == f"{folder}/README.md"
+    assert "a new submission must include it" in req["message"]
 
 
 def test_escaping_symlink_fails_and_is_never_followed(challenge, capsys, tmp_path):
