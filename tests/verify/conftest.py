@@ -1,0 +1,38 @@
+"""Helpers for verify tests: copies of real record folders that tests may edit."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+RECORDS = Path(__file__).resolve().parents[1] / "fixtures" / "records"
+ALL_RECORDS = sorted(p.name for p in RECORDS.iterdir() if p.is_dir())
+
+
+@pytest.fixture
+def record(tmp_path):
+    """``record(name)`` copies a real record folder into tmp and returns the copy."""
+
+    def copy(name: str) -> Path:
+        dest = tmp_path / name
+        shutil.copytree(RECORDS / name, dest)
+        return dest
+
+    return copy
+
+
+def edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    """Replace ``old`` by ``new`` in a log; fail loudly if the text is not there."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def findings_of(report, rule_id: str, severity: str | None = None):
+    return [
+        f
+        for f in report.all_findings()
+        if f.rule == rule_id and (severity is None or f.severity == severity)
+    ]
