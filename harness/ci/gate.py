@@ -48,6 +48,8 @@ def gate_pull_request(
     report.findings.extend(package_findings(pr))
     for folder in pr.new_folders:
         _audit_folder(folder, report)
+    # Errors first in the comment; the sort is stable, so each part keeps its own order.
+    report.findings.sort(key=lambda f: _SEVERITY_ORDER[f.severity])
     report.data["pull_request"] = {
         "base_ref": pr.base_ref,
         "head_ref": pr.head_ref,
@@ -57,6 +59,9 @@ def gate_pull_request(
         "changes": [{"path": c.path, "status": c.label, "mode": c.new_mode} for c in pr.changes],
     }
     return report
+
+
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
 def package_findings(pr: PullRequest) -> list[Finding]:
@@ -99,7 +104,6 @@ def folder_table(folder: RecordFolder) -> Table:
 
 
 def _audit_folder(folder: RecordFolder, report: Report) -> None:
-    report.tables.append(folder_table(folder))
     if folder.submission_error:
         report.notes.append(folder.submission_error)
     with tempfile.TemporaryDirectory(prefix="golf-check-ci-") as tmp:
@@ -121,6 +125,7 @@ def _audit_folder(folder: RecordFolder, report: Report) -> None:
         elif scripts:
             _run_check(report, mapper, [os.path.join(local, rel) for rel in scripts])
         _run_verify(report, mapper, local, folder.path)
+    report.tables.append(folder_table(folder))  # after verify's per-seed table
 
 
 def _load(module: str, name: str, what: str, report: Report):

@@ -156,6 +156,12 @@ def test_markdown_comment_and_sarif_files(challenge, capsys, tmp_path):
     assert_clean_markdown(text)
     assert text.startswith("## ❌ golf-check ci: **FAIL**")
     assert f"**Files in {folder}**" in text
+    # Verdict, then verify's per-seed table, then the findings (errors first).
+    assert text.index("**Per-seed") < text.index("### Findings")
+    section = text.split("### Findings", 1)[1].split("\n### ", 1)[0]
+    findings = [ln for ln in section.splitlines() if ln.startswith("- ")]
+    icons = [ln[2] for ln in findings]
+    assert icons == sorted(icons, key="❌⚠ℹ".index)
     assert "[`PACKAGE.pr-scope`](https://" in text  # findings link to the rule explanation
     assert f"`{folder}/train_gpt.py" in text
     log = json.loads(sarif.read_text())
