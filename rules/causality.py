@@ -96,7 +96,7 @@ Example:
     ],
 )
 
-_HASH_OPS = (ast.BitXor, ast.BitOr, ast.BitAnd, ast.LShift, ast.RShift, ast.Mod)
+_HASH_OPS = (ast.BitXor, ast.BitOr, ast.LShift, ast.RShift)
 _LOSSY = re.compile(r"nll|loss|bits|(^|_)ce($|_)|logp|neglog", re.IGNORECASE)
 _TILT_SWITCH = re.compile(r"^(WITHIN|WORD)(_START)?_(BETA|TAU|WEIGHT|GATE|BONUS)$", re.IGNORECASE)
 
@@ -108,6 +108,15 @@ def _hashes_target(model, expr: ast.AST) -> ast.AST | None:
             if isinstance(n, ast.BinOp) and isinstance(n.op, _HASH_OPS):
                 if model.is_target(n.left) or model.is_target(n.right):
                     return n
+            # ``(ctx * P + tgt) % buckets``: bucketing an expression that mixes the target in.
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod):
+                mixed = n.left
+                if isinstance(mixed, ast.BinOp) and isinstance(mixed.op, ast.Add | ast.Mult):
+                    sides = (mixed.left, mixed.right)
+                    if any(model.is_target(x) for x in sides) and not all(
+                        model.is_target(x) for x in sides
+                    ):
+                        return n
             if (
                 isinstance(n, ast.Call)
                 and "hash" in (getattr(n.func, "attr", "") or ast.unparse(n.func)).lower()
@@ -148,8 +157,8 @@ def slot_optimization(model):
 
     seen: set[int] = set()
     for a in adaptations(model):
-        if not a.slot_param or id(a.func) in seen:
-            continue
+        if not a.slot_param or id(a.func) in seen or a.kind in ("score-first", "unscored"):
+            continue  # a delta updated only on already-scored tokens is score-first adaptation
         seen.add(id(a.func))
         context_only = _loss_covers_context_only(model, a.site)
         if context_only:

@@ -108,7 +108,7 @@ _NET_MODULES = (
 )
 _NET_CALLS = re.compile(
     r"^(requests|urllib3|httpx|aiohttp|ftplib|smtplib|wget)\.|^urllib\.request\.|"
-    r"^http\.client\.|^socket\.(socket|create_connection|getaddrinfo)|^huggingface_hub\.|"
+    r"^http\.client\.|^socket\.create_connection|^huggingface_hub\.|"
     r"^datasets\.load_dataset|^torch\.hub\.(load|download)|load_state_dict_from_url$"
 )
 _NET_COMMANDS = re.compile(

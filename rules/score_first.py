@@ -103,7 +103,7 @@ def adaptation_order(model):
     from harness.static.adaptation import adaptations
 
     for a in adaptations(model):
-        if a.slot_param:
+        if a.slot_param and a.kind in ("update-before-score", "pretrain"):
             continue  # reported as C1.slot
         gate = a.chain
         if a.kind == "pretrain":

@@ -68,7 +68,7 @@ def adaptations(model: ProgramModel) -> list[Adaptation]:
 def _classify_site(model: ProgramModel, site: ast.Call) -> Adaptation | None:
     func = model.function_of(site)
     loss = model.loss_of_backward(site)
-    if not any(model.is_val(e) for e in model.expand(loss, depth=1)):
+    if not model.is_val_reaching(loss):
         return None
     scope = func.node if func else model.tree
     if not model.has_step(scope):
@@ -199,10 +199,6 @@ def _slot_param(model: ProgramModel, func: FunctionInfo | None, loss: ast.AST) -
                 for t in n.targets:
                     if isinstance(t, ast.Name):
                         grad_tensors.add(t.id)
-        elif isinstance(n, ast.Call) and callee_name(n) == "requires_grad_":
-            base = n.func.value if isinstance(n.func, ast.Attribute) else None
-            if isinstance(base, ast.Name):
-                grad_tensors.add(base.id)
     if not grad_tensors:
         return None
     for n in ast.walk(func.node):

@@ -311,6 +311,40 @@ class ProgramModel:
         """Whether ``expr`` (probably) carries validation tokens or derives from them."""
         return self._expr_val(expr, self.function_of(expr))
 
+    def is_val_reaching(self, expr: ast.AST, depth: int = 5) -> bool:
+        """Like ``is_val`` but follows, for each local name, only the last assignment before
+        the use (a cheap reaching-definition rule), so a name reused for training batches
+        elsewhere in a long ``main`` does not taint this use."""
+        scope = self.function_of(expr)
+        line = getattr(expr, "lineno", 10**9)
+        local = self._assigned.get(scope, {})
+        params = set(scope.params) if scope else set()
+        for node in self._names_in(expr):
+            if isinstance(node, ast.Attribute) and VAL_NAME.search(node.attr):
+                return True
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if VAL_STRING.search(node.value):
+                    return True
+            if not isinstance(node, ast.Name):
+                continue
+            if VAL_NAME.search(node.id):
+                return True
+            if node.id in params and node.id in self._val.get(scope, set()):
+                return True
+            if node.id not in local:
+                if scope is not None and node.id in self._val.get(None, set()):
+                    return True
+                continue
+            if depth <= 0:
+                continue
+            before = [v for v in local[node.id] if getattr(v, "lineno", 0) <= line]
+            if not before:
+                before = local[node.id]
+            last = max(before, key=lambda v: getattr(v, "lineno", 0))
+            if self.is_val_reaching(last, depth - 1):
+                return True
+        return False
+
     def is_target(self, expr: ast.AST) -> bool:
         """Whether ``expr`` (probably) carries the realized target token(s)."""
         return self._expr_target(expr, self.function_of(expr))
@@ -377,14 +411,30 @@ class ProgramModel:
         return isinstance(base, ast.Name) and bool(SCORE_ACCUMULATOR.search(base.id))
 
     def _find_scoring_functions(self) -> set[str]:
-        """Functions that accumulate a score with gradients off (directly or via callees)."""
+        """Functions that commit a score: they accumulate a loss/byte total with gradients
+        off, or call an accumulating helper under no-grad (``_accumulate_bpb``), or call such
+        a function under no-grad while being named like an evaluator."""
+        self._accumulating_funcs = {
+            f.name
+            for f in self.functions
+            if any(self._is_accumulation(n) for n in ast.walk(f.node))
+        }
         direct: set[str] = set()
         for func in self.functions:
             for n in ast.walk(func.node):
+                if self.function_of(n) is not func:
+                    continue
                 if self._is_accumulation(n) and self.grad_disabled(n):
-                    if self.function_of(n) is func:
-                        direct.add(func.name)
-                        break
+                    direct.add(func.name)
+                    break
+                if (
+                    isinstance(n, ast.Call)
+                    and callee_name(n) in self._accumulating_funcs
+                    and callee_name(n) != func.name
+                    and self.grad_disabled(n)
+                ):
+                    direct.add(func.name)
+                    break
         scoring = set(direct)
         for _ in range(4):
             for func in self.functions:
@@ -396,7 +446,6 @@ class ProgramModel:
                         if SCORING_FUNC.search(func.name) or name in direct:
                             scoring.add(func.name)
                             break
-        # A function named like an evaluator that accumulates anything under no-grad counts.
         return scoring
 
     def is_scoring_function(self, name: str) -> bool:
@@ -407,10 +456,14 @@ class ProgramModel:
         and calls to scoring functions."""
         out: list[ast.AST] = []
         for n in ast.walk(within):
-            if self._is_accumulation(n) and self.grad_disabled(n):
+            if self._is_accumulation(n) and (self.grad_disabled(n) or _detached(n.value)):
                 out.append(n)
-            elif isinstance(n, ast.Call) and self.is_scoring_function(callee_name(n)):
-                out.append(n)
+            elif isinstance(n, ast.Call):
+                name = callee_name(n)
+                if self.is_scoring_function(name):
+                    out.append(n)
+                elif name in self._accumulating_funcs and self.grad_disabled(n):
+                    out.append(n)
         return out
 
     def is_val_scoring_call(self, call: ast.Call) -> bool:
@@ -788,6 +841,14 @@ def _bind(func: FunctionInfo, call: ast.Call) -> Iterator[tuple[str, ast.expr]]:
     for kw in call.keywords:
         if kw.arg and kw.arg in func.params:
             yield kw.arg, kw.value
+
+
+def _detached(value: ast.AST) -> bool:
+    """``x.detach()``, ``x.item()``, ``float(x)``: an accumulated value with no gradient."""
+    for n in ast.walk(value):
+        if isinstance(n, ast.Call) and callee_name(n) in ("detach", "item", "float", "tolist"):
+            return True
+    return False
 
 
 def _blocks(node: ast.AST) -> list[list[ast.stmt]]:
