@@ -78,7 +78,14 @@ class Repository:
     # ------------------------------------------------------------------ plumbing
 
     def _git(self, *args: str, what: str | None = None, stdin: bytes | None = None) -> bytes:
-        env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C", GIT_OPTIONAL_LOCKS="0")
+        # Paths are literal (a folder named "a*" is not a glob); no prompts, no lock files.
+        env = dict(
+            os.environ,
+            GIT_TERMINAL_PROMPT="0",
+            GIT_LITERAL_PATHSPECS="1",
+            GIT_OPTIONAL_LOCKS="0",
+            LC_ALL="C",
+        )
         try:
             proc = subprocess.run(
                 ["git", "-C", self.path, *args],
@@ -113,7 +120,11 @@ class Repository:
 
     def merge_base(self, a: str, b: str) -> str:
         out = self._git(
-            "merge-base", a, b, what=f"{a[:12]} and {b[:12]} share no history (no merge base)"
+            "merge-base",
+            a,
+            b,
+            what=f"{a[:12]} and {b[:12]} share no history (no merge base; in a shallow clone, "
+            "fetch the full history, e.g. actions/checkout with fetch-depth: 0)",
         )
         return _decode(out).strip()
 

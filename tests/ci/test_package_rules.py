@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from harness.ci.gate import package_findings
 from harness.ci.pull_request import load_pull_request
@@ -250,6 +251,27 @@ def test_crafted_dotdot_tree_entry_is_reported(challenge):
     found = package_findings(load_pull_request(str(challenge.root), "main", commit))
     escapes = by_rule(found, "PACKAGE.pr-path-escape")
     assert any("'..'" in f.message and name in f.message for f in escapes)
+
+
+def test_non_utf8_file_name_is_reported_and_not_written(challenge):
+    challenge.fork()
+    folder = challenge.submission()
+    raw = os.fsencode(str(challenge.root / folder)) + b"/notes\xff.md"
+    with open(raw, "wb") as fh:
+        fh.write(b"hello\n")
+    challenge.commit()
+    found = by_rule(findings(challenge), "PACKAGE.pr-path-escape")
+    assert [f.message.split(": ", 1)[1] for f in found] == ["path is not valid UTF-8"]
+    assert found[0].file is None  # the name cannot be shown as a location
+
+
+def test_glob_like_folder_name_is_read_literally(challenge):
+    challenge.fork()
+    folder = challenge.submission(name="2026-05-01_[abc]*")
+    challenge.commit()
+    pr = load_pull_request(str(challenge.root), "main", "HEAD")
+    assert [f.path for f in pr.new_folders] == [folder]
+    assert "train_gpt.py" in pr.new_folders[0].names()
 
 
 # --------------------------------------------------------------------------- binaries
