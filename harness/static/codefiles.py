@@ -125,9 +125,10 @@ def _references(tree: ast.Module, current: Path, folder: Path, unresolved: list[
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                yield from _module_files(alias.name, base, folder, node, accept)
+                # Absolute imports resolve from the script's folder (sys.path[0]).
+                yield from _module_files(alias.name, folder, folder, node, accept)
         elif isinstance(node, ast.ImportFrom):
-            mod_base = base
+            mod_base = base if node.level else folder
             for _ in range(max(node.level - 1, 0)):
                 mod_base = mod_base.parent
             if node.module:
@@ -141,7 +142,7 @@ def _references(tree: ast.Module, current: Path, folder: Path, unresolved: list[
                 for alias in node.names:
                     yield from _module_files(alias.name, mod_base, folder, node, accept)
         elif isinstance(node, ast.Call):
-            yield from _call_references(node, base, accept, note, names)
+            yield from _call_references(node, (folder, base), accept, note, names)
 
 
 def _path_variables(tree: ast.Module) -> dict[str, ast.expr]:
@@ -178,7 +179,9 @@ def _module_files(name, base: Path, folder: Path, node, accept, quiet: bool = Fa
             return
 
 
-def _call_references(node: ast.Call, base: Path, accept, note, names: dict[str, ast.expr]):
+def _call_references(node: ast.Call, bases, accept, note, names: dict[str, ast.expr]):
+    """Code files named in a loader call; paths resolve from the run's working folder (the
+    submission folder), then from the calling file's own folder."""
     callee = _last_name(node.func)
     receiver_path = None
     # Path("kernel.cpp").read_text() / open(...).read(): the path sits in the receiver call.
@@ -207,9 +210,11 @@ def _call_references(node: ast.Call, base: Path, accept, note, names: dict[str, 
         for piece in text.split():
             if not piece.endswith(CODE_SUFFIXES):
                 continue
-            found = accept(base / piece, node, piece)
-            if found:
-                yield found
+            for base in bases:
+                found = accept(base / piece, node, piece)
+                if found:
+                    yield found
+                    break
 
 
 def _is_open_read(arg: ast.expr) -> bool:
