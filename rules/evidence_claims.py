@@ -18,7 +18,6 @@ from harness.report import Finding
 from harness.rulebook import detector, rule
 
 MIN_SEEDS = 3
-CLAIM_TOLERANCE = 5e-5  # submission.json values are often rounded (rules.md 6.1)
 
 SOURCES_SIGNIFICANCE = (
     "https://github.com/openai/parameter-golf/blob/main/README.md",
@@ -184,7 +183,7 @@ def _level(seed: SeedEvidence) -> str:
 
 
 def _tol(decimals: int) -> float:
-    return max(CLAIM_TOLERANCE, 0.5 * 10.0**-decimals) + 1e-12
+    return st.claim_tolerance(decimals)
 
 
 def _fmt(values: list[float]) -> str:

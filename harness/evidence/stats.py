@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import warnings
 from dataclasses import asdict, dataclass
 
 from scipy import stats as sps
@@ -22,6 +23,16 @@ README_MARGIN_NATS = 0.005
 README_ALPHA = 0.01
 LEADERBOARD_ALPHA = 0.25
 POLICIES = ("readme", "leaderboard")
+
+
+CLAIM_TOLERANCE = 5e-5  # submission.json values are often rounded (rules.md 6.1)
+
+
+def claim_tolerance(decimals: int) -> float:
+    """How far a claimed figure printed with ``decimals`` decimals may be from the evidence:
+    half a unit of its last digit, at least 5e-5, and at most 5e-4 (a claim written with
+    fewer than three decimals is not a rounding of an 8-decimal mean)."""
+    return max(CLAIM_TOLERANCE, min(0.5 * 10.0**-decimals, 5e-4)) + 1e-12
 
 
 def mean(values: list[float]) -> float | None:
@@ -72,13 +83,17 @@ def _finite(x: float | None) -> float | None:
 def welch_less(new: list[float], base: list[float], margin: float) -> tuple[float, float, float]:
     """One-sided Welch test of mean(new) < mean(base) - margin: (t, df, p)."""
     shifted = [b - margin for b in base]
-    res = sps.ttest_ind(new, shifted, equal_var=False, alternative="less")
+    with warnings.catch_warnings():  # identical values: scipy warns, we report "undefined"
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = sps.ttest_ind(new, shifted, equal_var=False, alternative="less")
     return float(res.statistic), float(res.df), float(res.pvalue)
 
 
 def one_sample_less(new: list[float], value: float) -> tuple[float, float, float]:
     """One-sided one-sample t-test of mean(new) < value: (t, df, p)."""
-    res = sps.ttest_1samp(new, popmean=value, alternative="less")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = sps.ttest_1samp(new, popmean=value, alternative="less")
     return float(res.statistic), float(res.df), float(res.pvalue)
 
 

@@ -205,7 +205,7 @@ def _group_by_config(seeds: list[SeedEvidence]) -> list[list[SeedEvidence]]:
 
 
 def _tol(decimals: int) -> float:
-    return max(5e-5, 0.5 * 10.0**-decimals) + 1e-12
+    return st.claim_tolerance(decimals)
 
 
 def _claim_fit(group: list[SeedEvidence], claims: Claims) -> tuple[bool, int]:
@@ -315,9 +315,13 @@ def _verify_folder(
         else:
             claims = read_claims(doc)
     if not found.logs:
-        report.errors.append(
-            f"{folder}: no run log found (no file with score lines or a training timer)"
+        why = f" ({'; '.join(found.errors)})" if found.errors else ""
+        raise InputError(
+            f"{folder}: no run log found (no file with score lines or a training timer){why}"
         )
+    if not any(log.headline(headline) for log in found.logs):
+        reasons = "; ".join(f"{log.path}: {log.incomplete_reason(headline)}" for log in found.logs)
+        raise InputError(f"{folder}: no log has a final score line, nothing to verify ({reasons})")
     family = _family(found.logs)
     seeds = [
         SeedEvidence.from_log(log, headline=headline, tokenizer_family=family) for log in found.logs
@@ -353,8 +357,6 @@ def _verify_folder(
         report.tables.append(
             _seed_table("Other runs in the folder (not in the claim)", other_ev, report)
         )
-    if found.logs and not evidence.scored and not others:
-        report.errors.append(f"{folder}: no log has a final score line; nothing to verify")
     if not (folder / "train_gpt.py").is_file():
         report.notes.append("no train_gpt.py in the folder: artifact bytes come from the logs only")
 
@@ -369,12 +371,12 @@ def _verify_single_log(
     seed = SeedEvidence.from_log(
         log, display_path=path.name, headline=headline, tokenizer_family=family
     )
+    if seed.val_bpb is None:
+        raise InputError(f"{path}: {seed.incomplete_reason}; nothing to verify")
     evidence = build_evidence(
         [seed], tokenizer_family=family, baseline=base, policy=policy, headline=headline
     )
     _judge(report, evidence)
-    if not evidence.scored:
-        report.errors.append(f"{path}: no final score line; nothing to verify")
 
 
 def _verify_run_report(
