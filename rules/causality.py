@@ -279,3 +279,94 @@ def tilt_gate_switches(model):
 class _Line:
     def __init__(self, lineno):
         self.lineno = lineno
+
+
+# --------------------------------------------------------------------------- flip test, canary
+# `golf-check run` detectors: each receives one harness.runtime.session.SeedAudit.
+
+FLIP_TEST = rule(
+    "C1.flip-test",
+    "C1",
+    "Changing a token must not change the distributions at or before its position",
+    """
+The distribution at position p may depend only on the artifact and the tokens before p.
+golf-check re-evaluates the artifact on a short validation prefix three times: unchanged,
+with the token at a random position t replaced, and with every token after t replaced. The
+full log-distributions at positions 1..t must agree within 1e-4 nats. SLOT-style bias
+fitting on the scored positions, target-dependent gates and off-by-one cache updates all
+move them (PR #1240 found a 100% violation rate for SLOT).
+
+Example:
+    bias = fit_bias(logits[s:e], targets[s:e]); score(logits[s:e] + bias)
+""",
+    (
+        "https://github.com/openai/parameter-golf/pull/1240",
+        "https://github.com/openai/parameter-golf/issues/1017",
+        "https://github.com/openai/parameter-golf/issues/1336",
+    ),
+)
+
+CANARY_BOUND = rule(
+    "C1.canary-bound",
+    "C1",
+    "A causal, normalized scorer cannot beat the canary stream's ideal code length",
+    """
+golf-check replaces the validation split with a secret synthetic stream where every token
+has surprise exactly ln K under its source. For any causal (C1), normalized (C2) predictor,
+q/p is a nonnegative martingale with mean 1, so by Ville's inequality its total loss falls
+below N ln K - ln(1/alpha) with probability at most alpha. A reported total under that bound
+proves that the score looked at the targets or did not use a distribution.
+
+Example:
+    canary: 4,095 tokens scored, observed 3,120.4 nats < bound 5,670.1 = 4095 ln 4 - ln 1000
+""",
+    (
+        "https://github.com/openai/parameter-golf/issues/1017",
+        "https://github.com/openai/parameter-golf/pull/886",
+    ),
+)
+
+
+@detector(FLIP_TEST, level="ledger")
+def flip_test(audit):
+    from harness.report import Finding
+
+    flip = audit.flip
+    if flip is None or not flip.supported or not flip.violated:
+        return
+    worst = []
+    for name, variants in flip.passes.items():
+        for variant, found in variants.items():
+            if found["max_diff"] > flip.tolerance:
+                worst.append(
+                    f"{name} / {variant}: {found['positions_changed']} of positions 1..{flip.t} "
+                    f"moved (max |Δ log p| {found['max_diff']:.3g}), first {found['first_positions']}"
+                )
+    yield Finding.of(
+        FLIP_TEST,
+        f"seed {audit.seed}: changing validation tokens at or after position {flip.t} changed "
+        f"the distributions at earlier positions in {len(worst)} pass/variant pair(s)",
+        file=audit.log_rel,
+        evidence="\n".join(worst[:4]),
+        level="ledger",
+        fix="compute each distribution from the prefix only; fit nothing on scored targets",
+    )
+
+
+@detector(CANARY_BOUND, level="canary")
+def canary_bound(audit):
+    from harness.report import Finding
+
+    canary = audit.canary
+    if canary is None or not canary.violated:
+        return
+    yield Finding.of(
+        CANARY_BOUND,
+        f"seed {audit.seed}: on the canary stream the run reported {canary.observed_nats:.1f} "
+        f"nats over {canary.scored:,} tokens, below the bound {canary.bound_nats:.1f} that a "
+        f"causal normalized scorer beats with probability at most {canary.alpha:g}",
+        file=audit.log_rel,
+        evidence=canary.summary(),
+        level="canary",
+        fix="score with a causal, normalized distribution (see C1 and C2)",
+    )

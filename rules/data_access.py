@@ -255,3 +255,89 @@ def network_access(model):
                     severity="warning",
                     fix="remove the import if the run does not need the network",
                 )
+
+
+# --------------------------------------------------------------------------- runtime
+# `golf-check run` detectors: each receives one harness.runtime.session.SeedAudit, whose
+# trace records what the candidate process actually did (harness/runtime/shim).
+
+
+@detector(VAL_IN_TRAINING, level="runtime")
+def trained_on_validation(audit):
+    from harness.report import Finding
+
+    cov = audit.coverage
+    if cov is None or not cov.trained_before_artifact:
+        return
+    yield Finding.of(
+        VAL_IN_TRAINING,
+        f"seed {audit.seed}: {cov.trained_before_artifact:,} validation positions went through "
+        "gradient-enabled forward passes followed by an update before the artifact was written",
+        file=audit.log_rel,
+        evidence=f"first positions: {cov.trained_before_artifact_first}",
+        level="runtime",
+        fix="train on the training shards only; read validation data only under no_grad for logging",
+    )
+
+
+@detector(VAL_CALIBRATION, level="runtime")
+def calibrated_on_validation(audit):
+    from harness.report import Finding
+
+    if audit.coverage is None:
+        return
+    t_art = audit.artifact.written_at if audit.artifact else float("inf")
+    hooked = [
+        e for e in audit.trace.of("fwd") if e.get("hooks") and not e.get("grad") and e["t"] < t_art
+    ]
+    if hooked:
+        rows = sum(len(e.get("rows", [])) // 2 for e in hooked)
+        yield Finding.of(
+            VAL_CALIBRATION,
+            f"seed {audit.seed}: {rows} validation windows passed through the model while "
+            "forward hooks were collecting statistics, before the artifact was written",
+            file=audit.log_rel,
+            evidence=f"{len(hooked)} forward pass(es) of {hooked[0].get('model')} with hooks",
+            level="runtime",
+            fix="calibrate on training data (inside the training budget) or on generated text",
+        )
+
+
+@detector(TRAIN_AT_EVAL, level="runtime")
+def training_shards_at_eval(audit):
+    from harness.report import Finding
+
+    if audit.artifact is None:
+        return
+    late = [e for e in audit.trace.opens("train") if e["t"] > audit.artifact.written_at]
+    if late:
+        names = sorted({e["path"].rsplit("/", 1)[-1] for e in late})
+        yield Finding.of(
+            TRAIN_AT_EVAL,
+            f"seed {audit.seed}: opened {len(names)} training shard(s) after the artifact was "
+            f"written ({late[0]['t'] - audit.artifact.written_at:.1f} s into evaluation)",
+            file=audit.log_rel,
+            evidence=", ".join(names[:4]),
+            level="runtime",
+            fix="put whatever evaluation needs from the training data into the artifact",
+        )
+
+
+@detector(NETWORK, level="runtime")
+def network_attempts(audit):
+    from harness.report import Finding
+
+    attempts = audit.trace.of("net")
+    if attempts:
+        hosts = sorted({f"{e.get('host')}:{e.get('port')}" for e in attempts})
+        yield Finding.of(
+            NETWORK,
+            f"seed {audit.seed}: {len(attempts)} network attempt(s) to {', '.join(hosts[:3])} "
+            f"(blocked by the {audit.sandbox.network})",
+            file=audit.log_rel,
+            evidence="\n".join(
+                f"{e.get('op')} {e.get('host')}:{e.get('port')}" for e in attempts[:4]
+            ),
+            level="runtime",
+            fix="ship everything the run needs in the artifact; no downloads or calls",
+        )

@@ -212,3 +212,44 @@ def byte_level_mixture(model):
                 fix="make sure its predictions are marginalized to a normalized distribution "
                 "over tokens before mixing",
             )
+
+
+# --------------------------------------------------------------------------- ledger
+# `golf-check run` detectors: each receives one harness.runtime.session.SeedAudit.
+
+NOT_NORMALIZED = rule(
+    "C2.not-normalized",
+    "C2",
+    "Each scored distribution must sum to 1 over the vocabulary and contain the scored value",
+    """
+The score of a token must be -log p(token) for a distribution p over the whole vocabulary
+that is non-negative and sums to 1, fixed before the token is revealed. When the script
+hands its full log-distributions to the ledger, golf-check checks a fixed sample of
+positions: the probabilities sum to 1 (within 1e-4) and the scored nll equals the
+distribution's entry for the gold token. Mixtures with a non-distribution "expert" and
+gold-only count ratios fail this check.
+
+Example:
+    probs.append(torch.exp(-entropy).expand_as(p))   # the same "probability" for every token
+""",
+    (
+        "https://github.com/openai/parameter-golf/issues/1017",
+        "https://github.com/openai/parameter-golf/pull/886",
+        "https://github.com/openai/parameter-golf/pull/967",
+    ),
+)
+
+
+@detector(NOT_NORMALIZED, level="ledger")
+def ledger_normalization(audit):
+    from harness.report import Finding
+
+    for v in audit.ledger_violations("C2"):
+        yield Finding.of(
+            NOT_NORMALIZED,
+            f"seed {audit.seed}: {v.pass_name}: {v.message} ({v.count:,} checked positions)",
+            file=audit.log_rel,
+            evidence=f"first positions: {v.positions}",
+            level="ledger",
+            fix="score with a full softmax (or a convex mixture of full distributions)",
+        )

@@ -148,3 +148,44 @@ def adaptation_order(model):
                 "optimizer steps",
                 gate_nodes=gate,
             )
+
+
+# --------------------------------------------------------------------------- runtime, ledger
+# `golf-check run` detectors: each receives one harness.runtime.session.SeedAudit.
+
+
+@detector(UPDATE_BEFORE_SCORE, level="runtime")
+def updated_before_scored(audit):
+    """Trace: an update during evaluation used positions no no-grad pass had covered yet."""
+    from harness.report import Finding
+
+    cov = audit.coverage
+    if cov is None or not cov.unscored_updates:
+        return
+    yield Finding.of(
+        UPDATE_BEFORE_SCORE,
+        f"seed {audit.seed}: during evaluation, updates used {cov.unscored_updates:,} validation "
+        "positions before any no-grad pass had scored them",
+        confidence="medium",  # a script that scores with gradients enabled would look the same
+        file=audit.log_rel,
+        evidence=f"first positions: {cov.unscored_update_positions}",
+        level="runtime",
+        fix="score each chunk under torch.no_grad() before training on it",
+    )
+
+
+@detector(UPDATE_BEFORE_SCORE, PRETRAIN_ON_VAL, level="ledger")
+def ledger_score_before_update(audit):
+    """Ledger: an adapting() call on positions not yet scored in its pass (exact)."""
+    from harness.report import Finding
+
+    for v in audit.ledger_violations("C3"):
+        outside = v.pass_name.startswith("(")
+        yield Finding.of(
+            PRETRAIN_ON_VAL if outside else UPDATE_BEFORE_SCORE,
+            f"seed {audit.seed}: {v.pass_name}: {v.message} ({v.count:,} positions)",
+            file=audit.log_rel,
+            evidence=f"first positions: {v.positions}",
+            level="ledger",
+            fix="adapt on a chunk only after its score is committed",
+        )

@@ -194,3 +194,62 @@ def _is_pass_list(model, expr) -> bool:
         ):
             return True
     return False
+
+
+# --------------------------------------------------------------------------- runtime, ledger
+# `golf-check run` detectors: each receives one harness.runtime.session.SeedAudit.
+
+SCORE_ONCE = rule(
+    "C4.score-once",
+    "C4",
+    "Every validation position must be scored exactly once in a reported pass",
+    """
+A reported score is one left-to-right pass in which each position 1..N-1 of the validation
+stream contributes exactly one term. Positions never scored (a truncated or strided pass that
+skips targets) or scored outside the stream make the average describe a different set of
+tokens. The ledger counts how often each position was scored in each pass.
+
+Example:
+    for start in range(0, n - seq_len, seq_len):   # the tail after the last full window
+        score(tokens[start : start + seq_len + 1]) # is never scored
+""",
+    ("https://github.com/openai/parameter-golf/issues/1017",),
+)
+
+
+@detector(RESCORE, level="runtime")
+def rescored_after_adapting(audit):
+    """Trace: no-grad windows ending on positions that were scored and then adapted on."""
+    from harness.report import Finding
+
+    cov = audit.coverage
+    if cov is None or not cov.rescored_positions:
+        return
+    yield Finding.of(
+        RESCORE,
+        f"seed {audit.seed}: {cov.rescored_windows:,} no-grad windows after an update ended on "
+        f"positions that had already been scored and then adapted on "
+        f"({cov.rescored_positions:,} positions scored a second time)",
+        confidence="medium",  # a reset to the artifact that golf-check did not see looks alike
+        file=audit.log_rel,
+        evidence=f"first positions: {cov.rescored_first}",
+        level="runtime",
+        fix="report the score from the single pass that scored each token before adapting on it",
+    )
+
+
+@detector(RESCORE, SCORE_ONCE, level="ledger")
+def ledger_single_pass(audit):
+    """Ledger: positions scored twice in a pass, or never (exact)."""
+    from harness.report import Finding
+
+    for v in audit.ledger_violations("C4"):
+        twice = "more than once" in v.message or "twice" in v.message
+        yield Finding.of(
+            RESCORE if twice else SCORE_ONCE,
+            f"seed {audit.seed}: {v.pass_name}: {v.message} ({v.count:,} positions)",
+            file=audit.log_rel,
+            evidence=f"first positions: {v.positions}",
+            level="ledger",
+            fix="score each position 1..N-1 exactly once per reported pass",
+        )

@@ -131,6 +131,11 @@ def timing(
     steps = [e["t"] for e in trace.events if e.get("ev") == "step"]
     train_steps = [t for t in steps if t_art is None or t <= t_art]
     train_reads = [e["t"] for e in trace.opens("train") if t_art is None or e["t"] <= t_art]
+    # A compile warm-up whose state is restored afterwards ends with load_state_dict: the
+    # convention's training loop starts at the first step after the last such reset.
+    resets = [e["t"] for e in trace.of("reset") if train_steps and e["t"] < train_steps[-1]]
+    if resets:
+        train_steps = [t for t in train_steps if t > resets[-1]]
     first = train_steps[0] if train_steps else None
     convention = None
     if first is not None:

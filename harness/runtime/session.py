@@ -146,8 +146,64 @@ class SeedAudit:
                 out.append(event)
         return out
 
+    def protected_attempts(self) -> list[dict[str, Any]]:
+        """Writes into the user's protected folders (refused, but attempted)."""
+        run_dir = str(self.run_dir.resolve()) + os.sep
+        roots = [str(p) + os.sep for p in self.protected_dirs()]
+        return [
+            e
+            for e in self.trace.events
+            if (e.get("ev") == "mod" or (e.get("ev") == "open" and e.get("w")))
+            and any(e.get("path", "").startswith(r) for r in roots)
+            and not e.get("path", "").startswith(run_dir)
+        ]
+
     def protected_dirs(self) -> list[Path]:
         return protected_dirs(self.options)
+
+    def ledger_violations(self, condition: str) -> list:
+        if self.ledger is None:
+            return []
+        return [v for v in self.ledger.violations if v.condition == condition]
+
+    @property
+    def val_tokens(self) -> int | None:
+        """Tokens of the stream the headline was scored on: the ledger's pass, else the log."""
+        if self.ledger is not None and self.headline is not None and self.ledger_bpb:
+            name = self.ledger_pass_for(self.headline.kind)
+            for p in self.ledger.passes:
+                if p.name == name and p.n_tokens:
+                    return p.n_tokens
+        return self.runlog.val_tokens if self.runlog else None
+
+    @property
+    def cuda_peak_bytes(self) -> int | None:
+        peaks = [sum(e.get("cuda_peak_bytes", [])) for e in self.trace.of("exit")]
+        peaks = [p for p in peaks if p]
+        return max(peaks) if peaks else None
+
+    @property
+    def printed_train_s(self) -> float | None:
+        if self.runlog is None or self.runlog.train_time_ms is None:
+            return None
+        return self.runlog.train_time_ms / 1000.0
+
+    @property
+    def gating_train_s(self) -> float | None:
+        if self.options.timing_gate == "convention":
+            return self.timing.train_convention_s
+        return self.timing.train_strict_s
+
+    def ledger_pass_for(self, kind: str) -> str | None:
+        """The ledger pass behind a score line: same name, else the longest pass name the
+        line's kind ends with (``quantized_ttt`` <- ``ttt``), else the last pass."""
+        names = list(self.ledger_bpb)
+        if not names:
+            return None
+        if kind in names:
+            return kind
+        suffixes = [n for n in names if kind.endswith(n)]
+        return max(suffixes, key=len) if suffixes else names[-1]
 
 
 def _signal_name(code: int | None) -> str:
@@ -166,7 +222,9 @@ def protected_dirs(opts: RunOptions) -> list[Path]:
     dirs = [opts.data_dir, opts.target.code_dir, opts.invocation_dir]
     if opts.tokenizer is not None:
         dirs.append(opts.tokenizer.parent)
-    return [d.resolve() for d in dirs]
+    scratch = Path(tempfile.gettempdir()).resolve()
+    # never / or the temporary directory itself: the candidate needs scratch space
+    return [d for d in (d.resolve() for d in dirs) if d != scratch and d not in scratch.parents]
 
 
 def load_stream(opts: RunOptions) -> Stream:
@@ -216,9 +274,7 @@ def candidate_env(
         GOLF_CHECK_DATA_DIR=str(opts.data_dir.resolve()),
         GOLF_CHECK_SCRIPT_DIR=str(opts.target.code_dir),
         GOLF_CHECK_RUN_DIR=str((run_dir / "work").resolve()),
-        GOLF_CHECK_PROTECT=os.pathsep.join(
-            str(p) for p in protected_dirs(opts) if not _inside(run_dir.resolve(), p)
-        ),
+        GOLF_CHECK_PROTECT=os.pathsep.join(str(p) for p in protected_dirs(opts)),
         GOLF_CHECK_BLOCK_NET="1" if box.block_in_process else "0",
     )
     if "trace" in opts.audits:
@@ -228,10 +284,6 @@ def candidate_env(
     if "ledger" in opts.audits:
         env["GOLF_CHECK_LEDGER"] = str(audit_dir / "ledger")
     return env
-
-
-def _inside(path: Path, parent: Path) -> bool:
-    return path == parent or parent in path.parents
 
 
 def run_seed(

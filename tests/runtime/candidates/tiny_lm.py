@@ -150,6 +150,7 @@ def main():
     model.load_state_dict(state)
     val = read_tokens("fineweb_val_*.bin")[: VAL_LIMIT + 1]
     end = val.size
+    print(f"val_tokens: {end}")
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
     if MODE == "train-read-at-eval":
         read_tokens("fineweb_train_*.bin")

@@ -1,0 +1,218 @@
+"""``golf-check run``: run a candidate under audit over several seeds and measure everything."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from harness.cli import emit, format_option, output_option, strict_option
+from harness.errors import UsageError
+from harness.runtime.session import AUDITS, RunOptions
+from harness.runtime.target import resolve
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise UsageError(
+            f"--seeds {text!r}: give comma-separated integers, e.g. 1337,42,2025"
+        ) from None
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise UsageError(f"--seeds {text!r}: give at least one seed, each once")
+    return seeds
+
+
+def _env(pairs: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key or not key.replace("_", "").isalnum():
+            raise UsageError(f"--env {pair!r}: expected KEY=VALUE")
+        if key.startswith("GOLF_CHECK_"):
+            raise UsageError(f"--env {key}: GOLF_CHECK_* variables belong to the audit")
+        out[key] = value
+    return out
+
+
+def _audits(text: str) -> tuple[str, ...]:
+    chosen = tuple(a.strip() for a in text.split(",") if a.strip())
+    unknown = [a for a in chosen if a not in AUDITS]
+    if unknown:
+        raise UsageError(f"--audit: unknown {', '.join(unknown)} (choose from {', '.join(AUDITS)})")
+    return chosen
+
+
+@click.command("run")
+@click.argument("script", required=False)
+@click.option("--seeds", default="1337,42,2025", show_default=True, help="Comma-separated seeds.")
+@click.option(
+    "--nproc",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes per node; more than 1 launches under torchrun --standalone.",
+)
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder with fineweb_{train,val}_*.bin (default: the offline demo data).",
+)
+@click.option(
+    "--tokenizer",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SentencePiece model of the data (needed with --data).",
+)
+@click.option(
+    "--env",
+    "env_pairs",
+    multiple=True,
+    metavar="K=V",
+    help="Extra environment for the candidate (repeatable).",
+)
+@click.option(
+    "--audit",
+    "audit_spec",
+    default=",".join(AUDITS),
+    show_default=True,
+    help="Audits to run: trace, ledger, flip, canary.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default ./golf-check-runs/<timestamp>).",
+)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(min=1),
+    default=None,
+    help="Hard per-seed timeout in seconds (default: both budgets + 300).",
+)
+@click.option(
+    "--train-budget",
+    type=click.FloatRange(min=0.1),
+    default=600.0,
+    show_default=True,
+    help="Training budget in seconds; MAX_WALLCLOCK_SECONDS is set to it.",
+)
+@click.option(
+    "--eval-budget",
+    type=click.FloatRange(min=0.1),
+    default=600.0,
+    show_default=True,
+    help="Evaluation budget in seconds (artifact written to final score line).",
+)
+@click.option(
+    "--timing",
+    "timing_gate",
+    type=click.Choice(["strict", "convention"]),
+    default="strict",
+    show_default=True,
+    help="Gate training on process start to artifact (strict) or on the training "
+    "loop seen in the trace (convention).",
+)
+@click.option(
+    "--artifact",
+    "artifact_name",
+    default=None,
+    help="File name of the model artifact in the working folder (default: found).",
+)
+@click.option("--no-sandbox", is_flag=True, help="Do not use namespaces (audit hooks only).")
+@click.option(
+    "--canary-tokens",
+    type=click.IntRange(64),
+    default=4096,
+    show_default=True,
+    help="Length of the canary stream.",
+)
+@click.option(
+    "--flip-tokens",
+    type=click.IntRange(64),
+    default=1024,
+    show_default=True,
+    help="Validation prefix re-evaluated by the flip test.",
+)
+@format_option()
+@output_option()
+@strict_option()
+def run(
+    script,
+    seeds,
+    nproc,
+    data_dir,
+    tokenizer,
+    env_pairs,
+    audit_spec,
+    out_dir,
+    timeout_s,
+    train_budget,
+    eval_budget,
+    timing_gate,
+    artifact_name,
+    no_sandbox,
+    canary_tokens,
+    flip_tokens,
+    fmt,
+    output,
+    strict,
+):
+    """Run SCRIPT (a train_gpt.py, a folder, or a module; default: the bundled reference
+    model, preset tiny, on the demo data) once per seed, sandboxed and traced, and report
+    what it measurably did: times on golf-check's clock, artifact bytes from the files, the
+    score, and the C1-C4 / data / budget evidence.
+
+    \b
+    Examples:
+      golf-check run
+      golf-check run records/my_run/train_gpt.py --seeds 1337,42,2025 --nproc 8 \\
+          --data data/fineweb10B_sp8192 --tokenizer data/tokenizers/fineweb_8192_bpe.model
+    """
+    from harness.runtime.runner import execute
+
+    target = resolve(script)
+    env = _env(env_pairs)
+    if target.is_reference and script is None:
+        # The demo trains for the tiny preset's own minute, not for the whole budget.
+        env.setdefault("MAX_WALLCLOCK_SECONDS", "60")
+    if (data_dir is None) != (tokenizer is None):
+        raise UsageError("give both --data and --tokenizer, or neither (for the demo data)")
+    if data_dir is None:
+        from reference_model.demo_data import ensure_demo_data
+
+        demo = ensure_demo_data()
+        data_dir, tokenizer = demo.data_dir, demo.tokenizer_path
+    if not data_dir.is_dir():
+        raise UsageError(f"--data {data_dir}: not a folder")
+    if out_dir is None:
+        out_dir = Path("golf-check-runs") / time.strftime("%Y%m%d-%H%M%S")
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise UsageError(f"--out {out_dir}: exists and is not empty; choose a new folder")
+    opts = RunOptions(
+        target=target,
+        seeds=_seeds(seeds),
+        data_dir=data_dir.resolve(),
+        tokenizer=tokenizer.resolve() if tokenizer else None,
+        out_dir=out_dir.resolve(),
+        nproc=nproc,
+        env=env,
+        audits=_audits(audit_spec),
+        timeout_s=timeout_s,
+        train_budget_s=train_budget,
+        eval_budget_s=eval_budget,
+        artifact_name=artifact_name,
+        sandbox=not no_sandbox,
+        timing_gate=timing_gate,
+        flip_tokens=flip_tokens,
+        canary_tokens=canary_tokens,
+    )
+    report = execute(opts, progress=lambda msg: click.echo(f"golf-check run: {msg}", err=True))
+    report.strict = strict
+    click.echo(f"golf-check run: report written to {opts.out_dir / 'report.json'}", err=True)
+    sys.stdout.flush()
+    emit(report, fmt, output)

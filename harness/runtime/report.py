@@ -1,0 +1,279 @@
+"""Turn seed audits into findings and into the standard ``Report`` (per seed and multi-seed).
+
+Findings come from three places, all in ``rules/``:
+* the runtime, ledger and canary detectors, each called with one ``SeedAudit``;
+* the budget and evidence rules of ``harness.evidence.checks.check_seeds``, fed the figures
+  golf-check measured (``SeedEvidence(source="measured")``) with what the log printed beside
+  them. The time budgets are gated here on the harness clock with the configured budgets
+  (``rules/runtime_run.py``), so the fixed-600 s log reading of the same rules is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+from typing import Any
+
+from harness.evidence.checks import check_seeds
+from harness.evidence.model import CONTRACT_KEYS, SeedEvidence
+from harness.report import Finding, Report, Table, validate_report_json
+from harness.rulebook import load_all
+from harness.runtime.session import RunOptions, SeedAudit
+
+# Score kinds of the reference model, in the order of its ablation.
+ABLATION = (
+    ("base", "quantized"),
+    ("sliding window", "quantized_sliding_window"),
+    ("+ TTT", "quantized_ttt"),
+    ("+ Hedge", "quantized_ttt_hedge"),
+)
+_GATED_HERE = ("BUDGET.train-time", "BUDGET.eval-time")
+
+COLUMNS = [
+    ("seed", "seed"),
+    ("status", "status"),
+    ("val_bpb", "val_bpb"),
+    ("val_bpb_ledger", "val_bpb (ledger)"),
+    ("train_strict_s", "train s"),
+    ("train_convention_s", "train s (loop)"),
+    ("train_printed_s", "train s (log)"),
+    ("eval_s", "eval s"),
+    ("eval_printed_s", "eval s (log)"),
+    ("artifact_bytes", "artifact bytes"),
+    ("artifact_printed", "bytes (log)"),
+    ("peak_rss_mib", "peak RSS MiB"),
+    ("verdict", "verdict"),
+]
+
+
+def seed_findings(audit: SeedAudit) -> list[Finding]:
+    registry = load_all()
+    findings: list[Finding] = []
+    levels = ["runtime"]
+    if audit.ledger is not None or audit.flip is not None:
+        levels.append("ledger")
+    if audit.canary is not None:
+        levels.append("canary")
+    for level in levels:
+        for det in registry.detectors_for(level):
+            findings.extend(det.func(audit))
+    return findings
+
+
+def seed_evidence(audit: SeedAudit) -> SeedEvidence:
+    head = audit.headline
+    printed = {}
+    if audit.runlog is not None:
+        from_log = SeedEvidence.from_log(audit.runlog, display_path=audit.log_rel)
+        printed = {k: getattr(from_log, k) for k in CONTRACT_KEYS if k not in ("seed", "log")}
+        # the log's training loop is compared with the trace's loop (rules/runtime_run.py)
+        printed.pop("train_time_s", None)
+    return SeedEvidence(
+        seed=audit.seed,
+        log=audit.log_rel,
+        val_bpb=head.val_bpb if head else None,
+        val_loss=head.val_loss if head else None,
+        train_time_s=audit.gating_train_s,
+        eval_time_s=audit.timing.eval_s,
+        artifact_bytes=audit.artifact_bytes,
+        val_tokens=audit.val_tokens,
+        complete=audit.failure is None,
+        hyperparameters=audit.runlog.config() if audit.runlog else {},
+        headline_kind=head.kind if head else None,
+        source="measured",
+        seed_source="report",
+        headline_line=head.line if head else None,
+        loss_decimals=head.loss_decimals if head else 8,
+        bpb_decimals=head.bpb_decimals if head else 8,
+        eval_time_basis="measured by the harness",
+        incomplete_reason=audit.failure,
+        printed=printed,
+    )
+
+
+def evidence_findings(audits: list[SeedAudit]) -> list[Finding]:
+    out = []
+    for f in check_seeds([seed_evidence(a) for a in audits]):
+        if f.rule in _GATED_HERE:
+            continue
+        if f.rule == "EVIDENCE.seed-count":
+            f.severity = "info"  # an audited run may use any seeds; a record needs three
+        out.append(f)
+    return out
+
+
+def seed_item(audit: SeedAudit, log: str) -> dict[str, Any]:
+    """The per-seed entry of the JSON contract (``golf-check verify`` reads it back)."""
+    head, t = audit.headline, audit.timing
+    measured = {
+        "train_time_s": audit.gating_train_s,
+        "train_time_strict_s": t.train_strict_s,
+        "train_time_convention_s": t.train_convention_s,
+        "eval_time_s": t.eval_s,
+        "artifact_bytes": audit.artifact_bytes,
+        "model_bytes": audit.artifact.model_bytes if audit.artifact else None,
+        "artifact_file": audit.artifact.path.name if audit.artifact else None,
+        "code_bytes": audit.code.total_bytes,
+        "code_files": [str(p) for p in audit.code.files],
+        "optimizer_steps": t.steps,
+        "peak_rss_bytes": audit.launch.peak_rss_bytes,
+        "cuda_peak_bytes": audit.cuda_peak_bytes,
+        "wall_s": audit.launch.wall_s,
+        "val_bpb_ledger": audit.ledger_bpb.get(audit.ledger_pass_for(head.kind))
+        if head and audit.ledger_bpb
+        else None,
+    }
+    item: dict[str, Any] = {
+        "seed": audit.seed,
+        "log": log,
+        "val_bpb": head.val_bpb if head else None,
+        "val_loss": head.val_loss if head else None,
+        "train_time_s": audit.gating_train_s,
+        "eval_time_s": t.eval_s,
+        "artifact_bytes": audit.artifact_bytes,
+        "val_tokens": audit.val_tokens,
+        "complete": audit.failure is None,
+        "headline_kind": head.kind if head else None,
+        "exit_code": audit.launch.returncode,
+        "timed_out": audit.launch.timed_out,
+        "failure": audit.failure,
+        "measured": measured,
+        "printed": {
+            "train_time_s": audit.printed_train_s,
+            "eval_time_s": audit.runlog.total_eval_time_s if audit.runlog else None,
+            "artifact_bytes": audit.runlog.artifact_bytes if audit.runlog else None,
+            "scores": {s.kind: s.val_bpb for s in audit.runlog.final_scores}
+            if audit.runlog
+            else {},
+        },
+        "sandbox": audit.sandbox.describe(),
+        "hyperparameters": audit.runlog.config() if audit.runlog else {},
+    }
+    if audit.coverage is not None:
+        item["trace"] = audit.coverage.__dict__ | {"processes": audit.trace.processes}
+    if audit.ledger is not None:
+        item["ledger"] = audit.ledger.to_json() | {"val_bpb": audit.ledger_bpb}
+    if audit.flip is not None:
+        item["flip"] = audit.flip.to_json()
+    if audit.canary is not None:
+        item["canary"] = audit.canary.to_json()
+    return item
+
+
+def seed_row(audit: SeedAudit, verdict: str) -> dict[str, Any]:
+    head, t = audit.headline, audit.timing
+    ledger = (
+        audit.ledger_bpb.get(audit.ledger_pass_for(head.kind))
+        if head and audit.ledger_bpb
+        else None
+    )
+    return {
+        "seed": audit.seed,
+        "status": "ok" if audit.failure is None else audit.failure,
+        "val_bpb": head.val_bpb if head else None,
+        "val_bpb_ledger": ledger,
+        "train_strict_s": _round(t.train_strict_s),
+        "train_convention_s": _round(t.train_convention_s),
+        "train_printed_s": _round(audit.printed_train_s),
+        "eval_s": _round(t.eval_s),
+        "eval_printed_s": _round(audit.runlog.total_eval_time_s if audit.runlog else None),
+        "artifact_bytes": audit.artifact_bytes,
+        "artifact_printed": audit.runlog.artifact_bytes if audit.runlog else None,
+        "peak_rss_mib": audit.launch.peak_rss_bytes // (1 << 20),
+        "verdict": verdict,
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def _verdict(findings: list[Finding]) -> str:
+    counted = [f for f in findings if f.counts]
+    if any(f.severity == "error" for f in counted):
+        return "fail"
+    return "warn" if any(f.severity == "warning" for f in counted) else "pass"
+
+
+def build_reports(
+    opts: RunOptions,
+    audits: list[SeedAudit],
+    facts: list[tuple[str, str]],
+    notes: list[str],
+) -> Report:
+    """Write each seed's report into its folder and return the multi-seed report."""
+    per_seed: dict[int, list[Finding]] = {}
+    for audit in audits:
+        per_seed[audit.seed] = seed_findings(audit)
+    shared = evidence_findings(audits)
+    for f in shared:  # per-seed evidence findings name the seed's log
+        for audit in audits:
+            if f.file == audit.log_rel:
+                per_seed[audit.seed].append(f)
+                break
+        else:
+            per_seed.setdefault(-1, []).append(f)
+
+    rows, items = [], []
+    for audit in audits:
+        findings = per_seed[audit.seed]
+        rows.append(seed_row(audit, _verdict(findings)))
+        items.append(seed_item(audit, audit.log_rel))
+        _write_seed_report(opts, audit, findings)
+
+    report = Report(command="run", target=opts.target.label, strict=False)
+    report.findings = [f for a in audits for f in per_seed[a.seed]] + per_seed.get(-1, [])
+    report.tables.append(Table("Per-seed results (measured by golf-check)", COLUMNS, rows))
+    report.facts = facts + summary_facts(audits)
+    report.notes = notes + [n for a in audits for n in (f"seed {a.seed}: {x}" for x in a.notes)]
+    report.data["seeds"] = items
+    report.data["run"] = {
+        "out_dir": str(opts.out_dir),
+        "audits": list(opts.audits),
+        "train_budget_s": opts.train_budget_s,
+        "eval_budget_s": opts.eval_budget_s,
+        "timing_gate": opts.timing_gate,
+        "nproc": opts.nproc,
+    }
+    return report
+
+
+def summary_facts(audits: list[SeedAudit]) -> list[tuple[str, str]]:
+    done = [a for a in audits if a.failure is None and a.headline]
+    facts = []
+    if done:
+        bpbs = [a.headline.val_bpb for a in done]
+        spread = f" ± {statistics.stdev(bpbs):.5f}" if len(bpbs) > 1 else ""
+        facts.append(
+            (f"val_bpb, mean of {len(done)} seed(s)", f"{statistics.fmean(bpbs):.5f}{spread}")
+        )
+    ablation = []
+    for label, kind in ABLATION:
+        values = [
+            s.val_bpb for a in done if a.runlog for s in a.runlog.final_scores if s.kind == kind
+        ]
+        if values:
+            ablation.append(f"{label} {statistics.fmean(values):.5f}")
+    if ablation:
+        facts.append(("ablation (mean val_bpb)", "; ".join(ablation)))
+    return facts
+
+
+def _write_seed_report(opts: RunOptions, audit: SeedAudit, findings: list[Finding]) -> None:
+    report = Report(command="run", target=f"{opts.target.label} seed {audit.seed}")
+    report.findings = list(findings)
+    report.tables.append(
+        Table(f"Seed {audit.seed}", COLUMNS, [seed_row(audit, _verdict(findings))])
+    )
+    report.data["seeds"] = [seed_item(audit, audit.log_path.name)]
+    doc = report.to_json()
+    validate_report_json(doc)
+    path = audit.run_dir / "report.json"
+    path.write_text(json.dumps(doc, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def write_report(report: Report, path: Path) -> None:
+    doc = json.loads(json.dumps(report.to_json(), default=str))
+    validate_report_json(doc)
+    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")

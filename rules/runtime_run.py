@@ -1,0 +1,261 @@
+"""What an audited run (`golf-check run`) can only see by running the candidate: seeds that
+crash, hang or print no score, processes left behind, writes outside the run's folder, a
+sandbox that could not be built, budgets on the harness clock, and a score that the run's own
+per-position losses and golf-check's byte counts do not reproduce.
+
+Runtime and ledger detectors here receive one ``harness.runtime.session.SeedAudit``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from harness.report import Finding
+from harness.rulebook import detector, rule
+from rules.evidence_claims import LOG_MISMATCH
+from rules.time_budget import EVAL_TIME, TRAIN_TIME
+
+SEED_FAILED = rule(
+    "EVIDENCE.seed-failed",
+    "EVIDENCE",
+    "Every seed of an audited run must finish, write its artifact and print its score",
+    """
+A seed that crashes, exceeds the hard timeout, writes no artifact or prints no final score
+line has no result, so the run cannot support a record: its score would be averaged over
+the seeds that happened to succeed. golf-check runs every seed to the end (or the timeout),
+records the exit status and keeps going with the other seeds.
+
+Example:
+    seed 42: exited with status 1 (RuntimeError: CUDA out of memory)
+""",
+    (
+        "https://github.com/openai/parameter-golf/blob/main/README.md",
+        "https://github.com/openai/parameter-golf/pull/1868",
+    ),
+)
+
+LEFT_RUNNING = rule(
+    "EVIDENCE.process-left-running",
+    "EVIDENCE",
+    "A run must not leave processes behind after its main process exits",
+    """
+Everything a submission computes must happen inside its timed run. A daemon that survives
+the main process (forked, detached with setsid) can keep computing or touching files after
+the run is measured. golf-check finds every process carrying the run's token in its
+environment, reports it and kills it.
+
+Example:
+    if os.fork() == 0:
+        os.setsid(); keep_tuning_in_background()
+""",
+    ("https://github.com/openai/parameter-golf/blob/main/README.md",),
+)
+
+WRITE_OUTSIDE = rule(
+    "DATA.write-outside-run",
+    "DATA",
+    "A run may write only inside its own folder (and scratch space)",
+    """
+The candidate runs in a fresh working folder. Writing, deleting or renaming files elsewhere
+changes the user's machine and can smuggle state between runs (a cache filled by one seed
+and read by the next). Writes into the user's protected folders (the data, the script's
+folder, the folder golf-check was started from) are refused by the sandbox and are errors;
+other writes outside the run's folder and the temporary directory are warnings.
+
+Example:
+    open(os.path.expanduser("~/.cache/warm_start.pt"), "wb")
+""",
+    ("https://github.com/openai/parameter-golf/blob/main/README.md",),
+    severity="warning",
+)
+
+SANDBOX_FALLBACK = rule(
+    "EVIDENCE.sandbox-fallback",
+    "EVIDENCE",
+    "The candidate could not be isolated from the network by a namespace",
+    """
+golf-check runs the candidate in new network and mount namespaces, where nothing but the
+loopback is reachable and the user's folders are mounted read-only. Where namespaces cannot
+be created (macOS, locked-down containers), audit hooks inside the candidate refuse network
+calls and protected writes instead; native code can bypass them, so the "no network" result
+is weaker, and the report says so.
+
+Example:
+    no network namespace (unshare: unshare failed: Operation not permitted)
+""",
+    ("https://github.com/openai/parameter-golf/blob/main/README.md",),
+    severity="warning",
+)
+
+BPB_RECOMPUTED = rule(
+    "EVIDENCE.bpb-recomputed",
+    "EVIDENCE",
+    "The printed val_bpb must equal the one recomputed from the run's own per-position losses",
+    """
+When the script reports its per-position losses to the ledger, golf-check recomputes
+val_bpb = (sum of nats / ln 2) / (sum of bytes) with its own byte counts: the
+SentencePiece byte table applied to the validation stream golf-check loaded itself. A
+printed score that differs means the script's byte accounting or its averaging is wrong
+(issue #1719: a double-counted space inflated the bytes by about 17%).
+
+Example:
+    printed quantized_ttt val_bpb 1.0612; recomputed from the ledger 1.2418
+""",
+    (
+        "https://github.com/openai/parameter-golf/issues/1719",
+        "https://github.com/openai/parameter-golf/issues/1017",
+    ),
+)
+
+BPB_TOLERANCE = 1e-5  # relative; the ledger's nll sums are float64 of float32 losses
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f} s"
+
+
+@detector(SEED_FAILED, level="runtime")
+def seed_failed(audit) -> Iterator[Finding]:
+    reason = audit.failure
+    if reason is None:
+        return
+    tail = [line.text for line in audit.launch.lines[-3:]]
+    yield Finding.of(
+        SEED_FAILED,
+        f"seed {audit.seed}: {reason}",
+        file=audit.log_rel,
+        evidence="\n".join(tail) or None,
+        level="runtime",
+        fix="run the seed alone and read its log; every seed must finish and print its score",
+    )
+
+
+@detector(LEFT_RUNNING, level="runtime")
+def left_running(audit) -> Iterator[Finding]:
+    if audit.launch.survivors:
+        yield Finding.of(
+            LEFT_RUNNING,
+            f"seed {audit.seed}: {len(audit.launch.survivors)} process(es) still running after "
+            "the main process exited (killed by golf-check)",
+            file=audit.log_rel,
+            evidence="\n".join(audit.launch.survivors[:4]),
+            level="runtime",
+            fix="wait for every child process before exiting; do not detach daemons",
+        )
+
+
+@detector(WRITE_OUTSIDE, level="runtime")
+def writes_outside(audit) -> Iterator[Finding]:
+    protected = [str(p) for p in audit.protected_dirs()]
+    run_dir = str(audit.run_dir.resolve())
+    hits: dict[str, list[str]] = {"protected": [], "other": []}
+    for event in audit.outside_writes() + audit.protected_attempts():
+        path = event.get("path", "")
+        what = f"{event.get('op', 'open for writing')} {path}"
+        kind = "protected" if any(path.startswith(p) for p in protected) else "other"
+        if path.startswith(run_dir) or what in hits[kind]:
+            continue
+        hits[kind].append(what)
+    if hits["protected"]:
+        yield Finding.of(
+            WRITE_OUTSIDE,
+            f"seed {audit.seed}: tried to change {len(hits['protected'])} file(s) in the user's "
+            "folders (refused by the sandbox)",
+            severity="error",
+            file=audit.log_rel,
+            evidence="\n".join(hits["protected"][:4]),
+            level="runtime",
+            fix="write only into the working directory the run starts in",
+        )
+    if hits["other"]:
+        yield Finding.of(
+            WRITE_OUTSIDE,
+            f"seed {audit.seed}: wrote {len(hits['other'])} file(s) outside its folder",
+            file=audit.log_rel,
+            evidence="\n".join(hits["other"][:4]),
+            level="runtime",
+            fix="write only into the working directory the run starts in",
+        )
+
+
+@detector(SANDBOX_FALLBACK, level="runtime")
+def sandbox_fallback(audit) -> Iterator[Finding]:
+    if audit.sandbox.network != "namespace":
+        yield Finding.of(
+            SANDBOX_FALLBACK,
+            f"seed {audit.seed}: " + "; ".join(audit.sandbox.notes),
+            level="runtime",
+            confidence="high",
+        )
+
+
+@detector(TRAIN_TIME, EVAL_TIME, level="runtime")
+def harness_clock_budgets(audit) -> Iterator[Finding]:
+    """The configured budgets on the harness clock (``--train-budget``, ``--eval-budget``)."""
+    opts, timing = audit.options, audit.timing
+    train = audit.gating_train_s
+    if train is not None and train > opts.train_budget_s:
+        yield Finding.of(
+            TRAIN_TIME,
+            f"seed {audit.seed}: training took {train:.1f} s on the harness clock "
+            f"({opts.timing_gate}), over the {opts.train_budget_s:g} s budget",
+            file=audit.log_rel,
+            evidence=f"strict {_ms(timing.train_strict_s)}; convention "
+            f"{_ms(timing.train_convention_s)}; printed {_ms(audit.printed_train_s)}",
+            level="runtime",
+            fix="stop training on the wallclock cap (MAX_WALLCLOCK_SECONDS) with room for "
+            "quantization and serialization",
+        )
+    if timing.eval_s is not None and timing.eval_s > opts.eval_budget_s:
+        yield Finding.of(
+            EVAL_TIME,
+            f"seed {audit.seed}: evaluation took {timing.eval_s:.1f} s on the harness clock "
+            f"(artifact written to final score line), over the {opts.eval_budget_s:g} s budget",
+            file=audit.log_rel,
+            line=audit.headline.line if audit.headline else None,
+            level="runtime",
+            fix="shorten evaluation (fewer TTT epochs, larger stride) to fit the budget",
+        )
+
+
+@detector(LOG_MISMATCH, level="runtime")
+def printed_train_time(audit) -> Iterator[Finding]:
+    """The training loop the log reports against the loop the trace saw (first optimizer
+    step to the last training step or shard read before the artifact)."""
+    measured, printed = audit.timing.train_convention_s, audit.printed_train_s
+    if measured is None or printed is None:
+        return
+    if printed < measured - max(5.0, 0.05 * measured):
+        yield Finding.of(
+            LOG_MISMATCH,
+            f"seed {audit.seed}: the log reports a {printed:.1f} s training loop, the trace saw "
+            f"optimizer steps over {measured:.1f} s",
+            severity="warning",
+            file=audit.log_rel,
+            evidence=f"measured {measured:.1f} s; printed {printed:.1f} s",
+            level="runtime",
+        )
+
+
+@detector(BPB_RECOMPUTED, level="ledger")
+def recomputed_bpb(audit) -> Iterator[Finding]:
+    head = audit.headline
+    if head is None or not audit.ledger_bpb:
+        return
+    name = audit.ledger_pass_for(head.kind)
+    if name is None:
+        return
+    recomputed = audit.ledger_bpb[name]
+    tolerance = max(BPB_TOLERANCE * abs(recomputed), 0.5 * 10.0**-head.bpb_decimals)
+    if abs(recomputed - head.val_bpb) > tolerance:
+        yield Finding.of(
+            BPB_RECOMPUTED,
+            f"seed {audit.seed}: the log prints {head.kind} val_bpb {head.val_bpb}, the ledger's "
+            f"losses over golf-check's byte counts give {recomputed:.8f}",
+            file=audit.log_rel,
+            line=head.line,
+            evidence=head.text,
+            level="ledger",
+            fix="count bytes with the canonical SentencePiece table and divide total nats "
+            "by total bytes",
+        )
