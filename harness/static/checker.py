@@ -44,7 +44,11 @@ def check_paths(
         scripts.extend(_discover(path, report))
     seen: set[Path] = set()
     for script in scripts:
-        key = script.resolve()
+        try:
+            key = script.resolve(strict=True)
+        except (OSError, RuntimeError):
+            report.errors.append(f"{script}: symlink loop or broken symlink, skipped")
+            continue
         if key in seen:
             continue
         seen.add(key)
@@ -191,10 +195,11 @@ def _discover(path: Path, report: Report) -> list[Path]:
             if (here / d).is_symlink():
                 _check_link(here / d, root_real, report)
                 dirnames.remove(d)  # never descend through a symlinked folder
-        files = sorted(f for f in filenames if f.endswith(".py"))
-        for name in files:
-            if (here / name).is_symlink() and not _check_link(here / name, root_real, report):
-                files.remove(name)
+        files = [
+            name
+            for name in sorted(f for f in filenames if f.endswith(".py"))
+            if not (here / name).is_symlink() or _check_link(here / name, root_real, report)
+        ]
         if "train_gpt.py" in files:
             found.extend(_submission_files(here / "train_gpt.py", report))
             dirnames[:] = []  # helper packages below are covered by the import walk
