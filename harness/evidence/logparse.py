@@ -26,8 +26,9 @@ from pathlib import Path
 
 from harness.errors import InputError
 
-# A line longer than this is read in pieces; only its first piece is looked at.
+# A line longer than this is cut: only its first MAX_LINE_BYTES bytes are looked at.
 MAX_LINE_BYTES = 64 * 1024
+READ_BLOCK = 1024 * 1024
 # Bounds that keep memory flat whatever the log holds.
 MAX_SCORE_LINES = 2000
 MAX_HYPERPARAMETERS = 4000
@@ -88,6 +89,8 @@ _PROGRESS_PREFIXES = (
     "GPTQ:",
     "ttt_lora:",
 )
+
+_FAST_PROGRESS = (b"ttp:", b"tttg:", b"ttpp:", b"ttpr:")
 
 # Keys of the hyperparameter dump that differ between identical configurations.
 IGNORED_CONFIG_KEYS = frozenset(
@@ -303,34 +306,35 @@ def parse_log(path: str | Path) -> RunLog:
     after_ruler = True  # the start of the file behaves like the line after a ruler
     in_hparams = False
     training_started = False
-    continuation = False  # the previous chunk was the start of an overlong line
     last_train_time_text: str | None = None
     last_train_time_lineno: int | None = None
+    last_train_raw: bytes | None = None
     lineno = 0
-    raw = b""
     with fh:
-        while True:
-            raw = fh.readline(MAX_LINE_BYTES)
-            if not raw:
-                break
-            digest.update(raw)
-            log.size_bytes += len(raw)
-            if continuation:
-                continuation = not raw.endswith(b"\n")
-                continue
-            continuation = not raw.endswith(b"\n") and len(raw) >= MAX_LINE_BYTES
+        for raw in _raw_lines(fh, digest, log):
             lineno += 1
             if raw[:1].isdigit() and _TIMESTAMP.match(raw):
                 raw = raw[15:]
+            # Fast path for the bulk of a long log (per-step training lines, TTT progress):
+            # decided on bytes, before decoding, outside echoed source and config dumps.
+            if not (in_source or in_hparams or after_ruler):
+                if b"train_loss" in raw and (raw[:1].isdigit() or raw.startswith(b"step:")):
+                    training_started = True
+                    last_train_raw, last_train_time_lineno = raw, lineno
+                    continue
+                if raw.startswith(_FAST_PROGRESS):
+                    log.last_progress_line = lineno
+                    continue
             try:
-                text = raw.decode("utf-8")
+                line = raw.decode("utf-8")
             except UnicodeDecodeError:
                 log.non_utf8 = True
-                text = raw.decode("utf-8", errors="replace")
-            line = text.rstrip("\r\n")
+                line = raw.decode("utf-8", errors="replace")
+            if line.endswith("\r"):
+                line = line[:-1]
 
             # The script's own source, echoed between rulers: skip it entirely.
-            if _RULER.match(line):
+            if line.startswith("====") and _RULER.match(line):
                 in_source = False
                 in_hparams = False
                 after_ruler = True
@@ -363,6 +367,7 @@ def parse_log(path: str | Path) -> RunLog:
                     training_started = True
                     if "train_time:" in line:
                         last_train_time_text, last_train_time_lineno = line, lineno
+                        last_train_raw = None
                 continue
             if "train_time:" in line:
                 if line.startswith("stopping_early"):
@@ -376,6 +381,7 @@ def parse_log(path: str | Path) -> RunLog:
                     log.last_progress_line = lineno
                 else:
                     last_train_time_text, last_train_time_lineno = line, lineno
+                    last_train_raw = None
                 training_started = True
                 continue
             if first.isdigit() or line.startswith(("warmup_step", "loop_warmup_step", "step:")):
@@ -383,12 +389,14 @@ def parse_log(path: str | Path) -> RunLog:
                 continue
             if line.startswith(_PROGRESS_PREFIXES):
                 log.last_progress_line = lineno
-                _progress_fact(log, line, lineno)
+                if first in "TSGnb":  # the progress lines that also carry a fact
+                    _progress_fact(log, line, lineno)
                 continue
             _fact(log, line, lineno, training_started)
 
     log.line_count = lineno
-    log.ends_with_newline = raw.endswith(b"\n") if log.size_bytes else True
+    if last_train_raw is not None:  # the last timed line came through the fast path
+        last_train_time_text = last_train_raw.decode("utf-8", errors="replace")
     log.sha256 = digest.hexdigest()
     log.scores = list(scores)
     if log.train_time_ms is None and last_train_time_text is not None:
@@ -423,6 +431,31 @@ def parse_log(path: str | Path) -> RunLog:
     if log.world_size is None and hp.get("world_size", "").isdigit():
         log.world_size = int(hp["world_size"])
     return log
+
+
+def _raw_lines(fh, digest, log: RunLog):
+    """Yield the file's lines (without the newline) reading 1 MB blocks.
+
+    A line longer than ``MAX_LINE_BYTES`` is cut to its first ``MAX_LINE_BYTES`` bytes, so
+    memory stays bounded whatever the file holds (a 1 GB line of NUL bytes included).
+    """
+    pending = b""
+    chunk = b""
+    while True:
+        chunk = fh.read(READ_BLOCK)
+        if not chunk:
+            break
+        digest.update(chunk)
+        log.size_bytes += len(chunk)
+        parts = chunk.split(b"\n")
+        if pending:
+            parts[0] = pending + parts[0][:MAX_LINE_BYTES]
+        for part in parts[:-1]:
+            yield part[:MAX_LINE_BYTES] if len(part) > MAX_LINE_BYTES else part
+        pending = parts[-1][:MAX_LINE_BYTES]
+    log.ends_with_newline = not pending
+    if pending:
+        yield pending
 
 
 def _score(log: RunLog, scores: deque[ScoreLine], line: str, lineno: int) -> bool:
