@@ -17,8 +17,6 @@ import statistics
 import warnings
 from dataclasses import asdict, dataclass
 
-from scipy import stats as sps
-
 README_MARGIN_NATS = 0.005
 README_ALPHA = 0.01
 LEADERBOARD_ALPHA = 0.25
@@ -82,6 +80,8 @@ def _finite(x: float | None) -> float | None:
 
 def welch_less(new: list[float], base: list[float], margin: float) -> tuple[float, float, float]:
     """One-sided Welch test of mean(new) < mean(base) - margin: (t, df, p)."""
+    from scipy import stats as sps  # imported only when a test runs: it is slow to load
+
     shifted = [b - margin for b in base]
     with warnings.catch_warnings():  # identical values: scipy warns, we report "undefined"
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -91,6 +91,8 @@ def welch_less(new: list[float], base: list[float], margin: float) -> tuple[floa
 
 def one_sample_less(new: list[float], value: float) -> tuple[float, float, float]:
     """One-sided one-sample t-test of mean(new) < value: (t, df, p)."""
+    from scipy import stats as sps
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         res = sps.ttest_1samp(new, popmean=value, alternative="less")
