@@ -411,7 +411,10 @@ def implied_bytes_off(ev: EvidenceSet) -> Iterator[Finding]:
         implied = canonical.implied_bytes(s.val_loss, s.val_bpb, s.val_tokens)
         if implied is None:
             continue
-        family = s.tokenizer_family or ev.tokenizer_family
+        # A canonical token count names its export (the pre-launch one has other bytes).
+        family = (
+            canonical.family_from_tokens(s.val_tokens) or s.tokenizer_family or ev.tokenizer_family
+        )
         nearest, deviation = canonical.nearest_canonical(implied, family)
         tol = canonical.BYTES_REL_TOL + canonical.rounding_tolerance(
             s.loss_decimals, s.bpb_decimals, s.val_loss, s.val_bpb

@@ -91,6 +91,8 @@ _PROGRESS_PREFIXES = (
 )
 
 _FAST_PROGRESS = (b"ttp:", b"tttg:", b"ttpp:", b"ttpr:")
+# Score lines printed for information only (rules.md 6.1: the 04-04 TTT line was not reported).
+_DIAGNOSTIC_KINDS = frozenset({"final_int6_ttt"})
 
 # Keys of the hyperparameter dump that differ between identical configurations.
 IGNORED_CONFIG_KEYS = frozenset(
@@ -118,6 +120,7 @@ def is_diagnostic_kind(kind: str) -> bool:
         or "pre-quantization" in k
         or "pre_quant" in k
         or k.startswith("post_ema")
+        or k in _DIAGNOSTIC_KINDS
     )
 
 

@@ -284,6 +284,8 @@ def _family(logs: list[RunLog]) -> str | None:
     for log in logs:
         hp = log.hyperparameters
         caseops = log.byte_sidecar or hp.get("caseops_enabled", "").lower() == "true"
+        if log.tokenizer_kind == "byte":
+            return "byte260"
         fam = canonical.family_from_hints(
             log.tokenizer_path, log.dataset, caseops, hp.get("vocab_size")
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -151,3 +152,29 @@ def test_significance_needs_two_seeds(record):
     report = verify_path(folder, baseline="1.2244")
     [finding] = findings_of(report, "EVIDENCE.significance", "warning")
     assert "needs at least 2 seeds" in finding.message
+
+
+def test_prelaunch_export_is_a_named_warning_not_a_byte_error(record):
+    # The naive baseline ran on the pre-launch export: 63,779,840 tokens, 155,769,746 bytes.
+    folder = record("2026-03-19_SlidingWindowEval")
+    log = folder / "train.log"
+    edit(log, "tokens:62021632", "tokens:63779840")
+    loss = 2.01348383
+    bpb = loss / math.log(2) * 63_779_840 / 155_769_746
+    edit(log, "val_loss:2.01348383 val_bpb:1.19250007", f"val_loss:{loss:.8f} val_bpb:{bpb:.8f}")
+    report = verify_path(folder)
+    assert not findings_of(report, "EVIDENCE.bpb-bytes")
+    [finding] = findings_of(report, "EVIDENCE.full-val", "warning")
+    assert "pre-launch export" in finding.message
+
+
+def test_unreported_ttt_diagnostic_is_not_the_headline(record):
+    folder = record("2026-04-01_Vocab4096_MLPMult4_WD085")
+    for log in folder.glob("*.log"):
+        text = log.read_text()
+        log.write_text(
+            text + "\nfinal_int6_ttt val_loss:2.5101 val_bpb:1.0901 eval_time:700000ms\n"
+        )
+    report = verify_path(folder)
+    assert report.data["headline_kind"] == "final_int6_sliding_window"
+    assert not findings_of(report, "EVIDENCE.claim-mismatch")
