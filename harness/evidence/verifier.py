@@ -552,9 +552,9 @@ def _significance_table(results: list[st.SignificanceResult], ev: EvidenceSet) -
                 "n": f"{r.n_new} vs {r.n_base if r.n_base is not None else '-'}",
                 "means": f"{_g(r.mean_new)} vs {_g(r.mean_base)}",
                 "stds": f"{_g(r.std_new)} vs {_g(r.std_base)}",
-                "t": r.t,
-                "df": r.df,
-                "p": r.p,
+                "t": None if r.t is None else f"{r.t:.3f}",
+                "df": None if r.df is None else f"{r.df:.2f}",
+                "p": None if r.p is None else f"{r.p:.4g}",
                 "result": "pass"
                 if r.passed
                 else ("n/a: " + r.reason if r.passed is None else "fail"),
