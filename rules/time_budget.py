@@ -64,6 +64,27 @@ Example:
     severity="warning",
 )
 
+HARDWARE = rule(
+    "BUDGET.hardware",
+    "BUDGET",
+    "Budgets are measured on 8xH100 SXM",
+    """
+The 600 s budgets only mean something on the reference machine: 8 H100 GPUs, SXM variant.
+golf-check reads `world_size:N` and the GPU names of the `nvidia-smi` table many scripts
+print into their logs; a run on fewer GPUs or other hardware (PCIe H100, B200, L20Z) is
+reported, since its timings cannot be compared with the cap.
+
+Example:
+    world_size:1 grad_accum_steps:8        # one GPU: not the record track's machine
+""",
+    (
+        "https://github.com/openai/parameter-golf/pull/1252",
+        "https://github.com/openai/parameter-golf/pull/843",
+        "https://github.com/openai/parameter-golf/pull/1114",
+    ),
+    severity="warning",
+)
+
 EVAL_TIME = rule(
     "BUDGET.eval-time",
     "BUDGET",
@@ -150,6 +171,26 @@ def calibration_past_cap(ev: EvidenceSet) -> Iterator[Finding]:
                 level=_level(seed),
                 fix=f"set GPTQ_RESERVE_SECONDS to at least {needed:.1f} so the loop stops early "
                 "enough for calibration to end by 600 s (the #1868 rerun reserved 8 s)",
+            )
+
+
+@detector(HARDWARE, level="log")
+def not_the_reference_machine(ev: EvidenceSet) -> Iterator[Finding]:
+    for seed in ev.seeds:
+        problems = []
+        if seed.world_size is not None and seed.world_size != 8:
+            problems.append(f"world_size {seed.world_size}")
+        other = sorted({g for g in seed.gpus if "H100" not in g or "PCIe" in g})
+        if other:
+            problems.append(f"GPU {', '.join(other)}")
+        if problems:
+            yield Finding.of(
+                HARDWARE,
+                f"{seed.label}: timed on {' and '.join(problems)}, not 8xH100 SXM; the time "
+                "budgets cannot be judged from this log",
+                file=seed.log,
+                level=_level(seed),
+                fix="run the submission on 8xH100 SXM (the RunPod image) for the record track",
             )
 
 

@@ -65,6 +65,8 @@ _TOKENIZER_PATH = re.compile(r"tokenizer_path=(\S+)")
 _TOKENIZER_KIND = re.compile(r"tokenizer_kind=(\S+)")
 _DATASET = re.compile(r"^train_loader:dataset:(\S+)")
 _WORLD_SIZE = re.compile(r"^world_size:\s*(\d+)")
+_GPU_ROW = re.compile(r"^\|\s+(\d+)\s+(NVIDIA .+?)\s{2,}(?:On|Off)\s+\|")
+MAX_GPUS = 64
 _HPARAM = re.compile(r"^\s+([A-Za-z_][\w.]*):\s?(.*?)\s*$")
 _HEADER_PAIRS = re.compile(r"^[a-z_][a-z0-9_]*:\S+(?: [a-z_][a-z0-9_]*:\S+)*$")
 _HEADER_ONE = re.compile(r"^([a-z_][a-z0-9_]*): (\S+)$")
@@ -184,6 +186,7 @@ class RunLog:
     dataset: str | None = None
     byte_sidecar: bool = False
     world_size: int | None = None
+    gpus: list[str] = field(default_factory=list)  # nvidia-smi rows printed into the log
     hyperparameters: dict[str, str] = field(default_factory=dict)
     last_progress_line: int | None = None
     source_echo_lines: int = 0
@@ -539,6 +542,11 @@ def _progress_fact(log: RunLog, line: str, lineno: int) -> None:
 
 def _fact(log: RunLog, line: str, lineno: int, training_started: bool) -> None:
     """Everything else worth keeping: seed, sizes, timers, tokens, tokenizer, header config."""
+    if line.startswith("|"):
+        m = _GPU_ROW.match(line)
+        if m and len(log.gpus) < MAX_GPUS and int(m.group(1)) == len(log.gpus):
+            log.gpus.append(m.group(2).strip())
+        return
     if line.startswith("seed:"):
         m = _SEED_LINE.match(line)
         if m and log.seed is None:

@@ -63,6 +63,8 @@ class SeedEvidence:
     model_bytes: int | None = None
     val_tokens_line: int | None = None
     tokenizer_family: str | None = None
+    world_size: int | None = None
+    gpus: list[str] = field(default_factory=list)  # GPU names the log's nvidia-smi printed
     alias_line: int | None = None
     # For source="measured": what the run's own log printed, to cross-check the measurement.
     printed: dict[str, Any] = field(default_factory=dict)
@@ -138,6 +140,8 @@ class SeedEvidence:
             model_bytes=log.model_bytes,
             val_tokens_line=log.val_tokens_line,
             tokenizer_family=tokenizer_family,
+            world_size=log.world_size,
+            gpus=list(log.gpus),
             alias_line=alias.line if alias else None,
             notes=notes,
         )

@@ -121,3 +121,13 @@ def test_shipped_model_and_code_recomputed_from_files(record):
 def test_shipped_model_under_the_cap_passes(record):
     folder = _script_folder(record, helper_bytes=1_000, model_bytes=15_000_000)
     assert not findings_of(verify_path(folder), "BUDGET.artifact-cap")
+
+
+def test_hardware_other_than_8xh100_sxm_is_named(record):
+    folder = record("2026-03-19_MixedQuant_Int6Int8_SlidingWindow")
+    assert not findings_of(verify_path(folder), "BUDGET.hardware")  # 8x H100 80GB HBM3
+    log = folder / "train.log"
+    edit(log, "world_size:8 grad_accum_steps:1", "world_size:1 grad_accum_steps:8")
+    edit(log, "NVIDIA H100 80GB HBM3    ", "NVIDIA H100 PCIe         ", count=1)
+    [finding] = findings_of(verify_path(folder), "BUDGET.hardware", "warning")
+    assert "world_size 1" in finding.message and "NVIDIA H100 PCIe" in finding.message

@@ -117,3 +117,10 @@ def test_required_files(record):
     (folder / "README.md").write_text("# SP8192 record\n")
     (folder / "train_gpt.py").write_text("print('train')\n")
     assert not findings_of(verify_path(folder), "PACKAGE.required-files")
+
+
+def test_complete_submission_json_has_no_package_finding(record):
+    folder = record("2026-04-05_SP8192_GPTQ-Embeddings_SDClip_Loop45x2")
+    assert not findings_of(verify_path(folder), "PACKAGE.submission-json")
+    doc = json.loads((folder / "submission.json").read_text())
+    assert {"name", "author", "github_id", "date", "val_bpb", "val_loss"} <= set(doc)
