@@ -232,6 +232,16 @@ def too_few_seeds(ev: EvidenceSet) -> Iterator[Finding]:
                 level="log",
                 fix="add the train log of every claimed seed",
             )
+    for s in ev.seeds:
+        if s.runs_in_log > 1:
+            yield Finding.of(
+                SEED_COUNT,
+                f"{s.log} holds {s.runs_in_log} training runs one after another; only the "
+                "last one is read as a seed",
+                file=s.log,
+                level="log",
+                fix="commit one log per run",
+            )
     for copy, original in ev.duplicate_logs:
         yield Finding.of(
             SEED_COUNT,

@@ -161,6 +161,7 @@ class RunLog:
     train_time_ms: float | None = None
     train_time_line: int | None = None
     stopped_early: bool = False
+    training_runs: int = 0  # stopping_early lines: more than one means runs were appended
     train_steps: int | None = None
     train_iterations: int | None = None
     step_avg_ms: float | None = None
@@ -384,6 +385,7 @@ def parse_log(path: str | Path) -> RunLog:
                         log.train_steps = int(m.group(2))
                         log.train_iterations = int(m.group(3))
                         log.stopped_early = True
+                        log.training_runs += 1
                     log.last_progress_line = lineno
                 else:
                     last_train_time_text, last_train_time_lineno = line, lineno

@@ -63,6 +63,7 @@ class SeedEvidence:
     model_bytes: int | None = None
     val_tokens_line: int | None = None
     tokenizer_family: str | None = None
+    runs_in_log: int = 1
     world_size: int | None = None
     gpus: list[str] = field(default_factory=list)  # GPU names the log's nvidia-smi printed
     alias_line: int | None = None
@@ -140,6 +141,7 @@ class SeedEvidence:
             model_bytes=log.model_bytes,
             val_tokens_line=log.val_tokens_line,
             tokenizer_family=tokenizer_family,
+            runs_in_log=max(log.training_runs, 1),
             world_size=log.world_size,
             gpus=list(log.gpus),
             alias_line=alias.line if alias else None,

@@ -178,3 +178,12 @@ def test_unreported_ttt_diagnostic_is_not_the_headline(record):
     report = verify_path(folder)
     assert report.data["headline_kind"] == "final_int6_sliding_window"
     assert not findings_of(report, "EVIDENCE.claim-mismatch")
+
+
+def test_log_holding_several_runs_is_named(record):
+    folder = record(A2)
+    first = (folder / "train_seed0.log").read_text()
+    log = folder / "train_seed42.log"
+    log.write_text(first + "\n" + log.read_text())
+    findings = findings_of(verify_path(folder), "EVIDENCE.seed-count", "warning")
+    assert any("holds 2 training runs" in f.message for f in findings)
