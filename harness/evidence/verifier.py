@@ -93,6 +93,13 @@ def find_run_logs(root: Path) -> FolderEvidence:
     count = 0
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         depth = len(Path(dirpath).relative_to(root).parts)
+        for d in dirnames:
+            sub = Path(dirpath) / d
+            if sub.is_symlink() and not sub.resolve().is_relative_to(real_root):
+                rel = sub.relative_to(root).as_posix()
+                found.errors.append(
+                    f"{rel}: refusing a symlink that points outside the folder ({sub.resolve()})"
+                )
         dirnames[:] = sorted(
             d
             for d in dirnames

@@ -155,3 +155,15 @@ def test_missing_path_and_bad_options(capsys, tmp_path):
     other.write_text('{"command": "check", "files": []}')
     code, _, err = run(capsys, other)
     assert code == 2 and "not a golf-check run report" in err
+
+
+def test_directory_symlink_outside_the_folder_is_refused(capsys, record, tmp_path):
+    folder = record(CASEOPS)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "train_seed5.log").write_text((RECORDS / CASEOPS / "train_seed1.log").read_text())
+    os.symlink(outside, folder / "logs")
+    code, out, _ = run(capsys, folder, "--format", "json")
+    doc = json.loads(out)
+    assert code == 2 and any("logs: refusing a symlink" in e for e in doc["errors"])
+    assert len(doc["seeds"]) == 5
