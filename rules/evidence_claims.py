@@ -186,8 +186,8 @@ def _tol(decimals: int) -> float:
     return st.claim_tolerance(decimals)
 
 
-def _fmt(values: list[float]) -> str:
-    return ", ".join(f"{v:.8g}" for v in values)
+def _fmt(values: list) -> str:
+    return ", ".join(f"{v:.8f}" if isinstance(v, float) else str(v) for v in values)
 
 
 # ---------------------------------------------------------------------- seeds and configs

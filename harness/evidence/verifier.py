@@ -491,7 +491,7 @@ def _seed_table(title: str, ev: EvidenceSet, report: Report) -> Table:
                 "val_bpb": _short(s.val_bpb),
                 "claimed_bpb": _short(s.claimed.get("val_bpb")),
                 "val_loss": s.val_loss,
-                "train_time_s": s.train_time_s,
+                "train_time_s": None if s.train_time_s is None else f"{s.train_time_s:.3f}",
                 "eval_time_s": s.eval_time_s,
                 "artifact_bytes": s.artifact_bytes,
                 "val_tokens": s.val_tokens,
