@@ -47,27 +47,21 @@ Example:
 
 @detector(ARTIFACT_CAP, level="log")
 def artifact_over_cap(ev: EvidenceSet) -> Iterator[Finding]:
-    level = "log"
+    code = _shipped_code(ev)
+    model = shipped_model(ev.folder) if ev.folder is not None and code is not None else None
+    if model is not None:
+        yield from _whole_artifact_from_files(code, model)
     for seed in ev.seeds:
         level = "runtime" if seed.source == "measured" else "log"
         if seed.artifact_bytes is None:
-            if not seed.complete:
-                continue
-            raw = (
-                f"; the untagged total {seed.raw_total_bytes:,} is the raw fp total, "
-                "not the cap figure"
-                if seed.raw_total_bytes
-                else ""
-            )
-            yield Finding.of(
-                ARTIFACT_CAP,
-                f"{seed.label}: no cap-relevant size line{raw}",
-                severity="warning",
-                confidence="medium",
-                file=seed.log,
-                level=level,
-                fix="log `Total submission size <quant>+<codec>: N bytes` after serializing",
-            )
+            if seed.complete:
+                yield _no_size_line(seed, level)
+            continue
+        recomputed = None
+        if code is not None and model is None and seed.model_bytes is not None:
+            recomputed = seed.model_bytes + code[0]
+        if recomputed is not None and recomputed != seed.artifact_bytes:
+            yield from _logged_vs_recomputed(seed, recomputed, code)
             continue
         if seed.artifact_bytes > ARTIFACT_CAP_BYTES:
             yield Finding.of(
@@ -81,7 +75,15 @@ def artifact_over_cap(ev: EvidenceSet) -> Iterator[Finding]:
                 level=level,
                 fix="shrink the model or pack the code (16,000,000 is decimal, not 16 MiB)",
             )
-    yield from _recomputed_from_files(ev)
+    if code is not None:
+        for ref in code[2][:5]:
+            yield Finding.of(
+                ARTIFACT_CAP,
+                f"code the run may need could not be counted: {ref}",
+                severity="info",
+                confidence="medium",
+                file="train_gpt.py",
+            )
 
 
 def recompute_code(folder: Path) -> tuple[int, list[Path], list[str]] | None:
@@ -103,54 +105,83 @@ def shipped_model(folder: Path) -> Path | None:
     return found[0] if found else None
 
 
-def _recomputed_from_files(ev: EvidenceSet) -> Iterator[Finding]:
+def _shipped_code(ev: EvidenceSet):
     if ev.folder is None:
-        return
-    code = ev._cache.get("recomputed_code")
-    if code is None:
-        code = recompute_code(ev.folder)
-        ev._cache["recomputed_code"] = code
-    if code is None:
-        return
-    code_bytes, files, unresolved = code
-    model = shipped_model(ev.folder)
-    names = ", ".join(p.name for p in files)
-    if model is not None:
-        total = code_bytes + model.stat().st_size
-        if total > ARTIFACT_CAP_BYTES:
-            yield Finding.of(
-                ARTIFACT_CAP,
-                f"recomputed from the files: {total:,} bytes ({names}: {code_bytes:,}; "
-                f"{model.name}: {model.stat().st_size:,}), "
-                f"{total - ARTIFACT_CAP_BYTES:,} over the cap",
-                file=model.name,
-                evidence=f"code {code_bytes} + model {model.stat().st_size}",
-                fix="shrink the model or the code; every shipped code file counts",
-            )
-        return
-    for seed in ev.seeds:
-        if seed.model_bytes is None or seed.code_bytes is None:
-            continue
-        if code_bytes <= seed.code_bytes:
-            continue
-        total = seed.model_bytes + code_bytes
-        over = total > ARTIFACT_CAP_BYTES
+        return None
+    if "recomputed_code" not in ev._cache:
+        ev._cache["recomputed_code"] = recompute_code(ev.folder)
+    return ev._cache["recomputed_code"]
+
+
+def _no_size_line(seed, level: str) -> Finding:
+    raw = (
+        f"; the untagged total {seed.raw_total_bytes:,} is the raw fp total, not the cap figure"
+        if seed.raw_total_bytes
+        else ""
+    )
+    return Finding.of(
+        ARTIFACT_CAP,
+        f"{seed.label}: no cap-relevant size line{raw}",
+        severity="warning",
+        confidence="medium",
+        file=seed.log,
+        level=level,
+        fix="log `Total submission size <quant>+<codec>: N bytes` after serializing",
+    )
+
+
+def _whole_artifact_from_files(code, model: Path) -> Iterator[Finding]:
+    code_bytes, files, _ = code
+    total = code_bytes + model.stat().st_size
+    if total > ARTIFACT_CAP_BYTES:
+        names = ", ".join(p.name for p in files)
         yield Finding.of(
             ARTIFACT_CAP,
-            f"{seed.label}: the log counts {seed.code_bytes:,} code bytes but the folder's "
-            f"code ({names}) is {code_bytes:,} bytes; with the logged model "
-            f"{seed.model_bytes:,} bytes the artifact is {total:,} bytes"
-            + (f", {total - ARTIFACT_CAP_BYTES:,} over the cap" if over else ""),
+            f"recomputed from the files: {total:,} bytes ({names}: {code_bytes:,}; "
+            f"{model.name}: {model.stat().st_size:,}), "
+            f"{total - ARTIFACT_CAP_BYTES:,} over the cap",
+            file=model.name,
+            evidence=f"code {code_bytes} + model {model.stat().st_size}",
+            fix="shrink the model or the code; every shipped code file counts",
+        )
+
+
+def _logged_vs_recomputed(seed, recomputed: int, code) -> Iterator[Finding]:
+    """The log's total against the logged model bytes plus the code as shipped.
+
+    The shipped code is what counts (LZMA wrappers as committed, helpers included), so the
+    recomputed total gates. A log that counted more code than ships (the unwrapped source,
+    the #1835 dispute) gets a warning; one that counted less (helpers left out) is over the
+    cap or warned about.
+    """
+    code_bytes, files, _ = code
+    names = ", ".join(p.name for p in files)
+    logged = seed.artifact_bytes
+    over = recomputed > ARTIFACT_CAP_BYTES
+    if over or recomputed > logged:
+        yield Finding.of(
+            ARTIFACT_CAP,
+            f"{seed.label}: the log counts {seed.code_bytes or logged - seed.model_bytes:,} code "
+            f"bytes but the folder's code ({names}) is {code_bytes:,} bytes; with the logged "
+            f"model {seed.model_bytes:,} bytes the artifact is {recomputed:,} bytes"
+            + (f", {recomputed - ARTIFACT_CAP_BYTES:,} over the cap" if over else ""),
             severity="error" if over else "warning",
             file=seed.log,
-            evidence=f"logged code {seed.code_bytes}; shipped code {code_bytes}",
+            line=seed.artifact_line,
+            evidence=f"logged total {logged}; logged model {seed.model_bytes} + shipped code "
+            f"{code_bytes}",
             fix="count every code file the run needs (or fold the helpers into train_gpt.py)",
         )
-    for ref in unresolved[:5]:
+    elif logged > ARTIFACT_CAP_BYTES:
         yield Finding.of(
             ARTIFACT_CAP,
-            f"code the run may need could not be counted: {ref}",
-            severity="info",
-            confidence="medium",
-            file="train_gpt.py",
+            f"{seed.label}: the log's total {logged:,} bytes is over the cap, but the logged "
+            f"model {seed.model_bytes:,} bytes plus the code as shipped ({code_bytes:,} bytes) "
+            f"is {recomputed:,}: the log counted code that does not ship (unwrapped source?)",
+            severity="warning",
+            file=seed.log,
+            line=seed.artifact_line,
+            evidence=f"logged total {logged}; logged model {seed.model_bytes} + shipped code "
+            f"{code_bytes}",
+            fix="log the size of the code as committed so the log and the files agree",
         )

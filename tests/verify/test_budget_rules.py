@@ -131,3 +131,21 @@ def test_hardware_other_than_8xh100_sxm_is_named(record):
     edit(log, "NVIDIA H100 80GB HBM3    ", "NVIDIA H100 PCIe         ", count=1)
     [finding] = findings_of(verify_path(folder), "BUDGET.hardware", "warning")
     assert "world_size 1" in finding.message and "NVIDIA H100 PCIe" in finding.message
+
+
+def test_log_counting_unwrapped_code_is_judged_on_the_shipped_files(record):
+    # rules.md section 8 (#1835): the log counted 104,721 bytes of unwrapped source, the
+    # shipped LZMA-wrapped train_gpt.py is far smaller; the shipped file is what counts.
+    folder = record(CASEOPS)
+    log = folder / "train_seed1.log"
+    edit(
+        log,
+        "Total submission size quantized+brotli: 15979182 bytes",
+        "Total submission size quantized+brotli: 16055878 bytes",
+    )
+    assert findings_of(verify_path(folder), "BUDGET.artifact-cap", "error")  # log only
+    (folder / "train_gpt.py").write_text("import lzma\n" + "#" * 28_000 + "\n")
+    report = verify_path(folder)
+    assert not findings_of(report, "BUDGET.artifact-cap", "error")
+    [finding] = findings_of(report, "BUDGET.artifact-cap", "warning")
+    assert "counted code that does not ship" in finding.message
