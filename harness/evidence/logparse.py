@@ -5,7 +5,8 @@ keeps only the facts the checks need: the score lines of the eval path, the trai
 evaluation timers, the size lines, the validation token count, the seed and the
 hyperparameter dump. It never trusts a line because of where it is in the file alone:
 
-* unix-timestamp prefixes (``1776143501.933 ``) are stripped;
+* unix-timestamp prefixes (``1776143501.933 ``) and torchrun rank prefixes (``[rank0]:``)
+  are stripped;
 * ``:`` and ``=`` separators and spaces after colons are all accepted;
 * the script's own source, echoed into the log between ``====`` rulers, is skipped, and a
   score line must start at column 0 with a plain name, so indented or quoted code, comments
@@ -35,6 +36,7 @@ MAX_HYPERPARAMETERS = 4000
 
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|nan|inf)"
 _TIMESTAMP = re.compile(rb"^\d{10}\.\d{3} ")
+_RANK_PREFIX = re.compile(rb"^\[(?:rank|default)\d+\]:\s?")  # torchrun --tee / rank logs
 _RULER = re.compile(r"^={20,}\s*$")
 _SCORE = re.compile(
     rf"^(?P<kind>[A-Za-z][A-Za-z0-9_\-.+:/ ]*?)\s+val_loss[:=]\s*(?P<loss>{_NUM})"
@@ -322,6 +324,10 @@ def parse_log(path: str | Path) -> RunLog:
             lineno += 1
             if raw[:1].isdigit() and _TIMESTAMP.match(raw):
                 raw = raw[15:]
+            elif raw[:1] == b"[":
+                m = _RANK_PREFIX.match(raw)
+                if m:
+                    raw = raw[m.end() :]
             # Fast path for the bulk of a long log (per-step training lines, TTT progress):
             # decided on bytes, before decoding, outside echoed source and config dumps.
             if not (in_source or in_hparams or after_ruler):

@@ -178,3 +178,13 @@ def test_hyperparameter_dump_and_old_header_config():
     assert new["muon_momentum"] == "0.97" and "seed" not in new and "run_id" not in new
     old = parse_log(RECORDS / "2026-03-18_LongContextSeq2048" / "train.log").config()
     assert old["train_seq_len"] == "2048" and old["model_params"] == "17059912"
+
+
+def test_torchrun_rank_prefixes_are_stripped(tmp_path):
+    text = (
+        RECORDS / "2026-04-05_SP8192_GPTQ-Embeddings_SDClip_Loop45x2" / "train_seed42.log"
+    ).read_text()
+    path = tmp_path / "train.log"
+    path.write_text("".join(f"[rank0]:{line}" for line in text.splitlines(keepends=True)))
+    log = parse_log(path)
+    assert (log.seed, log.headline().val_bpb, log.artifact_bytes) == (42, 1.08664424, 15988983)
