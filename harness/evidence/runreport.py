@@ -59,7 +59,11 @@ def is_run_report(doc: Any) -> bool:
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value) if math.isfinite(float(value)) else None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float is no plausible figure
+        return None
+    return number if math.isfinite(number) else None
 
 
 def read_run_report(path: Path, doc: dict[str, Any], headline: str | None = None) -> RunReport:

@@ -104,7 +104,11 @@ def _decimals(value: float) -> int:
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value) if math.isfinite(float(value)) else None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float is no plausible figure
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _seed_key(key: Any) -> int | None:

@@ -167,3 +167,19 @@ def test_directory_symlink_outside_the_folder_is_refused(capsys, record, tmp_pat
     doc = json.loads(out)
     assert code == 2 and any("logs: refusing a symlink" in e for e in doc["errors"])
     assert len(doc["seeds"]) == 5
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        '{"val_bpb": 1e999, "val_loss": NaN, "seeds": [1, "two", null]}',
+        '{"val_bpb": ' + "9" * 400 + ', "seed_results": {"x": 1, "42": {"val_bpb": "1.0"}}}',
+    ],
+    ids=["inf-and-nan", "huge-int-and-bad-seed-keys"],
+)
+def test_absurd_submission_values_do_not_crash(capsys, record, claims):
+    folder = record(CASEOPS)
+    (folder / "submission.json").write_text(claims)
+    code, out, _ = run(capsys, folder, "--format", "json")
+    doc = json.loads(out)
+    assert code in (0, 1) and doc["claimed_val_bpb"] is None and len(doc["seeds"]) == 5
