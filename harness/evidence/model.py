@@ -9,6 +9,7 @@ significance baseline.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,9 @@ class SeedEvidence:
         head = log.headline(headline)
         alias = log.alias_of_headline() if headline is None else None
         reason = log.incomplete_reason(headline)
+        if head is not None and not _plausible(head.val_loss, head.val_bpb):
+            reason = f"the final score line holds no usable number: {head.text[:80]}"
+            head = None
         if log.total_eval_time_s is not None:
             eval_s, basis = log.total_eval_time_s, "total_eval_time"
         else:
@@ -147,6 +151,11 @@ class SeedEvidence:
             alias_line=alias.line if alias else None,
             notes=notes,
         )
+
+
+def _plausible(*values: float) -> bool:
+    """Finite and of a sane size: a diverged run prints nan, a broken one 1e308."""
+    return all(math.isfinite(v) and abs(v) < 1e6 for v in values)
 
 
 @dataclass

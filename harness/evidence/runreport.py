@@ -63,7 +63,8 @@ def _number(value: Any) -> float | None:
         number = float(value)
     except OverflowError:  # an integer too large for a float is no plausible figure
         return None
-    return number if math.isfinite(number) else None
+    # Beyond 1e15 no figure (bpb, seconds, bytes, tokens) is plausible; it would overflow sums.
+    return number if math.isfinite(number) and abs(number) < 1e15 else None
 
 
 def read_run_report(path: Path, doc: dict[str, Any], headline: str | None = None) -> RunReport:

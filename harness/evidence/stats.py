@@ -34,16 +34,31 @@ def claim_tolerance(decimals: int) -> float:
 
 
 def mean(values: list[float]) -> float | None:
-    return statistics.fmean(values) if values else None
+    if not values:
+        return None
+    try:
+        return statistics.fmean(values)
+    except OverflowError:  # absurd printed figures: no meaningful mean
+        return float("nan")
 
 
 def std(values: list[float]) -> float | None:
     """Sample standard deviation (n - 1), as the records report it."""
-    return statistics.stdev(values) if len(values) >= 2 else None
+    if len(values) < 2:
+        return None
+    try:
+        return statistics.stdev(values)
+    except (OverflowError, ValueError):
+        return float("nan")
 
 
 def pstd(values: list[float]) -> float | None:
-    return statistics.pstdev(values) if values else None
+    if not values:
+        return None
+    try:
+        return statistics.pstdev(values)
+    except (OverflowError, ValueError):
+        return float("nan")
 
 
 @dataclass

@@ -108,7 +108,8 @@ def _number(value: Any) -> float | None:
         number = float(value)
     except OverflowError:  # an integer too large for a float is no plausible figure
         return None
-    return number if math.isfinite(number) else None
+    # Beyond 1e15 no figure (bpb, seconds, bytes, tokens) is plausible; it would overflow sums.
+    return number if math.isfinite(number) and abs(number) < 1e15 else None
 
 
 def _seed_key(key: Any) -> int | None:

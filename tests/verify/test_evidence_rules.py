@@ -187,3 +187,17 @@ def test_log_holding_several_runs_is_named(record):
     log.write_text(first + "\n" + log.read_text())
     findings = findings_of(verify_path(folder), "EVIDENCE.seed-count", "warning")
     assert any("holds 2 training runs" in f.message for f in findings)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e308"])
+def test_final_score_without_a_usable_number_is_incomplete(record, value):
+    folder = record(SP8192)
+    edit(
+        folder / "train_seed1.log",
+        "quantized_sliding_window val_loss:2.80405024 val_bpb:1.08553523",
+        f"quantized_sliding_window val_loss:{value} val_bpb:{value}",
+    )
+    report = verify_path(folder)
+    [finding] = findings_of(report, "EVIDENCE.incomplete-log", "error")
+    assert "no usable number" in finding.message and finding.file == "train_seed1.log"
+    assert len(report.data["seeds"]) == 5 and report.data["mean_val_bpb"] is not None
