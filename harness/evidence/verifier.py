@@ -45,7 +45,6 @@ class FolderEvidence:
     logs: list[RunLog] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
 
 def verify_path(
@@ -64,6 +63,8 @@ def verify_path(
         raise InputError(f"{target}: no such file or directory")
     base = load_baseline(baseline, headline=headline) if baseline is not None else None
     report = Report(command="verify", target=str(target), strict=strict)
+    if not (target.is_dir() or target.is_file()):  # a FIFO or device would block a read
+        raise InputError(f"{target}: not a regular file or folder")
     if target.is_dir():
         _verify_folder(report, target, base, policy, headline)
     elif target.name == "submission.json":

@@ -183,3 +183,14 @@ def test_absurd_submission_values_do_not_crash(capsys, record, claims):
     code, out, _ = run(capsys, folder, "--format", "json")
     doc = json.loads(out)
     assert code in (0, 1) and doc["claimed_val_bpb"] is None and len(doc["seeds"]) == 5
+
+
+def test_fifo_is_refused_without_blocking(capsys, tmp_path):
+    fifo = tmp_path / "train.log"
+    os.mkfifo(fifo)
+    code, _, err = run(capsys, fifo)
+    assert code == 2 and "not a regular file" in err
+    (tmp_path / "real").mkdir()
+    os.mkfifo(tmp_path / "real" / "train_seed1.log")  # skipped inside a folder too
+    code, _, err = run(capsys, tmp_path / "real")
+    assert code == 2 and "no run log found" in err
