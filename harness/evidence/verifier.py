@@ -160,6 +160,8 @@ def load_baseline(spec: str | float | Path, *, headline: str | None = None) -> B
     path = Path(text)
     if not path.exists():
         raise InputError(f"--baseline {text}: not a number and no such file or folder")
+    if not (path.is_dir() or path.is_file()):
+        raise InputError(f"--baseline {text}: not a regular file or folder")
     seeds: list[SeedEvidence]
     if path.is_dir():
         found = find_run_logs(path)
