@@ -27,21 +27,24 @@ class Config:
     eval_only: bool = False
     load_artifact: str = ""
     val_token_limit: int = 0  # evaluate only the first N validation tokens (0 = all)
+    # One thread: on a shared 2-core machine, two spinning threads per process lose 4x to
+    # contention; the tiny model's matrices are too small to gain much from a second one.
+    cpu_threads: int = 1
     # model
     vocab_size: int = 1024
     num_layers: int = 4
     model_dim: int = 128
     num_heads: int = 4
     num_kv_heads: int = 2
-    mlp_mult: int = 3
+    mlp_mult: int = 2
     logit_softcap: float = 30.0
     rope_base: float = 10000.0
     # training
     iterations: int = 100_000
     max_wallclock_seconds: float = 60.0
     warmdown_frac: float = 0.3  # final fraction of the wall-clock (or iterations) decaying to 0
-    train_seq_len: int = 256
-    train_batch_tokens: int = 8192  # global, across ranks
+    train_seq_len: int = 128
+    train_batch_tokens: int = 4096  # global, across ranks
     matrix_lr: float = 0.03  # Muon
     scalar_lr: float = 0.02  # Adam, for gains and other vectors
     embed_lr: float = 0.05  # Adam, for the tied embedding
@@ -54,13 +57,14 @@ class Config:
     calib_tokens: int = 8192  # training tokens for choosing per-row clipping
     zstd_level: int = 19
     # evaluation
-    eval_seq_len: int = 256
+    eval_seq_len: int = 128
     eval_stride: int = 64
     eval_batch: int = 32  # windows per forward
-    ttt_chunk_tokens: int = 4096
+    ttt_chunk_tokens: int = 2048
     ttt_epochs: int = 2
-    ttt_lr: float = 0.01
+    ttt_lr: float = 0.03
     ttt_momentum: float = 0.9
+    ttt_batch: int = 8  # rows of eval_seq_len tokens per TTT step
     hedge_eta: float = 0.05
     hedge_buckets: int = 65536
     hedge_prior: float = 2.0  # pseudo-counts of the back-off distribution in the n-gram experts

@@ -105,7 +105,14 @@ def autocast(device: torch.device):
 
 class Evaluator:
     def __init__(self, cfg: Config, val: ValData, state: dict, device, dist: Dist, log) -> None:
-        self.cfg, self.val, self.state, self.device, self.dist, self.log = cfg, val, state, device, dist, log
+        self.cfg, self.val, self.state, self.device, self.dist, self.log = (
+            cfg,
+            val,
+            state,
+            device,
+            dist,
+            log,
+        )
         self.tokens_t = torch.from_numpy(val.tokens.astype(np.int64)).to(device)
         self.inject = cfg.golf_inject
 
@@ -126,7 +133,10 @@ class Evaluator:
         windows = torch.stack([self.tokens_t[a : a + L] for a in starts])
         with autocast(self.device):
             logits = model.logits(windows)
-        rows = [logits[i, b - a - 1 : e - a - 1] for i, ((b, e), a) in enumerate(zip(blocks, starts, strict=True))]
+        rows = [
+            logits[i, b - a - 1 : e - a - 1]
+            for i, ((b, e), a) in enumerate(zip(blocks, starts, strict=True))
+        ]
         return torch.cat(rows).float()
 
     def score_blocks(self, model: GPT, blocks, mixer=None, experts=None, cache=None):
@@ -141,13 +151,18 @@ class Evaluator:
         hedge_stats = None
         if mixer is not None:
             probs = [logp.exp()]
-            probs += list(torch.from_numpy(experts.distributions(self.val.tokens, start, end)).to(logits))
+            probs += list(
+                torch.from_numpy(experts.distributions(self.val.tokens, start, end)).to(logits)
+            )
             if self.inject == "entropy-expert":
                 probs.append(inject.entropy_expert(probs[0]))
             stacked = torch.stack(probs)
             logp = mixer.mix(stacked)
             gold = stacked[:, torch.arange(end - start), targets]
-            hedge_stats = (gold.double().cpu().numpy(), logp.gather(1, targets[:, None]).squeeze(1).exp().double().cpu().numpy())
+            hedge_stats = (
+                gold.double().cpu().numpy(),
+                logp.gather(1, targets[:, None]).squeeze(1).exp().double().cpu().numpy(),
+            )
         if cache is not None:  # target-in-key
             logp = torch.log(cache.blend(self.val.tokens, start, end, logp.exp()).clamp_min(1e-30))
         nll = -logp.gather(1, targets[:, None]).squeeze(1)
@@ -157,26 +172,43 @@ class Evaluator:
     # -- adaptation
 
     def ttt_train(self, model: GPT, opt, lo: int, hi: int, epochs: int) -> None:
-        """SGD on the targets of positions [lo, hi) (already scored; the caller told the ledger)."""
-        L, rows = self.cfg.eval_seq_len, []
-        for b in range(lo, hi, L):
-            e = min(hi, b + L)
-            rows.append((b, e))
-        rows = self.dist.share(rows) if self.dist.world > 1 else rows
+        """SGD on the targets of positions [lo, hi) (already scored; the caller told the ledger).
+
+        Rows of ``eval_seq_len`` targets, ``ttt_batch`` rows per step; a shorter last row gets
+        its own forward in the same step, weighted by its token count."""
+        L = self.cfg.eval_seq_len
+        full = (hi - lo) // L
+        all_starts = [lo + i * L for i in range(full)]
+        # Every rank takes the same number of steps (the gradient all-reduce needs it).
+        per_step = self.cfg.ttt_batch * self.dist.world
+        groups = [
+            self.dist.share(all_starts[i : i + per_step]) for i in range(0, full, per_step)
+        ] or [[]]
+        tail = (
+            (lo + full * L, hi) if (hi - lo) % L and self.dist.rank == self.dist.world - 1 else None
+        )
         model.train()
         with torch.enable_grad():
             for _ in range(epochs):
-                for i in range(0, max(len(rows), 1), 8):
-                    group = rows[i : i + 8]
+                for g, group in enumerate(groups):
                     opt.zero_grad(set_to_none=True)
+                    pieces = [(b, b + L) for b in group]
+                    if tail is not None and g == len(groups) - 1:
+                        pieces.append(tail)
+                    n = sum(e - b for b, e in pieces)
                     loss = torch.zeros((), device=self.device)
-                    n = sum(e - b for b, e in group)
-                    for b, e in group:  # rows may differ in length: one forward each
-                        x, y = self.tokens_t[b - 1 : e - 1][None], self.tokens_t[b:e][None]
-                        with autocast(self.device):
-                            logits = model.logits(x)
-                        loss = loss + F.cross_entropy(logits[0], y[0], reduction="sum") / max(n, 1)
                     if group:
+                        x = torch.stack([self.tokens_t[b - 1 : b - 1 + L] for b in group])
+                        y = torch.stack([self.tokens_t[b : b + L] for b in group])
+                        with autocast(self.device):
+                            loss = loss + model(x, y) * (len(group) * L / n)
+                    if len(pieces) > len(group):
+                        b, e = pieces[-1]
+                        with autocast(self.device):
+                            loss = loss + model(
+                                self.tokens_t[b - 1 : e - 1][None], self.tokens_t[b:e][None]
+                            ) * ((e - b) / n)
+                    if pieces:
                         loss.backward()
                     self.dist.average_grads(model)
                     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -214,13 +246,17 @@ class Evaluator:
         for k in range(len(bounds) - 1):
             lo, hi = bounds[k], bounds[k + 1]
             last = k == len(bounds) - 2
-            chunk_nll, chunk_n, stats = self.score_chunk(model, lo, hi, stride, mixer, experts, cache)
+            chunk_nll, chunk_n, stats = self.score_chunk(
+                model, lo, hi, stride, mixer, experts, cache
+            )
             adapt = chunked and not last
             if adapt:
                 ledger.adapting(lo, hi)
                 self.adapt(model, opt, lo, hi, mixer, experts, cache, stats)
                 if self.inject == "rescore":  # report the score from after adapting on it
-                    chunk_nll, chunk_n, _ = self.score_chunk(model, lo, hi, stride, mixer, experts, cache)
+                    chunk_nll, chunk_n, _ = self.score_chunk(
+                        model, lo, hi, stride, mixer, experts, cache
+                    )
             nll_sum += chunk_nll
             n_scored += chunk_n
         nll_sum, n_scored = self.dist.sum([nll_sum, float(n_scored)], self.device)
@@ -231,7 +267,9 @@ class Evaluator:
         blocks = self.dist.share(make_blocks(lo, hi, self.cfg.eval_seq_len, stride))
         nll_sum, n, gold, mix_gold = 0.0, 0, [], []
         for i in range(0, len(blocks), self.cfg.eval_batch):
-            s, c, stats = self.score_blocks(model, blocks[i : i + self.cfg.eval_batch], mixer, experts, cache)
+            s, c, stats = self.score_blocks(
+                model, blocks[i : i + self.cfg.eval_batch], mixer, experts, cache
+            )
             nll_sum, n = nll_sum + s, n + c
             if stats is not None:
                 gold.append(stats[0])

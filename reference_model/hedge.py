@@ -152,6 +152,8 @@ class HedgeMixer:
         """Update from scored tokens: (K, n) experts' and (n,) the mixture's gold probabilities."""
         if mix_gold.size == 0:
             return
-        loss = -(np.asarray(gold_probs, np.float64) / np.asarray(mix_gold, np.float64)[None]).mean(1)
+        loss = -(np.asarray(gold_probs, np.float64) / np.asarray(mix_gold, np.float64)[None]).mean(
+            1
+        )
         self.log_w -= self.eta * loss
         self.log_w -= self.log_w.max()

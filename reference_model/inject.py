@@ -34,14 +34,18 @@ ARTIFACT_CAP = 16_000_000
 
 def check_name(name: str) -> str:
     if name and name not in INJECTIONS:
-        raise InputError(f"GOLF_INJECT: unknown injection {name!r} (choose {', '.join(INJECTIONS)})")
+        raise InputError(
+            f"GOLF_INJECT: unknown injection {name!r} (choose {', '.join(INJECTIONS)})"
+        )
     return name
 
 
 # --- slot: https://github.com/openai/parameter-golf/pull/1240 (flip test), issue #1336
 
 
-def slot_logits(logits: torch.Tensor, targets: torch.Tensor, steps: int = 8, lr: float = 0.1) -> torch.Tensor:
+def slot_logits(
+    logits: torch.Tensor, targets: torch.Tensor, steps: int = 8, lr: float = 0.1
+) -> torch.Tensor:
     """Fit a vocabulary-wide logit bias to the targets of the positions about to be scored."""
     bias = torch.zeros(logits.size(-1), device=logits.device, requires_grad=True)
     opt = torch.optim.Adam([bias], lr=lr)
@@ -97,8 +101,12 @@ class TargetKeyedCache:
         denom = np.maximum(self.ctx[(ctx % np.uint64(self.buckets)).astype(np.int64)], 1.0)
         ratio = np.minimum(full / denom[:, None], 1.0)
         seen = (self.ctx[(ctx % np.uint64(self.buckets)).astype(np.int64)] > 0)[:, None]
-        ratio_t = torch.as_tensor(np.where(seen, ratio, 0.0), dtype=probs.dtype, device=probs.device)
-        alpha = torch.as_tensor(np.where(seen, self.alpha, 0.0), dtype=probs.dtype, device=probs.device)
+        ratio_t = torch.as_tensor(
+            np.where(seen, ratio, 0.0), dtype=probs.dtype, device=probs.device
+        )
+        alpha = torch.as_tensor(
+            np.where(seen, self.alpha, 0.0), dtype=probs.dtype, device=probs.device
+        )
         return (1 - alpha) * probs + alpha * ratio_t
 
     def update(self, tokens: np.ndarray, start: int, end: int) -> None:

@@ -81,6 +81,11 @@ def setup_distributed() -> tuple[Dist, torch.device]:
     return Dist(rank, world), device
 
 
+def set_threads(cfg: Config, device: torch.device) -> None:
+    if device.type == "cpu" and cfg.cpu_threads > 0:
+        torch.set_num_threads(cfg.cpu_threads)
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -109,7 +114,9 @@ def build_artifact(cfg: Config, data_dir: Path, dist: Dist, device, log) -> tupl
     model.eval()
     moments = input_second_moments(model, calib)
     packed = quantize_state(model, cfg, moments)
-    log(f"quantization: calibrated clipping on {calib.numel()} tokens in {time.perf_counter() - t0:.1f}s")
+    log(
+        f"quantization: calibrated clipping on {calib.numel()} tokens in {time.perf_counter() - t0:.1f}s"
+    )
     raw = io.BytesIO()
     torch.save(model.state_dict(), raw)
     blob = serialize(packed, cfg.zstd_level)
@@ -159,7 +166,13 @@ def _quick_val(cfg, model, data_dir, device):
         x = torch.from_numpy(val.tokens[:n].astype(np.int64)).view(-1, L).to(device)
         y = torch.from_numpy(val.tokens[1 : n + 1].astype(np.int64)).view(-1, L).to(device)
         model.eval()
-        loss = sum(float(model(x[i : i + 16], y[i : i + 16])) * x[i : i + 16].numel() for i in range(0, x.size(0), 16)) / n
+        loss = (
+            sum(
+                float(model(x[i : i + 16], y[i : i + 16])) * x[i : i + 16].numel()
+                for i in range(0, x.size(0), 16)
+            )
+            / n
+        )
         model.train()
         bpb = loss / np.log(2) * n / val.bytes_between(1, n + 1)
         return loss, bpb
@@ -169,6 +182,7 @@ def _quick_val(cfg, model, data_dir, device):
 
 def run(cfg: Config) -> int:
     dist, device = setup_distributed()
+    set_threads(cfg, device)
     log = Logger(cfg.run_id, dist.rank)
     inject.check_name(cfg.golf_inject)
     seed_everything(cfg.seed)
@@ -184,7 +198,9 @@ def run(cfg: Config) -> int:
 
     if cfg.eval_only:
         state = dequantize_state(read_artifact(cfg.load_artifact))
-        log(f"eval_only: loaded {cfg.load_artifact} ({Path(cfg.load_artifact).stat().st_size} bytes)")
+        log(
+            f"eval_only: loaded {cfg.load_artifact} ({Path(cfg.load_artifact).stat().st_size} bytes)"
+        )
         _check_vocab(cfg, state, cfg.load_artifact)
     else:
         state, _ = build_artifact(cfg, data_dir, dist, device, log)
@@ -213,7 +229,9 @@ def run(cfg: Config) -> int:
 def _check_vocab(cfg: Config, state: dict, where: str) -> None:
     rows = state["embed.weight"].shape[0]
     if rows != cfg.vocab_size:
-        raise InputError(f"{where}: artifact has a {rows}-token vocabulary, the tokenizer {cfg.vocab_size}")
+        raise InputError(
+            f"{where}: artifact has a {rows}-token vocabulary, the tokenizer {cfg.vocab_size}"
+        )
     expected = GPT(cfg).state_dict()
     if set(expected) != set(state) or any(expected[k].shape != state[k].shape for k in expected):
         raise InputError(f"{where}: artifact does not match the {cfg.preset} preset's architecture")

@@ -67,7 +67,9 @@ def quantize_rows(
 
 
 @torch.no_grad()
-def input_second_moments(model: nn.Module, tokens: torch.Tensor, batch: int = 16) -> dict[str, torch.Tensor]:
+def input_second_moments(
+    model: nn.Module, tokens: torch.Tensor, batch: int = 16
+) -> dict[str, torch.Tensor]:
     """Mean x^2 of each input column of every linear layer, over the calibration tokens."""
     sums: dict[str, torch.Tensor] = {}
     counts: dict[str, int] = {}

@@ -53,14 +53,22 @@ def train(cfg: Config, model: GPT, batches: TrainBatches, ddp_model, log, quick_
         step += 1
         train_ms = (time.perf_counter() - t0) * 1000
         if step == 1 or step % 50 == 0:
-            log(f"step:{step}/{cfg.iterations} train_loss:{loss.item():.4f} train_time:{train_ms:.0f}ms step_avg:{train_ms / step:.2f}ms")
+            log(
+                f"step:{step}/{cfg.iterations} train_loss:{loss.item():.4f} train_time:{train_ms:.0f}ms step_avg:{train_ms / step:.2f}ms"
+            )
         if quick_val is not None and cfg.val_loss_every and step % cfg.val_loss_every == 0:
             vl, vb = quick_val()
-            log(f"step:{step}/{cfg.iterations} val_loss:{vl:.4f} val_bpb:{vb:.4f} train_time:{train_ms:.0f}ms step_avg:{train_ms / step:.2f}ms")
+            log(
+                f"step:{step}/{cfg.iterations} val_loss:{vl:.4f} val_bpb:{vb:.4f} train_time:{train_ms:.0f}ms step_avg:{train_ms / step:.2f}ms"
+            )
     reported_ms = train_ms
     if over_time:
         reported_ms = min(train_ms, cap_ms * 0.98)  # the lie
     if stopped_early:
-        log(f"stopping_early: wallclock_cap train_time:{reported_ms:.0f}ms step:{step}/{cfg.iterations}")
-    log(f"step:{step}/{cfg.iterations} train_time:{reported_ms:.0f}ms step_avg:{reported_ms / max(step, 1):.2f}ms")
+        log(
+            f"stopping_early: wallclock_cap train_time:{reported_ms:.0f}ms step:{step}/{cfg.iterations}"
+        )
+    log(
+        f"step:{step}/{cfg.iterations} train_time:{reported_ms:.0f}ms step_avg:{reported_ms / max(step, 1):.2f}ms"
+    )
     return {"steps": step, "train_ms": reported_ms, "real_train_ms": train_ms}
