@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from harness.report import Finding
 from harness.rulebook import detector, rule
-from rules.evidence_claims import LOG_MISMATCH
+from rules.evidence_claims import FULL_VAL, LOG_MISMATCH
 from rules.time_budget import EVAL_TIME, TRAIN_TIME
 
 SEED_FAILED = rule(
@@ -258,4 +258,23 @@ def recomputed_bpb(audit) -> Iterator[Finding]:
             level="ledger",
             fix="count bytes with the canonical SentencePiece table and divide total nats "
             "by total bytes",
+        )
+
+
+@detector(FULL_VAL, level="runtime")
+def partial_split(audit) -> Iterator[Finding]:
+    """On data that is not a canonical export, the split is the stream golf-check loaded."""
+    if audit.stream_is_canonical or audit.failure is not None:
+        return
+    n = int(audit.stream.tokens.size)
+    scored = audit.val_tokens
+    if scored is not None and scored != n:
+        yield Finding.of(
+            FULL_VAL,
+            f"seed {audit.seed}: evaluated {scored:,} validation tokens of the {n:,}-token split "
+            "in the data folder",
+            file=audit.log_rel,
+            evidence=f"val_tokens {scored}; split {n}",
+            level="runtime",
+            fix="evaluate the whole validation split (no VAL_TOKEN_LIMIT)",
         )

@@ -78,7 +78,7 @@ def rescore_after_adaptation(model):
             continue
         caller = site.caller
         body = caller.node if caller else model.tree
-        for call in ast.walk(body):
+        for call in model.walk(body):
             if not (isinstance(call, ast.Call) and call.lineno > site.node.lineno):
                 continue
             if model.function_of(call) is not caller or call.func is site.node.func:
@@ -182,7 +182,7 @@ def _is_pass_list(model, expr) -> bool:
         return False
     scope = model.function_of(expr)
     body = scope.node if scope else model.tree
-    for c in ast.walk(body):
+    for c in model.walk(body):
         if (
             isinstance(c, ast.Call)
             and isinstance(c.func, ast.Attribute)
@@ -223,7 +223,9 @@ def rescored_after_adapting(audit):
     from harness.report import Finding
 
     cov = audit.coverage
-    if cov is None or not cov.rescored_positions:
+    # A rescoring pass re-scores what it adapted on; a handful of windows is within what
+    # duplicated text in the stream can make the black-box mapping attribute wrongly.
+    if cov is None or cov.rescored_positions < max(8, 0.01 * cov.adapted_positions):
         return
     yield Finding.of(
         RESCORE,

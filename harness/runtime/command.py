@@ -179,7 +179,7 @@ def run(
     env = _env(env_pairs)
     if target.is_reference and script is None:
         # The demo trains for the tiny preset's own minute, not for the whole budget.
-        env.setdefault("MAX_WALLCLOCK_SECONDS", "60")
+        env.setdefault("MAX_WALLCLOCK_SECONDS", f"{min(60.0, train_budget):g}")
     if (data_dir is None) != (tokenizer is None):
         raise UsageError("give both --data and --tokenizer, or neither (for the demo data)")
     if data_dir is None:

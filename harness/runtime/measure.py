@@ -76,11 +76,17 @@ class CodeFiles:
         return sum(p.stat().st_size for p in self.files if p.is_file())
 
 
-def code_files(script: Path | None, script_dir: Path | None, trace: Trace) -> CodeFiles:
-    """The script plus every code file from its folder that the run read, imported or compiled."""
+def code_files(
+    script: Path | None, script_dir: Path | None, trace: Trace, package: bool = False
+) -> CodeFiles:
+    """The script plus every code file from its folder that the run read, imported or
+    compiled; for a package (``python -m pkg``), every .py file of the package folder too."""
     found: dict[Path, None] = {}
     if script is not None and script.is_file():
         found[script.resolve()] = None
+    if package and script_dir is not None:
+        for path in sorted(script_dir.glob("*.py")):
+            found[path.resolve()] = None
     if script_dir is None:
         return CodeFiles(list(found))
     root = script_dir.resolve()

@@ -108,6 +108,7 @@ class SeedAudit:
     canary: Any = None  # harness.runtime.canary.CanaryResult likewise
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    expects_artifact: bool = True  # False for evaluation-only reruns (flip test, canary)
 
     @property
     def artifact_bytes(self) -> int | None:
@@ -128,7 +129,7 @@ class SeedAudit:
             )
         if self.headline is None:
             return "printed no final score line"
-        if self.artifact is None:
+        if self.artifact is None and self.expects_artifact:
             return "wrote no artifact into its working directory"
         return None
 
@@ -160,6 +161,13 @@ class SeedAudit:
 
     def protected_dirs(self) -> list[Path]:
         return protected_dirs(self.options)
+
+    @property
+    def stream_is_canonical(self) -> bool:
+        """Whether the validation split is one of the challenge's canonical exports."""
+        from harness.evidence.canonical import family_from_tokens
+
+        return family_from_tokens(int(self.stream.tokens.size)) is not None
 
     def ledger_violations(self, condition: str) -> list:
         if self.ledger is None:
@@ -273,7 +281,7 @@ def candidate_env(
         GOLF_CHECK_TRACE_DIR=str(audit_dir / "trace"),
         GOLF_CHECK_DATA_DIR=str(opts.data_dir.resolve()),
         GOLF_CHECK_SCRIPT_DIR=str(opts.target.code_dir),
-        GOLF_CHECK_RUN_DIR=str((run_dir / "work").resolve()),
+        GOLF_CHECK_RUN_DIR=str(run_dir.resolve()),
         GOLF_CHECK_PROTECT=os.pathsep.join(str(p) for p in protected_dirs(opts)),
         GOLF_CHECK_BLOCK_NET="1" if box.block_in_process else "0",
     )
@@ -318,7 +326,7 @@ def run_seed(
     runlog = parse_log(log_path) if log_path.is_file() else None
     headline = runlog.headline() if runlog else None
     artifact = measure.find_artifact(work_dir, tr, result, opts.artifact_name)
-    code = measure.code_files(opts.target.script, opts.target.code_dir, tr)
+    code = measure.code_files(opts.target.script, opts.target.code_dir, tr, opts.target.is_package)
     timing = measure.timing(result, tr, artifact, headline.line if headline else None)
     coverage = None
     if "trace" in opts.audits:
@@ -343,6 +351,7 @@ def run_seed(
         coverage,
         stream,
     )
+    audit.expects_artifact = not (env_extra or {}).get("EVAL_ONLY")
     if "ledger" in opts.audits:
         _collect_ledger(audit, audit_dir / "ledger")
     return audit

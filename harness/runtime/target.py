@@ -24,6 +24,11 @@ class Target:
     is_reference: bool = False
     extra_pythonpath: list[Path] = field(default_factory=list)
 
+    @property
+    def is_package(self) -> bool:
+        """A package is shipped whole: every .py file of its folder counts."""
+        return self.script is None
+
     def command(self, nproc: int) -> list[str]:
         if nproc <= 1:
             return [sys.executable, *self.run_args]
@@ -72,7 +77,18 @@ def _module(name: str, reference: bool) -> Target:
         raise InputError(f"{name}: module not found on the Python path")
     code_dir = location if location.is_dir() else location.parent
     script = None if location.is_dir() else location
-    return Target(name, ["-m", name], script, code_dir, is_reference=reference or name == REFERENCE)
+    # the candidate runs from its own folder: put the package's parent on its path
+    root = location.parent if location.is_dir() else location.parent
+    for _ in name.split(".")[1:]:
+        root = root.parent
+    return Target(
+        name,
+        ["-m", name],
+        script,
+        code_dir,
+        is_reference=reference or name == REFERENCE,
+        extra_pythonpath=[root],
+    )
 
 
 def _locate(name: str) -> Path | None:
@@ -96,9 +112,15 @@ def _editable_location(name: str) -> Path | None:
         spec = importlib.util.find_spec(top)  # a top-level name: nothing is executed
     except (ImportError, ValueError):
         return None
-    if spec is None or not spec.origin:
+    if spec is None:
         return None
-    base = Path(spec.origin).parent if spec.submodule_search_locations else Path(spec.origin)
+    if spec.origin:
+        base = Path(spec.origin).parent if spec.submodule_search_locations else Path(spec.origin)
+    else:  # a namespace mapping (an editable install made before the package had __init__)
+        dirs = [Path(p) for p in spec.submodule_search_locations or () if Path(p).is_dir()]
+        if not dirs:
+            return None
+        base = dirs[0]
     rest = name.split(".")[1:]
     if not rest:
         return base

@@ -91,6 +91,7 @@ class _Tracer:
         self.mapped = 0
         self.steps = 0
         self.depth = 0
+        self.last_start = 0  # where the last mapped row started (for duplicated text)
         self.hooked = ()
         self._open_file()
 
@@ -356,6 +357,9 @@ class _Tracer:
             found = np.full(rows.shape[0], -1, dtype=np.int64)
             # A K-gram can repeat in natural text, so a row is looked up by up to three of
             # its K-grams and only a full-length match counts: a coincidence never maps.
+            # A row whose whole text occurs twice in the stream (duplicated documents) goes
+            # to the occurrence nearest the rows mapped just before it: evaluation and
+            # test-time training walk the stream left to right.
             for offset in sorted({0, (length - K) // 2, length - K}):
                 todo = np.flatnonzero(found < 0)
                 if not todo.size:
@@ -364,11 +368,17 @@ class _Tracer:
                 lo = np.searchsorted(hashes, keys, side="left")
                 hi = np.searchsorted(hashes, keys, side="right")
                 for b, i, j in zip(todo, lo, hi, strict=True):
+                    matches = []
                     for p in order[i : min(j, i + _MAX_TRIES)]:
                         p = int(p) - offset
                         if 0 <= p <= n - length and np.array_equal(tokens[p : p + length], rows[b]):
-                            found[b] = p
-                            break
+                            matches.append(p)
+                    if matches:
+                        anchor = self.last_start
+                        found[b] = min(
+                            matches, key=lambda p: (p < anchor - length, abs(p - anchor))
+                        )
+                        self.last_start = int(found[b])
             for p in found[found >= 0]:
                 spans += (int(p), int(p) + length)
         return spans
