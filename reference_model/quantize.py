@@ -143,6 +143,8 @@ def read_artifact(path: str | Path) -> dict:
         blob = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read artifact: {exc.strerror}") from None
+    if not blob:
+        raise InputError(f"{path}: empty artifact")
     try:
         reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(blob))
         raw = reader.read(MAX_DECOMPRESSED + 1)

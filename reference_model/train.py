@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import time
 
-import torch
-
 from reference_model.config import Config
 from reference_model.data import TrainBatches
 from reference_model.evaluate import autocast
