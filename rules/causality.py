@@ -104,7 +104,7 @@ _TILT_SWITCH = re.compile(r"^(WITHIN|WORD)(_START)?_(BETA|TAU|WEIGHT|GATE|BONUS)
 def _hashes_target(model, expr: ast.AST) -> ast.AST | None:
     """A hash-like operation in ``expr`` (or in what defines its names) mixing in the target."""
     for part in model.expand(expr, depth=3):
-        for n in ast.walk(part):
+        for n in model.walk(part):
             if isinstance(n, ast.BinOp) and isinstance(n.op, _HASH_OPS):
                 if model.is_target(n.left) or model.is_target(n.right):
                     return n
@@ -129,7 +129,7 @@ def _hashes_target(model, expr: ast.AST) -> ast.AST | None:
 @detector(TARGET_IN_KEY, level="static")
 def target_in_lookup_key(model):
     """Reads ``table[key]`` where ``key`` hashes the target token in."""
-    for node in ast.walk(model.tree):
+    for node in model.nodes:
         if not (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load)):
             continue
         parent = model.parents.get(node)
@@ -190,7 +190,7 @@ def _loss_covers_context_only(model, site: ast.Call) -> bool:
     slices = [
         n
         for part in model.expand(model.loss_of_backward(site), depth=2)
-        for n in ast.walk(part)
+        for n in model.walk(part)
         if isinstance(n, ast.Slice)
     ]
     return bool(slices) and all(s.lower is None and s.upper is not None for s in slices)

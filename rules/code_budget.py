@@ -91,7 +91,7 @@ def uncounted_code(model):
     path = model.script.path
     if path.is_file():
         try:
-            needed = needed_code_files(path)
+            needed = needed_code_files(path, model.script)
         except InputError:
             needed = None
         if needed is not None:
@@ -140,7 +140,7 @@ def _direct_references(model, script, helpers):
     for helper in helpers:
         stem = helper.stem if helper.name != "__init__.py" else helper.parent.name
         node = None
-        for n in ast.walk(model.tree):
+        for n in model.nodes:
             if isinstance(n, ast.Import | ast.ImportFrom):
                 mods = [a.name for a in n.names] + (
                     [n.module] if getattr(n, "module", None) else []

@@ -136,7 +136,7 @@ def validation_calibration(model):
     for func in model.functions:
         if not _CALIB.search(func.name):
             continue
-        for n in ast.walk(func.node):
+        for n in model.walk(func.node):
             if isinstance(n, ast.Constant) and isinstance(n.value, str):
                 if "fineweb_val_" in n.value:
                     yield model.finding(
@@ -162,7 +162,7 @@ def validation_in_training(model):
                 "torch.inference_mode() for logging",
                 gate_nodes=a.chain,
             )
-    for node in ast.walk(model.tree):
+    for node in model.nodes:
         if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Call):
             continue
         names = [t.id for t in node.targets if isinstance(t, ast.Name)]
@@ -185,7 +185,7 @@ def training_data_at_eval(model):
     for func in model.functions:
         if not _EVAL_FUNC.search(func.name) or re.search(r"train", func.name, re.I):
             continue
-        for n in ast.walk(func.node):
+        for n in model.walk(func.node):
             hit = None
             if isinstance(n, ast.Attribute) and _TRAIN_SOURCE.match(n.attr):
                 hit = n
@@ -226,7 +226,7 @@ def network_access(model):
         elif site.callee in ("run", "call", "check_call", "check_output", "Popen", "system"):
             text = " ".join(
                 n.value
-                for n in ast.walk(site.node)
+                for n in model.walk(site.node)
                 if isinstance(n, ast.Constant) and isinstance(n.value, str)
             )
             if _NET_COMMANDS.search(" " + text):
@@ -239,7 +239,7 @@ def network_access(model):
                 )
     if called:
         return
-    for node in ast.walk(model.tree):
+    for node in model.nodes:
         modules = []
         if isinstance(node, ast.Import):
             modules = [a.name for a in node.names]

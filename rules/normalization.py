@@ -81,9 +81,9 @@ _MIXER = re.compile(r"logsumexp|hedge|mix|expert", re.IGNORECASE)
 _PPM = re.compile(r"ppm", re.IGNORECASE)
 
 
-def _is_entropy(expr: ast.AST) -> bool:
+def _is_entropy(model, expr: ast.AST) -> bool:
     """``(p * logp).sum(...)`` (negated anywhere around it) with a probability and a log factor."""
-    for n in ast.walk(expr):
+    for n in model.walk(expr):
         if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)):
             continue
         if n.func.attr != "sum":
@@ -101,8 +101,8 @@ def _is_entropy(expr: ast.AST) -> bool:
 @detector(ENTROPY_EXPERT, level="static")
 def entropy_as_expert(model):
     """An entropy term placed among expert NLLs that a mixer combines."""
-    for node in ast.walk(model.tree):
-        if not (isinstance(node, ast.Assign) and _is_entropy(node.value)):
+    for node in model.nodes:
+        if not (isinstance(node, ast.Assign) and _is_entropy(model, node.value)):
             continue
         names = [t.id for t in node.targets if isinstance(t, ast.Name)]
         if not names:
@@ -110,7 +110,7 @@ def entropy_as_expert(model):
         name = names[0]
         scope = model.function_of(node)
         body = scope.node if scope else model.tree
-        for use in ast.walk(body):
+        for use in model.walk(body):
             if not (
                 isinstance(use, ast.Call) and getattr(use.func, "attr", "") in ("stack", "cat")
             ):
@@ -136,7 +136,7 @@ def entropy_as_expert(model):
 @detector(GOLD_COUNT_RATIO, level="static")
 def gold_count_ratio(model):
     """``table_a[key_with_target] / table_b[context_key]`` without a full-vocabulary sum."""
-    for node in ast.walk(model.tree):
+    for node in model.nodes:
         if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)):
             continue
         num = _lookups(model, node.left)
@@ -164,7 +164,7 @@ def _lookups(model, expr: ast.AST) -> list[ast.Subscript]:
     """Table reads in ``expr`` or in the definitions of the names it uses."""
     out = []
     for part in model.expand(expr, depth=2):
-        for n in ast.walk(part):
+        for n in model.walk(part):
             if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load):
                 base = ast.unparse(n.value)
                 if re.search(r"table|count|cnt|freq|hist", base, re.I):
@@ -175,7 +175,7 @@ def _lookups(model, expr: ast.AST) -> list[ast.Subscript]:
 @detector(BYTE_MIXTURE, level="static")
 def byte_level_mixture(model):
     """``p ** (1 / n_bytes)``, ``exp(-nll / n_bytes)`` and PPM byte models in the scorer."""
-    for node in ast.walk(model.tree):
+    for node in model.nodes:
         exponent = None
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
             exponent = node.right
@@ -196,7 +196,7 @@ def byte_level_mixture(model):
                     fix="mix at the token level: every component must be a distribution over "
                     "the token vocabulary",
                 )
-    for cls in ast.walk(model.tree):
+    for cls in model.nodes:
         if isinstance(cls, ast.ClassDef) and _PPM.search(cls.name):
             used = any(
                 site.callee == cls.name and model.default_state(site.node).state != "off"

@@ -109,7 +109,7 @@ def _classify(model: ProgramModel, node: ast.AST, func: FunctionInfo | None, dep
     first_later = later[0].lineno if later else 10**9
     saves = [
         c
-        for c in ast.walk(body)
+        for c in model.walk(body)
         if isinstance(c, ast.Call)
         and line < c.lineno < first_later
         and model.function_of(c) is func
@@ -159,7 +159,7 @@ def _val_scoring(model: ProgramModel, body: ast.AST) -> list[ast.AST]:
 def _in_training_loop(model: ProgramModel, site: ast.AST) -> bool:
     """The update sits in a loop that also draws training batches."""
     for loop in model.enclosing_loops(site):
-        for n in ast.walk(loop):
+        for n in model.walk(loop):
             if isinstance(n, ast.Name) and TRAIN_NAME.search(n.id):
                 return True
             if isinstance(n, ast.Attribute) and (
@@ -185,7 +185,7 @@ def _slot_param(model: ProgramModel, func: FunctionInfo | None, loss: ast.AST) -
     if func is None:
         return None
     grad_tensors: set[str] = set()
-    for n in ast.walk(func.node):
+    for n in model.walk(func.node):
         if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call):
             value = n.value
             makes = any(
@@ -201,9 +201,9 @@ def _slot_param(model: ProgramModel, func: FunctionInfo | None, loss: ast.AST) -
                         grad_tensors.add(t.id)
     if not grad_tensors:
         return None
-    for n in ast.walk(func.node):
+    for n in model.walk(func.node):
         if isinstance(n, ast.Call) and _OPTIMIZERS.match(callee_name(n)):
-            used = {x.id for x in ast.walk(n) if isinstance(x, ast.Name)}
+            used = {x.id for x in model.walk(n) if isinstance(x, ast.Name)}
             hit = grad_tensors & used
             if hit:
                 return sorted(hit)[0]
@@ -213,7 +213,7 @@ def _slot_param(model: ProgramModel, func: FunctionInfo | None, loss: ast.AST) -
 def resets_between(model: ProgramModel, func: FunctionInfo | None, start: int, end: int) -> bool:
     """A state reset (``load_state_dict``, dequantize, ...) between two lines of ``func``."""
     body = func.node if func else model.tree
-    for c in ast.walk(body):
+    for c in model.walk(body):
         if isinstance(c, ast.Call) and start < c.lineno < end:
             if _RESET.search(callee_name(c)):
                 return True

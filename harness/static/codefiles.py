@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import InputError
-from harness.static.loader import load_script
+from harness.static.loader import LoadedScript, load_script
 
 CODE_SUFFIXES = (".py", ".cpp", ".cc", ".cxx", ".c", ".cu", ".cuh", ".h", ".hpp", ".so")
 # Callees whose path arguments are code the run loads (last dotted component).
@@ -55,7 +55,7 @@ class CodeFiles:
         return sum(p.stat().st_size for p in self.files)
 
 
-def needed_code_files(script: str | Path) -> CodeFiles:
+def needed_code_files(script: str | Path, loaded: LoadedScript | None = None) -> CodeFiles:
     """The script plus every helper file in its folder that the run needs, recursively.
 
     Raises ``InputError`` if the script itself cannot be read or parsed; a helper that
@@ -69,13 +69,16 @@ def needed_code_files(script: str | Path) -> CodeFiles:
     while queue:
         current = queue.pop(0)
         try:
-            loaded = load_script(current)
+            if loaded is None or current != script:
+                loaded_now = load_script(current)
+            else:
+                loaded_now = loaded  # the caller already loaded and unwrapped the script
         except InputError as exc:
             if current == script:
                 raise
             result.unresolved.append(f"{_rel(current, folder)}: cannot analyse helper: {exc}")
             continue
-        for ref in _references(loaded.tree, current, folder, result.unresolved):
+        for ref in _references(loaded_now, current, folder, result.unresolved):
             real = ref.resolve()
             if real in seen:
                 continue
@@ -101,11 +104,12 @@ def _inside(folder: Path, candidate: Path) -> bool:
         return False
 
 
-def _references(tree: ast.Module, current: Path, folder: Path, unresolved: list[str]):
+def _references(loaded: LoadedScript, current: Path, folder: Path, unresolved: list[str]):
     """Yield helper files (inside ``folder``) that ``tree`` needs; note what cannot resolve."""
     base = current.parent
     where = _rel(current, folder)
-    names = _path_variables(tree)
+    nodes = loaded.nodes if loaded.nodes is not None else list(ast.walk(loaded.tree))
+    names = _path_variables(nodes)
 
     def note(node: ast.AST, what: str) -> None:
         unresolved.append(f"{where}:{getattr(node, 'lineno', '?')}: {what}")
@@ -122,7 +126,7 @@ def _references(tree: ast.Module, current: Path, folder: Path, unresolved: list[
             return None
         return path
 
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 # Absolute imports resolve from the script's folder (sys.path[0]).
@@ -145,11 +149,11 @@ def _references(tree: ast.Module, current: Path, folder: Path, unresolved: list[
             yield from _call_references(node, (folder, base), accept, note, names)
 
 
-def _path_variables(tree: ast.Module) -> dict[str, ast.expr]:
+def _path_variables(nodes: list[ast.AST]) -> dict[str, ast.expr]:
     """Names assigned exactly once to an expression (``src = os.path.join(...)``)."""
     assigned: dict[str, ast.expr] = {}
     repeated: set[str] = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
             if isinstance(target, ast.Name):

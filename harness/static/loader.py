@@ -31,6 +31,7 @@ class LoadedScript:
     source: str  # the decoded, unwrapped source that actually runs
     layers: list[str] = field(default_factory=list)  # unwrapping steps, outermost first
     tree: ast.Module = field(default_factory=lambda: ast.Module(body=[], type_ignores=[]))
+    nodes: list[ast.AST] | None = None  # every node of ``tree`` once something has walked it
 
     @property
     def lines(self) -> list[str]:
@@ -65,6 +66,8 @@ def load_script(path: str | Path) -> LoadedScript:
     tree = _parse(source, str(path))
     layers: list[str] = []
     for _ in range(MAX_LAYERS):
+        if "exec" not in source:  # no wrapper possible; skip the tree walk
+            break
         unwrapped = _unwrap_once(tree, str(path))
         if unwrapped is None:
             break
@@ -111,9 +114,15 @@ def _parse(source: str, name: str) -> ast.Module:
 
 def _unwrap_once(tree: ast.Module, name: str) -> tuple[bytes, list[str]] | None:
     """If the module execs a decodable literal payload, return the payload and its steps."""
-    aliases = _import_aliases(tree)
+    aliases: dict[str, str] | None = None
     for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and _call_name(node.func, aliases) == "exec"):
+        if not isinstance(node, ast.Call):
+            continue
+        if aliases is None:
+            if not _mentions_exec(node.func):
+                continue
+            aliases = _import_aliases(tree)
+        if _call_name(node.func, aliases) != "exec":
             continue
         if not node.args:
             continue
@@ -132,6 +141,12 @@ def _unwrap_once(tree: ast.Module, name: str) -> tuple[bytes, list[str]] | None:
             continue
         return value, steps
     return None
+
+
+def _mentions_exec(func: ast.expr) -> bool:
+    return (isinstance(func, ast.Name) and func.id not in ("print", "len")) or (
+        isinstance(func, ast.Attribute) and func.attr == "exec"
+    )
 
 
 def _import_aliases(tree: ast.Module) -> dict[str, str]:

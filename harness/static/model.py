@@ -63,6 +63,8 @@ _NO_TAINT_CALLS = {"len", "numel", "size", "dim", "range", "print", "log0", "isi
 _NO_TAINT_ATTRS = {"shape", "dtype", "device", "ndim"}
 
 UNKNOWN = object()  # value the evaluator cannot determine
+# Context and operator nodes are shared singletons in the parsed tree: never index them.
+_SHARED_LEAVES = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
 
 
 @dataclass(eq=False)  # identity semantics: used as a dict key per scope
@@ -95,57 +97,94 @@ class ProgramModel:
         self.tree = script.tree
         self.path = display_path or str(script.path)
         self.parents: dict[ast.AST, ast.AST] = {}
-        for parent in ast.walk(self.tree):
-            for child in ast.iter_child_nodes(parent):
-                self.parents[child] = parent
-        self.aliases = _import_aliases(self.tree)
+        self.nodes: list[ast.AST] = []  # every node, depth-first preorder
+        self._index: dict[ast.AST, int] = {}
+        self._end: dict[ast.AST, int] = {}  # subtree of node = nodes[_index:_end]
+        self._scope: dict[ast.AST, FunctionInfo | None] = {}
         self.functions: list[FunctionInfo] = []
         self.by_name: dict[str, list[FunctionInfo]] = {}
         self._func_of_node: dict[ast.AST, FunctionInfo] = {}
+        self._index_tree()
+        script.nodes = self.nodes  # shared with codefiles, which would otherwise re-walk
+        self.aliases = _import_aliases(self)
         self.call_sites: list[CallSite] = []
         self.calls_to: dict[str, list[CallSite]] = {}
         self.referenced_names: set[str] = set()
-        self._collect_functions()
         self._collect_calls()
         self.env = _EnvTable(self)
         self._val: dict[FunctionInfo | None, set[str]] = {}
         self._target: dict[FunctionInfo | None, set[str]] = {}
         self._assigned: dict[FunctionInfo | None, dict[str, list[ast.expr]]] = {}
+        self._data: dict[int, tuple[frozenset[str], bool, bool, bool]] = {}
+        self._reads_val: dict[str, bool] = {}
         self._collect_assignments()
         self._propagate_taint()
         self._scoring_funcs = self._find_scoring_functions()
+        self._all_scoring_sites = self._collect_scoring_sites()
         self._gate_cache: dict[int, Gate] = {}
         self._func_gate_cache: dict[str, Gate] = {}
 
     # ------------------------------------------------------------------ structure
 
-    def _collect_functions(self) -> None:
-        def visit(node: ast.AST, prefix: str, in_class: bool) -> None:
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
-                    args = child.args
-                    params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
-                    info = FunctionInfo(
-                        name=child.name,
-                        qualname=f"{prefix}{child.name}",
-                        node=child,
-                        params=params,
-                        is_method=in_class,
-                        decorators_disable_grad=any(_is_grad_off(d) for d in child.decorator_list),
+    def _index_tree(self) -> None:
+        """One iterative depth-first pass: parents, preorder ranges, enclosing functions."""
+        nodes = self.nodes
+        # (node, parent, enclosing function, qualname prefix, directly inside a class, exiting)
+        stack: list[tuple] = [(self.tree, None, None, "", False, False)]
+        while stack:
+            node, parent, scope, prefix, in_class, exiting = stack.pop()
+            if exiting:
+                self._end[node] = len(nodes)
+                continue
+            self._index[node] = len(nodes)
+            nodes.append(node)
+            if parent is not None:
+                self.parents[node] = parent
+            self._scope[node] = scope
+            inner_scope, inner_prefix, inner_class = scope, prefix, in_class
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                args = node.args
+                info = FunctionInfo(
+                    name=node.name,
+                    qualname=f"{prefix}{node.name}",
+                    node=node,
+                    params=[a.arg for a in args.posonlyargs + args.args + args.kwonlyargs],
+                    is_method=in_class,
+                    decorators_disable_grad=any(_is_grad_off(d) for d in node.decorator_list),
+                )
+                self.functions.append(info)
+                self.by_name.setdefault(node.name, []).append(info)
+                self._func_of_node[node] = info
+                inner_scope, inner_prefix, inner_class = info, f"{prefix}{node.name}.", False
+            elif isinstance(node, ast.ClassDef):
+                inner_prefix, inner_class = f"{prefix}{node.name}.", True
+            stack.append((node, None, None, "", False, True))
+            children: list[ast.AST] = []
+            for name in node._fields:  # inlined ast.iter_child_nodes (hot path)
+                value = getattr(node, name, None)
+                if isinstance(value, list):
+                    children.extend(
+                        v
+                        for v in value
+                        if isinstance(v, ast.AST) and not isinstance(v, _SHARED_LEAVES)
                     )
-                    self.functions.append(info)
-                    self.by_name.setdefault(child.name, []).append(info)
-                    self._func_of_node[child] = info
-                    visit(child, f"{prefix}{child.name}.", False)
-                elif isinstance(child, ast.ClassDef):
-                    visit(child, f"{prefix}{child.name}.", True)
-                else:
-                    visit(child, prefix, in_class)
+                elif isinstance(value, ast.AST) and not isinstance(value, _SHARED_LEAVES):
+                    children.append(value)
+            for child in reversed(children):
+                stack.append((child, node, inner_scope, inner_prefix, inner_class, False))
 
-        visit(self.tree, "", False)
+    def walk(self, node: ast.AST) -> list[ast.AST]:
+        """``node`` and everything under it (preorder), without re-walking the tree."""
+        start = self._index.get(node)
+        if start is None:
+            return list(ast.walk(node))
+        return self.nodes[start : self._end[node]]
+
+    def of_type(self, *types: type) -> Iterator[ast.AST]:
+        return (n for n in self.nodes if isinstance(n, types))
 
     def _collect_calls(self) -> None:
-        for node in ast.walk(self.tree):
+        for node in self.nodes:
             if isinstance(node, ast.Call):
                 name = callee_name(node)
                 caller = self.function_of(node)
@@ -165,12 +204,7 @@ class ProgramModel:
 
     def function_of(self, node: ast.AST) -> FunctionInfo | None:
         """The innermost function containing ``node`` (None at module level)."""
-        cur = self.parents.get(node)
-        while cur is not None:
-            if cur in self._func_of_node:
-                return self._func_of_node[cur]
-            cur = self.parents.get(cur)
-        return None
+        return self._scope.get(node)
 
     def ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
         cur = self.parents.get(node)
@@ -216,7 +250,7 @@ class ProgramModel:
     # ------------------------------------------------------------------ taint
 
     def _collect_assignments(self) -> None:
-        for node in ast.walk(self.tree):
+        for node in self.nodes:
             scope = None
             pairs: list[tuple[ast.expr, ast.expr]] = []
             if isinstance(node, ast.Assign):
@@ -243,69 +277,87 @@ class ProgramModel:
             params = scope.params if scope else []
             self._val[scope] = {p for p in params if VAL_NAME.search(p)}
             self._target[scope] = {p for p in params if TARGET_NAME.search(p)}
-        for _ in range(6):  # fixed point over assignments and call-site parameters
-            changed = False
-            for scope in scopes:
-                for name, values in self._assigned.get(scope, {}).items():
-                    for tainted, check in ((self._val, self._expr_val), (self._target, None)):
-                        if name in tainted[scope]:
-                            continue
-                        if check is not None:
-                            hit = any(check(v, scope) for v in values)
-                        else:
-                            hit = any(self._expr_target(v, scope) for v in values)
-                        if hit:
-                            tainted[scope].add(name)
-                            changed = True
-            for site in self.call_sites:
-                for func in self.functions_named(site.callee):
-                    for param, arg in _bind(func, site.node):
-                        for tainted, check in (
-                            (self._val, self._expr_val),
-                            (self._target, self._expr_target),
-                        ):
-                            if param not in tainted[func] and check(arg, site.caller):
-                                tainted[func].add(param)
-                                changed = True
-            if not changed:
-                break
+        # Edges, built once: (scope, name) <- value, and callee param <- call-site argument.
+        edges: list[tuple[FunctionInfo | None, str, ast.AST, FunctionInfo | None]] = []
+        for scope in scopes:
+            for name, values in self._assigned.get(scope, {}).items():
+                edges.extend((scope, name, v, scope) for v in values)
+        for site in self.call_sites:
+            for func in self.functions_named(site.callee):
+                edges.extend(
+                    (func, param, arg, site.caller) for param, arg in _bind(func, site.node)
+                )
+        # Worklist: an edge is re-checked only when a name its value mentions becomes tainted.
+        mentions: dict[str, list] = {}
+        for edge in edges:
+            for n in self._data_of(edge[2])[0]:
+                mentions.setdefault(n, []).append(edge)
+        for tainted, check in ((self._val, self._expr_val), (self._target, self._expr_target)):
+            queue = list(edges)
+            while queue:
+                scope, name, value, value_scope = queue.pop()
+                if name in tainted[scope]:
+                    continue
+                if check(value, value_scope):
+                    tainted[scope].add(name)
+                    queue.extend(mentions.get(name, ()))
 
     def _names_in(self, expr: ast.AST) -> Iterator[ast.AST]:
         """Sub-expressions that carry data (skipping len(), .shape and the like)."""
-        stack = [expr]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, ast.Call) and callee_name(node) in _NO_TAINT_CALLS:
+        sub = self.walk(expr)
+        i = 0
+        while i < len(sub):
+            node = sub[i]
+            skip = (
+                (isinstance(node, ast.Call) and callee_name(node) in _NO_TAINT_CALLS)
+                or (isinstance(node, ast.Attribute) and node.attr in _NO_TAINT_ATTRS)
+                or isinstance(node, ast.Lambda | ast.FunctionDef)
+            )
+            if skip and node is not expr and node in self._index:
+                i += self._end[node] - self._index[node]
                 continue
-            if isinstance(node, ast.Attribute) and node.attr in _NO_TAINT_ATTRS:
-                continue
-            if isinstance(node, ast.Lambda | ast.FunctionDef):
-                continue
+            if skip and node is expr:
+                return
             yield node
-            stack.extend(ast.iter_child_nodes(node))
+            i += 1
 
-    def _expr_val(self, expr: ast.AST, scope: FunctionInfo | None) -> bool:
-        tainted = self._val.get(scope, set())
-        module = self._val.get(None, set())
+    def _data_of(self, expr: ast.AST) -> tuple[frozenset[str], bool, bool, bool]:
+        """Cached: (names used, mentions validation by name/string, names a target by name,
+        names the validation split by attribute or string)."""
+        key = id(expr)
+        cached = self._data.get(key)
+        if cached is not None:
+            return cached
+        names: set[str] = set()
+        val_named = target_named = val_attr = False
         for node in self._names_in(expr):
             if isinstance(node, ast.Name):
-                if node.id in tainted or VAL_NAME.search(node.id):
-                    return True
-                if node.id in module and node.id not in self._assigned.get(scope, {}):
-                    return True
+                names.add(node.id)
+                val_named = val_named or bool(VAL_NAME.search(node.id))
+                target_named = target_named or bool(TARGET_NAME.search(node.id))
             elif isinstance(node, ast.Attribute) and VAL_NAME.search(node.attr):
-                return True
+                val_attr = True
             elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if VAL_STRING.search(node.value):
-                    return True
+                val_attr = val_attr or bool(VAL_STRING.search(node.value))
+        cached = (frozenset(names), val_named, target_named, val_attr)
+        self._data[key] = cached
+        return cached
+
+    def _expr_val(self, expr: ast.AST, scope: FunctionInfo | None) -> bool:
+        names, val_named, _, val_attr = self._data_of(expr)
+        if val_named or val_attr:
+            return True
+        if names & self._val.get(scope, set()):
+            return True
+        if scope is not None:
+            module = self._val.get(None, set())
+            local = self._assigned.get(scope, {})
+            return any(n in module and n not in local for n in names)
         return False
 
     def _expr_target(self, expr: ast.AST, scope: FunctionInfo | None) -> bool:
-        tainted = self._target.get(scope, set())
-        for node in self._names_in(expr):
-            if isinstance(node, ast.Name) and (node.id in tainted or TARGET_NAME.search(node.id)):
-                return True
-        return False
+        names, _, target_named, _ = self._data_of(expr)
+        return target_named or bool(names & self._target.get(scope, set()))
 
     def is_val(self, expr: ast.AST) -> bool:
         """Whether ``expr`` (probably) carries validation tokens or derives from them."""
@@ -361,7 +413,7 @@ class ProgramModel:
         for _ in range(depth):
             nxt = []
             for e in frontier:
-                for n in ast.walk(e):
+                for n in self.walk(e):
                     if isinstance(n, ast.Name) and n.id not in seen:
                         seen.add(n.id)
                         nxt.extend(self.assigned_values(n.id, scope))
@@ -370,9 +422,11 @@ class ProgramModel:
         return out
 
     def reads_val(self, func: FunctionInfo) -> bool:
-        return bool(self._val.get(func)) or any(
-            self._expr_val(n, func) for n in ast.walk(func.node) if isinstance(n, ast.Name)
-        )
+        if func.qualname not in self._reads_val:
+            self._reads_val[func.qualname] = bool(self._val.get(func)) or any(
+                self._expr_val(n, func) for n in self.walk(func.node) if isinstance(n, ast.Name)
+            )
+        return self._reads_val[func.qualname]
 
     # ------------------------------------------------------------------ updates and scoring
 
@@ -394,7 +448,7 @@ class ProgramModel:
 
     def has_step(self, scope_node: ast.AST) -> bool:
         """An optimizer-style ``.step()`` call somewhere under ``scope_node``."""
-        for n in ast.walk(scope_node):
+        for n in self.walk(scope_node):
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute):
                 if n.func.attr == "step" and "sched" not in ast.unparse(n.func.value).lower():
                     return True
@@ -417,11 +471,11 @@ class ProgramModel:
         self._accumulating_funcs = {
             f.name
             for f in self.functions
-            if any(self._is_accumulation(n) for n in ast.walk(f.node))
+            if any(self._is_accumulation(n) for n in self.walk(f.node))
         }
         direct: set[str] = set()
         for func in self.functions:
-            for n in ast.walk(func.node):
+            for n in self.walk(func.node):
                 if self.function_of(n) is not func:
                     continue
                 if self._is_accumulation(n) and self.grad_disabled(n):
@@ -451,11 +505,9 @@ class ProgramModel:
     def is_scoring_function(self, name: str) -> bool:
         return name in self._scoring_funcs
 
-    def scoring_sites(self, within: ast.AST) -> list[ast.AST]:
-        """Places under ``within`` where a score is committed: accumulators under no-grad,
-        and calls to scoring functions."""
+    def _collect_scoring_sites(self) -> list[ast.AST]:
         out: list[ast.AST] = []
-        for n in ast.walk(within):
+        for n in self.nodes:
             if self._is_accumulation(n) and (self.grad_disabled(n) or _detached(n.value)):
                 out.append(n)
             elif isinstance(n, ast.Call):
@@ -465,6 +517,15 @@ class ProgramModel:
                 elif name in self._accumulating_funcs and self.grad_disabled(n):
                     out.append(n)
         return out
+
+    def scoring_sites(self, within: ast.AST) -> list[ast.AST]:
+        """Places under ``within`` where a score is committed: accumulators under no-grad
+        (or of detached values), and calls to scoring functions, in source order."""
+        start = self._index.get(within)
+        if start is None:
+            return []
+        end = self._end[within]
+        return [s for s in self._all_scoring_sites if start <= self._index[s] < end]
 
     def is_val_scoring_call(self, call: ast.Call) -> bool:
         name = callee_name(call)
@@ -589,7 +650,7 @@ class _EnvTable:
         self.env_of: dict[str, str] = {}  # setting name -> environment variable
         self.env_defaults: dict[str, tuple[object, int]] = {}  # env var -> (default, line)
         seen_names: dict[str, int] = {}
-        for node in ast.walk(model.tree):
+        for node in model.nodes:
             if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
@@ -601,7 +662,7 @@ class _EnvTable:
                     self.env_defaults.setdefault(key.value, (default, node.lineno))
 
     def _record(self, target: ast.expr, value: ast.expr, seen: dict[str, int]) -> None:
-        env = _env_key(value)
+        env = _env_key(value, self.model)
         if isinstance(target, ast.Name):
             name, table = target.id, self.names
         elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
@@ -765,9 +826,9 @@ def callee_name(call: ast.Call) -> str:
     return ""
 
 
-def _import_aliases(tree: ast.Module) -> dict[str, str]:
+def _import_aliases(model: ProgramModel) -> dict[str, str]:
     aliases: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in model.of_type(ast.Import, ast.ImportFrom):
         if isinstance(node, ast.Import):
             for a in node.names:
                 aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name
@@ -812,8 +873,8 @@ def _is_environ_get(call: ast.Call) -> bool:
     return name.endswith(("environ.get", "getenv")) and bool(call.args)
 
 
-def _env_key(expr: ast.AST) -> str | None:
-    for n in ast.walk(expr):
+def _env_key(expr: ast.AST, model: ProgramModel) -> str | None:
+    for n in model.walk(expr):
         if isinstance(n, ast.Call) and _is_environ_get(n):
             key = n.args[0]
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
