@@ -3,7 +3,7 @@
 It reads the challenge's shard format from DATA_PATH, trains a small bigram-style torch model
 for a few steps, writes a compressed artifact, then evaluates on the first VAL_LIMIT
 validation tokens with sliding windows and score-first test-time training, and prints a
-score line. CANDIDATE_MODE selects one misbehaviour:
+score line. CANDIDATE_MODE selects misbehaviours (comma-separated):
 
 legal, train-before-score, rescore, pretrain-on-val, train-read-at-eval, network, crash,
 hang, no-score, daemon, write-outside, claim-fast.
@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from harness.shards import ByteLUT
 
-MODE = os.environ.get("CANDIDATE_MODE", "legal")
+MODES = set(os.environ.get("CANDIDATE_MODE", "legal").split(","))
 SEED = int(os.environ.get("SEED", "1337"))
 DATA = os.environ["DATA_PATH"]
 VAL_LIMIT = int(os.environ.get("VAL_LIMIT", "2048"))
@@ -107,12 +107,12 @@ def main():
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
     t_train = time.time()
     train_steps(model, opt, train, 20, rng)
-    if MODE == "pretrain-on-val":
+    if "pretrain-on-val" in MODES:
         train_steps(model, opt, read_tokens("fineweb_val_*.bin")[:VAL_LIMIT], 5, rng)
-    if MODE == "claim-fast":
-        time.sleep(2.0)
+    while "claim-fast" in MODES and time.time() - t_train < 7.0:
+        train_steps(model, opt, train, 1, rng)  # keeps training, then claims 10 ms below
     train_ms = (time.time() - t_train) * 1000
-    if MODE == "claim-fast":
+    if "claim-fast" in MODES:
         train_ms = 10.0
     print(f"stopping_early: wallclock_cap train_time:{train_ms:.0f}ms step:20/20")
 
@@ -123,19 +123,19 @@ def main():
         fh.write(blob)
     print(f"Total submission size int8+zlib: {len(blob) + os.path.getsize(__file__)} bytes")
 
-    if MODE == "crash" or os.environ.get("CRASH_SEED") == str(SEED):
+    if "crash" in MODES or os.environ.get("CRASH_SEED") == str(SEED):
         raise RuntimeError("deliberate crash after training")
-    if MODE == "hang":
+    if "hang" in MODES:
         time.sleep(1000)
-    if MODE == "no-score":
+    if "no-score" in MODES:
         return
-    if MODE == "daemon":
+    if "daemon" in MODES:
         if os.fork() == 0:
             os.setsid()
             if os.fork() == 0:
                 time.sleep(300)
             os._exit(0)
-    if MODE == "write-outside":
+    if "write-outside" in MODES:
         target = os.environ["OUTSIDE_TARGET"]
         for action in (lambda: open(target, "w").write("x"), lambda: os.remove(target + ".keep")):
             try:
@@ -152,14 +152,14 @@ def main():
     end = val.size
     print(f"val_tokens: {end}")
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
-    if MODE == "train-read-at-eval":
+    if "train-read-at-eval" in MODES:
         read_tokens("fineweb_train_*.bin")
-    if MODE == "network":
+    if "network" in MODES:
         try:
             socket.create_connection(("10.255.255.1", 80), timeout=0.5)
         except OSError as exc:
             print(f"network: {type(exc).__name__}")
-    if MODE == "train-before-score":
+    if "train-before-score" in MODES:
         for begin in range(1, end, CHUNK):
             adapt(model, opt, val, begin, min(begin + CHUNK, end))
     nats = nbytes = 0.0
@@ -167,7 +167,7 @@ def main():
         stop = min(begin + CHUNK, end)
         n, b = score(model, val, lut, begin, stop)
         adapt(model, opt, val, begin, stop)
-        if MODE == "rescore":
+        if "rescore" in MODES:
             n, b = score(model, val, lut, begin, stop)
         nats, nbytes = nats + n, nbytes + b
     tokens = end - 1
