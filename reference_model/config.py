@@ -62,7 +62,7 @@ class Config:
     eval_batch: int = 32  # windows per forward
     ttt_chunk_tokens: int = 2048
     ttt_epochs: int = 2
-    ttt_lr: float = 0.03
+    ttt_lr: float = 0.01
     ttt_momentum: float = 0.9
     ttt_batch: int = 8  # rows of eval_seq_len tokens per TTT step
     hedge_eta: float = 0.05
