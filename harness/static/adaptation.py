@@ -30,6 +30,7 @@ from harness.static.model import (
     TRAIN_NAME,
     FunctionInfo,
     ProgramModel,
+    accumulated,
     callee_name,
     dotted,
 )
@@ -94,10 +95,24 @@ def _classify_site(model: ProgramModel, site: ast.Call) -> Adaptation | None:
 def _classify(model: ProgramModel, node: ast.AST, func: FunctionInfo | None, depth: int, chain):
     """(kind, report node, deciding loop, scoring node) for an update reached at ``node``."""
     line = node.lineno  # type: ignore[attr-defined]
+    epoch_loops = [lp for lp in model.enclosing_loops(node) if _is_epoch_loop(lp)]
     for loop in model.enclosing_loops(node):
-        before = [s for s in model.scoring_sites(loop) if s.lineno < line]
+        before = [
+            s
+            for s in model.scoring_sites(loop)
+            if s.lineno < line and not any(model.contains(ep, s) for ep in epoch_loops)
+        ]
         if before:
             return "score-first", node, loop, before[-1]
+    for loop in epoch_loops:  # scored inside the epoch loop that also trains on the tokens
+        # Only explicit scoring counts here; a detached ``epoch_loss += loss.item()`` is logging.
+        inside = [
+            s
+            for s in model.scoring_sites(loop)
+            if isinstance(s, ast.Call) or model.grad_disabled(s)
+        ]
+        if inside:
+            return "update-before-score", node, loop, inside[0]
     for loop in model.enclosing_loops(node):
         after = [s for s in model.scoring_sites(loop) if s.lineno > line]
         if after:
@@ -135,6 +150,17 @@ def _classify(model: ProgramModel, node: ast.AST, func: FunctionInfo | None, dep
     return worst or ("unscored", node, None, None)
 
 
+_EPOCH = re.compile(r"epoch|(^|_)ep($|_)", re.IGNORECASE)
+
+
+def _is_epoch_loop(loop: ast.AST) -> bool:
+    """A loop over epochs: a score inside it, before the update, is a score taken by a model
+    that already trained on those tokens in the previous epoch (#525 "score on final epoch")."""
+    if not isinstance(loop, ast.For):
+        return False
+    return bool(_EPOCH.search(ast.unparse(loop.target)) or _EPOCH.search(ast.unparse(loop.iter)))
+
+
 _RANK = {
     "unscored": 0,
     "score-first": 1,
@@ -151,7 +177,7 @@ def _val_scoring(model: ProgramModel, body: ast.AST) -> list[ast.AST]:
         if isinstance(s, ast.Call):
             if model.is_val_scoring_call(s):
                 out.append(s)
-        elif model.is_val(s.value):  # type: ignore[attr-defined]
+        elif model.is_val(accumulated(s)):
             out.append(s)
     return out
 
@@ -170,13 +196,33 @@ def _in_training_loop(model: ProgramModel, site: ast.AST) -> bool:
 
 
 def _is_warmup(model: ProgramModel, site: ast.AST, func: FunctionInfo | None) -> bool:
+    """The update belongs to a compile warm-up: the function, a loop header, a log string in
+    the loop, or a log line just before the outermost loop says "warm"."""
     if func and _WARM.search(func.name):
         return True
-    for loop in model.enclosing_loops(site):
+    loops = model.enclosing_loops(site)
+    for loop in loops:
         header = loop.iter if isinstance(loop, ast.For) else loop.test
         target = ast.unparse(loop.target) if isinstance(loop, ast.For) else ""
         if _WARM.search(ast.unparse(header)) or _WARM.search(target):
             return True
+        if any(
+            isinstance(n, ast.Constant) and isinstance(n.value, str) and _WARM.search(n.value)
+            for n in model.walk(loop)
+        ):
+            return True
+    outer = loops[-1] if loops else model.statement_of(site)
+    parent = model.parents.get(outer)
+    for block in (getattr(parent, "body", None), getattr(parent, "orelse", None)):
+        if isinstance(block, list) and outer in block:
+            before = block[max(0, block.index(outer) - 3) : block.index(outer)]
+            for stmt in before:
+                for n in model.walk(stmt):
+                    if isinstance(n, ast.Constant) and isinstance(n.value, str):
+                        if _WARM.search(n.value):
+                            return True
+                    if isinstance(n, ast.Name) and _WARM.search(n.id):
+                        return True
     return False
 
 

@@ -59,6 +59,7 @@ SCORING_FUNC = re.compile(r"eval|score|bpb|evaluate", re.IGNORECASE)
 QUANT_OR_SAVE = re.compile(
     r"quantiz|gptq|serializ|compress|torch\.save|save_artifact|save_model|pack_|export", re.I
 )
+_ACCUMULATE_METHODS = {"add_", "index_add_", "scatter_add_", "append", "extend"}
 _NO_TAINT_CALLS = {"len", "numel", "size", "dim", "range", "print", "log0", "isinstance", "type"}
 _NO_TAINT_ATTRS = {"shape", "dtype", "device", "ndim"}
 
@@ -179,6 +180,13 @@ class ProgramModel:
         if start is None:
             return list(ast.walk(node))
         return self.nodes[start : self._end[node]]
+
+    def contains(self, outer: ast.AST, inner: ast.AST) -> bool:
+        """Whether ``inner`` lies in the subtree of ``outer``."""
+        start, pos = self._index.get(outer), self._index.get(inner)
+        if start is None or pos is None:
+            return False
+        return start <= pos < self._end[outer]
 
     def of_type(self, *types: type) -> Iterator[ast.AST]:
         return (n for n in self.nodes if isinstance(n, types))
@@ -455,9 +463,20 @@ class ProgramModel:
         return False
 
     def _is_accumulation(self, node: ast.AST) -> bool:
-        if not (isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add)):
+        """Adding into a score total: ``loss_sum += x``, ``nll_sum.add_(x)``,
+        ``nlls.append(x)``, ``token_nll[pos] = x`` (names that say loss/nll/bytes/...)."""
+        if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add):
+            base = node.target
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            if not isinstance(node.targets[0], ast.Subscript):
+                return False
+            base = node.targets[0]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr not in _ACCUMULATE_METHODS:
+                return False
+            base = node.func.value
+        else:
             return False
-        base = node.target
         while isinstance(base, ast.Subscript | ast.Attribute):
             if isinstance(base, ast.Attribute) and SCORE_ACCUMULATOR.search(base.attr):
                 return True
@@ -508,7 +527,7 @@ class ProgramModel:
     def _collect_scoring_sites(self) -> list[ast.AST]:
         out: list[ast.AST] = []
         for n in self.nodes:
-            if self._is_accumulation(n) and (self.grad_disabled(n) or _detached(n.value)):
+            if self._is_accumulation(n) and (self.grad_disabled(n) or _detached(accumulated(n))):
                 out.append(n)
             elif isinstance(n, ast.Call):
                 name = callee_name(n)
@@ -902,6 +921,13 @@ def _bind(func: FunctionInfo, call: ast.Call) -> Iterator[tuple[str, ast.expr]]:
     for kw in call.keywords:
         if kw.arg and kw.arg in func.params:
             yield kw.arg, kw.value
+
+
+def accumulated(node: ast.AST) -> ast.AST:
+    """The value an accumulation site adds (see ``ProgramModel._is_accumulation``)."""
+    if isinstance(node, ast.Call):
+        return node.args[0] if node.args else node
+    return getattr(node, "value", node)
 
 
 def _detached(value: ast.AST) -> bool:
