@@ -120,7 +120,9 @@ _NET_COMMANDS = re.compile(
 def validation_calibration(model):
     """Calibration/GPTQ functions fed with validation tokens."""
     for site in model.call_sites:
-        if not _CALIB.search(site.callee):
+        if not _CALIB.search(site.callee) or _EVAL_FUNC.search(site.callee):
+            continue  # eval_quantized(model, val_tokens) scores the quantized model: fine
+        if model.is_scoring_function(site.callee):
             continue
         args = list(site.node.args) + [k.value for k in site.node.keywords]
         tainted = [a for a in args if model.is_val(a)]
@@ -134,7 +136,7 @@ def validation_calibration(model):
                 "self-generated sequences",
             )
     for func in model.functions:
-        if not _CALIB.search(func.name):
+        if not _CALIB.search(func.name) or _EVAL_FUNC.search(func.name):
             continue
         for n in model.walk(func.node):
             if isinstance(n, ast.Constant) and isinstance(n.value, str):

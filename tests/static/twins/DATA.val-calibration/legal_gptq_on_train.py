@@ -14,3 +14,12 @@ def collect_hessians(model, calib_tokens, seq_len=2048):
 def main(model, train_loader, val_tokens):
     train_tokens = train_loader.stream.take(64 * 2048)
     return collect_hessians(model, train_tokens)
+
+
+def eval_quantized(model, val_tokens):
+    with torch.inference_mode():
+        return model(val_tokens[:-1].unsqueeze(0), val_tokens[1:].unsqueeze(0)).item()
+
+
+def report(model, val_tokens, quantized_model):
+    print(f"diagnostic quantized val_loss:{eval_quantized(quantized_model, val_tokens):.4f}")
