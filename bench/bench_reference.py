@@ -112,7 +112,9 @@ def main() -> None:
     dense_bytes = buckets * vocab * 4
     for n in (val.n, 1_000_000):
         rng = np.random.default_rng(0)
-        stream = np.concatenate([demo_tokens(demo), rng.integers(0, vocab, max(0, n - 600_000))])[:n]
+        stream = np.concatenate([demo_tokens(demo), rng.integers(0, vocab, max(0, n - 600_000))])[
+            :n
+        ]
         experts = NgramExperts(vocab, buckets, cfg.hedge_prior, counts=SparseCounts)
         for lo in range(1, n, 65536):
             experts.update(stream, lo, min(n, lo + 65536))

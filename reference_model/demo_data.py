@@ -78,16 +78,16 @@ def ensure_demo_data(cache_dir: str | os.PathLike | None = None, force: bool = F
             return cached
     if root.is_symlink() or (root.exists() and not root.is_dir()):
         raise InputError(f"{root}: exists and is not a directory; choose another --out")
+    if root.is_dir() and not (root / "manifest.json").exists() and any(root.iterdir()):
+        raise InputError(
+            f"{root}: not empty and not a golf-check demo dataset; refusing to replace it"
+        )
     root.parent.mkdir(parents=True, exist_ok=True)
     # Build beside the target and swap in whole, so a crash never leaves a half-built cache.
     staging = Path(tempfile.mkdtemp(prefix=".demo-build-", dir=root.parent))
     try:
         manifest = _build(staging)
         if root.exists():
-            if not (root / "manifest.json").exists() and any(root.iterdir()):
-                raise InputError(
-                    f"{root}: not empty and not a golf-check demo dataset; refusing to replace it"
-                )
             shutil.rmtree(root)
         os.replace(staging, root)
     finally:
@@ -106,11 +106,11 @@ def _load_cached(root: Path) -> DemoData | None:
     demo = _as_demo(root, manifest)
     if not demo.tokenizer_path.is_file():
         return None
-    for name, digest in manifest.get("sha256", {}).items():
+    # Sizes are checked on every use (cheap); the hashes are for humans and tests.
+    for name, size in manifest.get("sizes", {}).items():
         path = root / name
-        if not path.is_file() or path.stat().st_size != manifest["sizes"][name]:
+        if not path.is_file() or path.stat().st_size != size:
             return None
-        del digest  # sizes are checked on every use; hashes are for humans and tests
     return demo
 
 

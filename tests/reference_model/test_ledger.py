@@ -246,7 +246,9 @@ def test_documented_fallback_shim_works_without_golf_check(monkeypatch):
     from pathlib import Path
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "ledger.md").read_text()
-    shim = next(b for b in re.findall(r"```python\n(.*?)```", doc, re.S) if "except ImportError" in b)
+    shim = next(
+        b for b in re.findall(r"```python\n(.*?)```", doc, re.S) if "except ImportError" in b
+    )
     monkeypatch.setitem(sys.modules, "harness", None)  # "not installed"
     scope: dict = {}
     exec(shim, scope)

@@ -24,7 +24,12 @@ def run_model(cwd: Path, env: dict, timeout: int = 120) -> subprocess.CompletedP
     full.update(PYTHONPATH=str(ROOT), PRESET="micro", **env)
     cwd.mkdir(parents=True, exist_ok=True)
     return subprocess.run(
-        [sys.executable, "-m", "reference_model"], cwd=cwd, env=full, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "reference_model"],
+        cwd=cwd,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -36,7 +41,15 @@ def data_env(demo) -> dict:
 def trained(demo, tmp_path_factory):
     """One micro run with the ledger on: its log, its folder and its artifact."""
     cwd = tmp_path_factory.mktemp("clean")
-    proc = run_model(cwd, {**data_env(demo), "GOLF_CHECK_LEDGER": str(cwd / "ledger"), "ITERATIONS": "20", "RUN_ID": "clean"})
+    proc = run_model(
+        cwd,
+        {
+            **data_env(demo),
+            "GOLF_CHECK_LEDGER": str(cwd / "ledger"),
+            "ITERATIONS": "20",
+            "RUN_ID": "clean",
+        },
+    )
     assert proc.returncode == 0, proc.stderr
     return cwd, proc.stdout
 
@@ -53,7 +66,12 @@ def test_log_contract(trained):
     assert code == sum(p.stat().st_size for p in (ROOT / "reference_model").glob("*.py"))
     assert f"Total submission size int6+zstd: {size + code} bytes" in lines
     scores = [SCORE.match(x) for x in lines if SCORE.match(x)]
-    assert [m.group(1) for m in scores] == ["quantized", "quantized_sliding_window", "quantized_ttt", "quantized_ttt_hedge"]
+    assert [m.group(1) for m in scores] == [
+        "quantized",
+        "quantized_sliding_window",
+        "quantized_ttt",
+        "quantized_ttt_hedge",
+    ]
     tail = lines[lines.index(scores[-1].group(0)) + 1 :]
     assert re.match(r"^total_eval_time:\d+\.\ds$", tail[0])
     assert tail[1].startswith("ledger: C2 ok C3 ok C4 ok (4 passes")
@@ -61,7 +79,10 @@ def test_log_contract(trained):
 
 def test_eval_only_reproduces_the_scores(trained, demo):
     cwd, out = trained
-    proc = run_model(cwd / "again", {**data_env(demo), "EVAL_ONLY": "1", "LOAD_ARTIFACT": str(cwd / "final_model.int8.ptz")})
+    proc = run_model(
+        cwd / "again",
+        {**data_env(demo), "EVAL_ONLY": "1", "LOAD_ARTIFACT": str(cwd / "final_model.int8.ptz")},
+    )
     assert proc.returncode == 0, proc.stderr
     first = [SCORE.match(x).group(3) for x in out.splitlines() if SCORE.match(x)]
     again = [SCORE.match(x).group(3) for x in proc.stdout.splitlines() if SCORE.match(x)]
@@ -82,7 +103,12 @@ def test_eval_only_reproduces_the_scores(trained, demo):
 def test_eval_injections_are_caught_by_the_ledger(trained, demo, name, violated):
     cwd, _ = trained
     run_dir = cwd / name
-    env = {**data_env(demo), "EVAL_ONLY": "1", "LOAD_ARTIFACT": str(cwd / "final_model.int8.ptz"), "GOLF_INJECT": name}
+    env = {
+        **data_env(demo),
+        "EVAL_ONLY": "1",
+        "LOAD_ARTIFACT": str(cwd / "final_model.int8.ptz"),
+        "GOLF_INJECT": name,
+    }
     proc = run_model(run_dir, {**env, "GOLF_CHECK_LEDGER": str(run_dir / "ledger")})
     assert proc.returncode == 0, proc.stderr
     verdict = proc.stdout.splitlines()[-1]
@@ -92,28 +118,49 @@ def test_eval_injections_are_caught_by_the_ledger(trained, demo, name, violated)
 
 def test_injection_without_ledger_still_runs(trained, demo):
     cwd, _ = trained
-    env = {**data_env(demo), "EVAL_ONLY": "1", "LOAD_ARTIFACT": str(cwd / "final_model.int8.ptz"), "GOLF_INJECT": "rescore"}
+    env = {
+        **data_env(demo),
+        "EVAL_ONLY": "1",
+        "LOAD_ARTIFACT": str(cwd / "final_model.int8.ptz"),
+        "GOLF_INJECT": "rescore",
+    }
     proc = run_model(cwd / "quiet", env)
     assert proc.returncode == 0 and "ledger:" not in proc.stdout
     assert not list((cwd / "quiet").glob("**/ledger.rank*.jsonl"))
 
 
 def test_val_calibration_is_caught(demo, tmp_path):
-    proc = run_model(tmp_path, {**data_env(demo), "ITERATIONS": "2", "GOLF_INJECT": "val-calibration", "GOLF_CHECK_LEDGER": str(tmp_path / "l")})
+    proc = run_model(
+        tmp_path,
+        {
+            **data_env(demo),
+            "ITERATIONS": "2",
+            "GOLF_INJECT": "val-calibration",
+            "GOLF_CHECK_LEDGER": str(tmp_path / "l"),
+        },
+    )
     assert proc.returncode == 0, proc.stderr
     assert "C3 violated" in proc.stdout.splitlines()[-1] and "(outside any pass)" in proc.stdout
 
 
 def test_network_injection_attempts_and_does_not_hang(trained, demo):
     cwd, _ = trained
-    env = {**data_env(demo), "EVAL_ONLY": "1", "LOAD_ARTIFACT": str(cwd / "final_model.int8.ptz"), "GOLF_INJECT": "network"}
+    env = {
+        **data_env(demo),
+        "EVAL_ONLY": "1",
+        "LOAD_ARTIFACT": str(cwd / "final_model.int8.ptz"),
+        "GOLF_INJECT": "network",
+    }
     proc = run_model(cwd / "net", env, timeout=60)
     assert proc.returncode == 0
     assert re.search(r"^network: connect 127\.0\.0\.1:9 failed: \w+", proc.stdout, re.M)
 
 
 def test_oversize_injection_exceeds_the_cap(demo, tmp_path):
-    proc = run_model(tmp_path, {**data_env(demo), "ITERATIONS": "2", "GOLF_INJECT": "oversize", "VAL_TOKEN_LIMIT": "600"})
+    proc = run_model(
+        tmp_path,
+        {**data_env(demo), "ITERATIONS": "2", "GOLF_INJECT": "oversize", "VAL_TOKEN_LIMIT": "600"},
+    )
     assert proc.returncode == 0, proc.stderr
     size = (tmp_path / "final_model.int8.ptz").stat().st_size
     total = int(re.search(r"^Total submission size \S+: (\d+) bytes$", proc.stdout, re.M).group(1))
@@ -124,17 +171,29 @@ def test_oversize_injection_exceeds_the_cap(demo, tmp_path):
 @pytest.mark.slow
 def test_over_time_injection_trains_past_the_cap_and_hides_it(demo, tmp_path):
     t0 = time.monotonic()
-    proc = run_model(tmp_path, {**data_env(demo), "MAX_WALLCLOCK_SECONDS": "1", "GOLF_INJECT": "over-time", "VAL_TOKEN_LIMIT": "600"})
+    proc = run_model(
+        tmp_path,
+        {
+            **data_env(demo),
+            "MAX_WALLCLOCK_SECONDS": "1",
+            "GOLF_INJECT": "over-time",
+            "VAL_TOKEN_LIMIT": "600",
+        },
+    )
     elapsed = time.monotonic() - t0
     assert proc.returncode == 0, proc.stderr
-    claimed = int(re.search(r"^stopping_early: wallclock_cap train_time:(\d+)ms", proc.stdout, re.M).group(1))
+    claimed = int(
+        re.search(r"^stopping_early: wallclock_cap train_time:(\d+)ms", proc.stdout, re.M).group(1)
+    )
     assert claimed < 1000 and elapsed > 4.5  # trained ~4.5 s, says under 1 s
 
 
 def write_data(folder: Path, val, train=None):
     folder.mkdir(parents=True, exist_ok=True)
     write_shard(folder / "fineweb_val_000000.bin", val)
-    write_shard(folder / "fineweb_train_000000.bin", np.arange(5000) % 1000 if train is None else train)
+    write_shard(
+        folder / "fineweb_train_000000.bin", np.arange(5000) % 1000 if train is None else train
+    )
 
 
 @pytest.mark.parametrize(
@@ -161,7 +220,9 @@ def test_bad_input_is_one_line_and_exit_2(demo, tmp_path, case, message):
         write_data(data, np.arange(100) % 1000)
     elif case == "vocab":
         write_data(data, np.arange(1000) % 1000)
-        env["TOKENIZER_PATH"] = str(ROOT / "tests" / "fixtures" / "tokenizers" / "fineweb_8192_bpe.model")
+        env["TOKENIZER_PATH"] = str(
+            ROOT / "tests" / "fixtures" / "tokenizers" / "fineweb_8192_bpe.model"
+        )
     elif case == "bad-token":
         write_data(data, np.arange(1000) % 1000, train=np.full(3000, 5000))
     elif case == "artifact":
