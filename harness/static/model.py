@@ -128,7 +128,58 @@ class ProgramModel:
     # ------------------------------------------------------------------ structure
 
     def _index_tree(self) -> None:
-        """One iterative depth-first pass: parents, preorder ranges, enclosing functions."""
+        """One depth-first pass: parents, preorder ranges, enclosing functions.
+
+        Recursive (fast) for ordinary scripts; a pathologically deep tree falls back to an
+        explicit stack instead of failing."""
+        try:
+            self._index_recursive(self.tree, None, None, "", False)
+        except RecursionError:
+            for table in (self._index, self._end, self._scope, self.parents, self._func_of_node):
+                table.clear()
+            self.nodes.clear()
+            self.functions.clear()
+            self.by_name.clear()
+            self._index_iterative()
+
+    def _function_info(self, node, prefix: str, in_class: bool) -> FunctionInfo:
+        args = node.args
+        info = FunctionInfo(
+            name=node.name,
+            qualname=f"{prefix}{node.name}",
+            node=node,
+            params=[a.arg for a in args.posonlyargs + args.args + args.kwonlyargs],
+            is_method=in_class,
+            decorators_disable_grad=any(_is_grad_off(d) for d in node.decorator_list),
+        )
+        self.functions.append(info)
+        self.by_name.setdefault(node.name, []).append(info)
+        self._func_of_node[node] = info
+        return info
+
+    def _index_recursive(self, node, parent, scope, prefix: str, in_class: bool) -> None:
+        nodes = self.nodes
+        self._index[node] = len(nodes)
+        nodes.append(node)
+        if parent is not None:
+            self.parents[node] = parent
+        self._scope[node] = scope
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            scope = self._function_info(node, prefix, in_class)
+            prefix, in_class = f"{prefix}{node.name}.", False
+        elif isinstance(node, ast.ClassDef):
+            prefix, in_class = f"{prefix}{node.name}.", True
+        for name in node._fields:  # inlined ast.iter_child_nodes (hot path)
+            value = getattr(node, name, None)
+            if type(value) is list:
+                for child in value:
+                    if isinstance(child, ast.AST) and not isinstance(child, _SHARED_LEAVES):
+                        self._index_recursive(child, node, scope, prefix, in_class)
+            elif isinstance(value, ast.AST) and not isinstance(value, _SHARED_LEAVES):
+                self._index_recursive(value, node, scope, prefix, in_class)
+        self._end[node] = len(nodes)
+
+    def _index_iterative(self) -> None:
         nodes = self.nodes
         # (node, parent, enclosing function, qualname prefix, directly inside a class, exiting)
         stack: list[tuple] = [(self.tree, None, None, "", False, False)]
@@ -144,18 +195,7 @@ class ProgramModel:
             self._scope[node] = scope
             inner_scope, inner_prefix, inner_class = scope, prefix, in_class
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                args = node.args
-                info = FunctionInfo(
-                    name=node.name,
-                    qualname=f"{prefix}{node.name}",
-                    node=node,
-                    params=[a.arg for a in args.posonlyargs + args.args + args.kwonlyargs],
-                    is_method=in_class,
-                    decorators_disable_grad=any(_is_grad_off(d) for d in node.decorator_list),
-                )
-                self.functions.append(info)
-                self.by_name.setdefault(node.name, []).append(info)
-                self._func_of_node[node] = info
+                info = self._function_info(node, prefix, in_class)
                 inner_scope, inner_prefix, inner_class = info, f"{prefix}{node.name}.", False
             elif isinstance(node, ast.ClassDef):
                 inner_prefix, inner_class = f"{prefix}{node.name}.", True

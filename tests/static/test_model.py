@@ -158,3 +158,14 @@ def test_condition_level_suppression_and_unknown_rule_finding():
     assert by_rule["BUDGET.wallclock-default"].suppressed
     assert "unknown rule" in by_rule["PACKAGE.unused-suppression"].message
     assert result.verdict == "warn"
+
+
+def test_pathologically_deep_expression_falls_back_without_crashing(tmp_path):
+    from harness.static.checker import check_file
+
+    path = tmp_path / "train_gpt.py"
+    path.write_text("total = " + " + ".join(["1"] * 2000) + "\nprint(total)\n")
+    result = check_file(path)
+    assert result.error is None
+    model = ProgramModel(load_source(path.read_text(), "deep.py"))
+    assert len(model.nodes) > 4000 and model.contains(model.tree, model.nodes[-1])
