@@ -65,7 +65,7 @@ class Config:
     ttt_lr: float = 0.01
     ttt_momentum: float = 0.9
     ttt_batch: int = 8  # rows of eval_seq_len tokens per TTT step
-    hedge_eta: float = 0.05
+    hedge_eta: float = 0.5
     hedge_buckets: int = 65536
     hedge_prior: float = 2.0  # pseudo-counts of the back-off distribution in the n-gram experts
 
