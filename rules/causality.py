@@ -97,6 +97,7 @@ Example:
 )
 
 _HASH_OPS = (ast.BitXor, ast.BitOr, ast.LShift, ast.RShift)
+_UPDATER = re.compile(r"update|observe|record|learn|commit|insert|accumulate|^add", re.IGNORECASE)
 _LOSSY = re.compile(r"nll|loss|bits|(^|_)ce($|_)|logp|neglog", re.IGNORECASE)
 _TILT_SWITCH = re.compile(r"^(WITHIN|WORD)(_START)?_(BETA|TAU|WEIGHT|GATE|BONUS)$", re.IGNORECASE)
 
@@ -137,6 +138,9 @@ def target_in_lookup_key(model):
             continue  # a count update after scoring may use the target
         if not model.is_target(node.slice):
             continue
+        func = model.function_of(node)
+        if func is not None and _UPDATER.search(func.name):
+            continue  # a cache update after the score may key on the target
         mixed = _hashes_target(model, node.slice)
         if mixed is None:
             continue

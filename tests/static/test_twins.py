@@ -165,3 +165,12 @@ def test_suppressed_finding_stays_visible_with_its_reason():
     assert f.rule == "BUDGET.wallclock-default" and f.suppressed
     assert f.suppression_reason == "non-record track run, unlimited compute"
     assert result.verdict == "pass"
+
+
+@pytest.mark.parametrize("name", ["legal_record.py", "legal_record_phased.py"])
+def test_wrapped_legal_records_pass_clean(tmp_path, wrap, name):
+    path = tmp_path / "train_gpt.py"
+    path.write_text(wrap["lzma2"]((TWINS / name).read_bytes()))
+    (result,) = check_paths([tmp_path]).files
+    assert result.error is None and result.findings == [] and result.verdict == "pass"
+    assert "lzma-raw-lzma2" in result.notes[0]

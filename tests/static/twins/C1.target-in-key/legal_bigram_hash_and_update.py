@@ -18,3 +18,14 @@ def eval_val_counts(val_np, vocab_size=1024, a=0.5):
         nll_sum += -np.log(p)
         counts[ctx, tgt] += 1
     return nll_sum
+
+
+class HashedCache:
+    """Counts keyed by (context, target) read and written only after the token is scored."""
+
+    def __init__(self, buckets=1 << 20):
+        self.table = np.zeros(buckets, dtype=np.int64)
+
+    def update(self, ctx_hash, tgt):
+        key = (ctx_hash ^ (tgt * 2654435761)) & ((1 << 20) - 1)
+        self.table[key] = self.table[key] + 1
