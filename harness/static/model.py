@@ -527,54 +527,58 @@ class ProgramModel:
         """Functions that commit a score: they accumulate a loss/byte total with gradients
         off, or call an accumulating helper under no-grad (``_accumulate_bpb``), or call such
         a function under no-grad while being named like an evaluator."""
-        self._accumulating_funcs = {
-            f.name
-            for f in self.functions
-            if any(self._is_accumulation(n) for n in self.walk(f.node))
-        }
+        self._accumulations = [n for n in self.nodes if self._is_accumulation(n)]
+        self._accumulating_funcs: set[str] = set()
+        for n in self._accumulations:
+            func = self.function_of(n)
+            while func is not None:  # the helper and every function it is nested in
+                self._accumulating_funcs.add(func.name)
+                func = self.function_of(func.node)
         direct: set[str] = set()
-        for func in self.functions:
-            for n in self.walk(func.node):
-                if self.function_of(n) is not func:
-                    continue
-                if self._is_accumulation(n) and self.grad_disabled(n):
-                    direct.add(func.name)
-                    break
-                if (
-                    isinstance(n, ast.Call)
-                    and callee_name(n) in self._accumulating_funcs
-                    and callee_name(n) != func.name
-                    and self.grad_disabled(n)
-                ):
-                    direct.add(func.name)
-                    break
+        for n in self._accumulations:
+            func = self.function_of(n)
+            if func is not None and self.grad_disabled(n):
+                direct.add(func.name)
+        for site in self.call_sites:
+            func = site.caller
+            if (
+                func is not None
+                and site.callee in self._accumulating_funcs
+                and site.callee != func.name
+                and self.grad_disabled(site.node)
+            ):
+                direct.add(func.name)
         scoring = set(direct)
         for _ in range(4):
-            for func in self.functions:
-                if func.name in scoring:
+            grew = False
+            for site in self.call_sites:
+                func = site.caller
+                if func is None or func.name in scoring or site.callee not in scoring:
                     continue
-                for call in func.calls:
-                    name = callee_name(call)
-                    if name in scoring and self.grad_disabled(call) and name != func.name:
-                        if SCORING_FUNC.search(func.name) or name in direct:
-                            scoring.add(func.name)
-                            break
+                if site.callee != func.name and self.grad_disabled(site.node):
+                    if SCORING_FUNC.search(func.name) or site.callee in direct:
+                        scoring.add(func.name)
+                        grew = True
+            if not grew:
+                break
         return scoring
 
     def is_scoring_function(self, name: str) -> bool:
         return name in self._scoring_funcs
 
     def _collect_scoring_sites(self) -> list[ast.AST]:
-        out: list[ast.AST] = []
-        for n in self.nodes:
-            if self._is_accumulation(n) and (self.grad_disabled(n) or _detached(accumulated(n))):
-                out.append(n)
-            elif isinstance(n, ast.Call):
-                name = callee_name(n)
-                if self.is_scoring_function(name):
-                    out.append(n)
-                elif name in self._accumulating_funcs and self.grad_disabled(n):
-                    out.append(n)
+        out: list[ast.AST] = [
+            n for n in self._accumulations if self.grad_disabled(n) or _detached(accumulated(n))
+        ]
+        seen = {id(n) for n in out}
+        for site in self.call_sites:
+            if id(site.node) in seen:
+                continue
+            if self.is_scoring_function(site.callee) or (
+                site.callee in self._accumulating_funcs and self.grad_disabled(site.node)
+            ):
+                out.append(site.node)
+        out.sort(key=lambda n: self._index[n])
         return out
 
     def scoring_sites(self, within: ast.AST) -> list[ast.AST]:
