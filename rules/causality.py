@@ -130,7 +130,7 @@ def _hashes_target(model, expr: ast.AST) -> ast.AST | None:
 @detector(TARGET_IN_KEY, level="static")
 def target_in_lookup_key(model):
     """Reads ``table[key]`` where ``key`` hashes the target token in."""
-    for node in model.nodes:
+    for node in model.of_type(ast.Subscript):
         if not (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load)):
             continue
         parent = model.parents.get(node)

@@ -164,7 +164,7 @@ def validation_in_training(model):
                 "torch.inference_mode() for logging",
                 gate_nodes=a.chain,
             )
-    for node in model.nodes:
+    for node in model.of_type(ast.Assign):
         if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Call):
             continue
         names = [t.id for t in node.targets if isinstance(t, ast.Name)]
@@ -241,7 +241,7 @@ def network_access(model):
                 )
     if called:
         return
-    for node in model.nodes:
+    for node in model.of_type(ast.Import, ast.ImportFrom):
         modules = []
         if isinstance(node, ast.Import):
             modules = [a.name for a in node.names]

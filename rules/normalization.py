@@ -101,7 +101,7 @@ def _is_entropy(model, expr: ast.AST) -> bool:
 @detector(ENTROPY_EXPERT, level="static")
 def entropy_as_expert(model):
     """An entropy term placed among expert NLLs that a mixer combines."""
-    for node in model.nodes:
+    for node in model.of_type(ast.Assign):
         if not (isinstance(node, ast.Assign) and _is_entropy(model, node.value)):
             continue
         names = [t.id for t in node.targets if isinstance(t, ast.Name)]
@@ -136,7 +136,7 @@ def entropy_as_expert(model):
 @detector(GOLD_COUNT_RATIO, level="static")
 def gold_count_ratio(model):
     """``table_a[key_with_target] / table_b[context_key]`` without a full-vocabulary sum."""
-    for node in model.nodes:
+    for node in model.of_type(ast.BinOp):
         if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)):
             continue
         num = _lookups(model, node.left)
@@ -175,7 +175,7 @@ def _lookups(model, expr: ast.AST) -> list[ast.Subscript]:
 @detector(BYTE_MIXTURE, level="static")
 def byte_level_mixture(model):
     """``p ** (1 / n_bytes)``, ``exp(-nll / n_bytes)`` and PPM byte models in the scorer."""
-    for node in model.nodes:
+    for node in model.of_type(ast.BinOp, ast.Call):
         exponent = None
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
             exponent = node.right
@@ -196,7 +196,7 @@ def byte_level_mixture(model):
                     fix="mix at the token level: every component must be a distribution over "
                     "the token vocabulary",
                 )
-    for cls in model.nodes:
+    for cls in model.of_type(ast.ClassDef):
         if isinstance(cls, ast.ClassDef) and _PPM.search(cls.name):
             used = any(
                 site.callee == cls.name and model.default_state(site.node).state != "off"

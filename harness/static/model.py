@@ -64,6 +64,7 @@ _NO_TAINT_CALLS = {"len", "numel", "size", "dim", "range", "print", "log0", "isi
 _NO_TAINT_ATTRS = {"shape", "dtype", "device", "ndim"}
 
 UNKNOWN = object()  # value the evaluator cannot determine
+_ANY_SCOPE = object()  # key for "this name, read from any scope" in the taint worklist
 # Context and operator nodes are shared singletons in the parsed tree: never index them.
 _SHARED_LEAVES = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
 
@@ -102,6 +103,7 @@ class ProgramModel:
         self._index: dict[ast.AST, int] = {}
         self._end: dict[ast.AST, int] = {}  # subtree of node = nodes[_index:_end]
         self._scope: dict[ast.AST, FunctionInfo | None] = {}
+        self._types: dict[type, list[ast.AST]] = {}  # nodes by exact AST class
         self.functions: list[FunctionInfo] = []
         self.by_name: dict[str, list[FunctionInfo]] = {}
         self._func_of_node: dict[ast.AST, FunctionInfo] = {}
@@ -137,6 +139,7 @@ class ProgramModel:
         except RecursionError:
             for table in (self._index, self._end, self._scope, self.parents, self._func_of_node):
                 table.clear()
+            self._types.clear()
             self.nodes.clear()
             self.functions.clear()
             self.by_name.clear()
@@ -164,6 +167,12 @@ class ProgramModel:
         if parent is not None:
             self.parents[node] = parent
         self._scope[node] = scope
+        kind = type(node)
+        bucket = self._types.get(kind)
+        if bucket is None:
+            self._types[kind] = [node]
+        else:
+            bucket.append(node)
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             scope = self._function_info(node, prefix, in_class)
             prefix, in_class = f"{prefix}{node.name}.", False
@@ -193,6 +202,7 @@ class ProgramModel:
             if parent is not None:
                 self.parents[node] = parent
             self._scope[node] = scope
+            self._types.setdefault(type(node), []).append(node)
             inner_scope, inner_prefix, inner_class = scope, prefix, in_class
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 info = self._function_info(node, prefix, in_class)
@@ -228,11 +238,16 @@ class ProgramModel:
             return False
         return start <= pos < self._end[outer]
 
-    def of_type(self, *types: type) -> Iterator[ast.AST]:
-        return (n for n in self.nodes if isinstance(n, types))
+    def of_type(self, *types: type) -> list[ast.AST]:
+        """Nodes of exactly these AST classes, in source (preorder) order."""
+        if len(types) == 1:
+            return self._types.get(types[0], [])
+        merged = [n for t in types for n in self._types.get(t, [])]
+        merged.sort(key=self._index.__getitem__)
+        return merged
 
     def _collect_calls(self) -> None:
-        for node in self.nodes:
+        for node in self.of_type(ast.Call, ast.Name, ast.Attribute):
             if isinstance(node, ast.Call):
                 name = callee_name(node)
                 caller = self.function_of(node)
@@ -298,7 +313,9 @@ class ProgramModel:
     # ------------------------------------------------------------------ taint
 
     def _collect_assignments(self) -> None:
-        for node in self.nodes:
+        kinds = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)
+        kinds += (ast.comprehension, ast.withitem, ast.NamedExpr)
+        for node in self.of_type(*kinds):
             scope = None
             pairs: list[tuple[ast.expr, ast.expr]] = []
             if isinstance(node, ast.Assign):
@@ -336,10 +353,12 @@ class ProgramModel:
                     (func, param, arg, site.caller) for param, arg in _bind(func, site.node)
                 )
         # Worklist: an edge is re-checked only when a name its value mentions becomes tainted.
-        mentions: dict[str, list] = {}
+        # A module-level name can be read from any function, so it wakes edges everywhere.
+        mentions: dict[tuple, list] = {}
         for edge in edges:
             for n in self._data_of(edge[2])[0]:
-                mentions.setdefault(n, []).append(edge)
+                mentions.setdefault((edge[3], n), []).append(edge)
+                mentions.setdefault((_ANY_SCOPE, n), []).append(edge)
         for tainted, check in ((self._val, self._expr_val), (self._target, self._expr_target)):
             queue = list(edges)
             while queue:
@@ -348,7 +367,8 @@ class ProgramModel:
                     continue
                 if check(value, value_scope):
                     tainted[scope].add(name)
-                    queue.extend(mentions.get(name, ()))
+                    woken = (_ANY_SCOPE if scope is None else scope, name)
+                    queue.extend(mentions.get(woken, ()))
 
     def _names_in(self, expr: ast.AST) -> Iterator[ast.AST]:
         """Sub-expressions that carry data (skipping len(), .shape and the like)."""
@@ -527,7 +547,9 @@ class ProgramModel:
         """Functions that commit a score: they accumulate a loss/byte total with gradients
         off, or call an accumulating helper under no-grad (``_accumulate_bpb``), or call such
         a function under no-grad while being named like an evaluator."""
-        self._accumulations = [n for n in self.nodes if self._is_accumulation(n)]
+        self._accumulations = [
+            n for n in self.of_type(ast.AugAssign, ast.Assign, ast.Call) if self._is_accumulation(n)
+        ]
         self._accumulating_funcs: set[str] = set()
         for n in self._accumulations:
             func = self.function_of(n)
@@ -713,7 +735,7 @@ class _EnvTable:
         self.env_of: dict[str, str] = {}  # setting name -> environment variable
         self.env_defaults: dict[str, tuple[object, int]] = {}  # env var -> (default, line)
         seen_names: dict[str, int] = {}
-        for node in model.nodes:
+        for node in model.of_type(ast.Assign, ast.AnnAssign, ast.Call):
             if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
