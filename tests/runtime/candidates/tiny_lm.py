@@ -6,7 +6,9 @@ validation tokens with sliding windows and score-first test-time training, and p
 score line. CANDIDATE_MODE selects misbehaviours (comma-separated):
 
 legal, train-before-score, rescore, pretrain-on-val, train-read-at-eval, network, crash,
-hang, no-score, daemon, write-outside, claim-fast.
+hang, no-score, daemon, write-outside, claim-fast, peek (scores with the target's logit
+raised); ledger (reports its scores to harness.ledger), bad-bytes (inflates the byte count),
+skip-tail (never scores the last 100 tokens).
 """
 
 import glob
@@ -22,6 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from harness import ledger
 from harness.shards import ByteLUT
 
 MODES = set(os.environ.get("CANDIDATE_MODE", "legal").split(","))
@@ -78,9 +81,13 @@ def score(model, tokens, lut, begin, end):
             x = torch.from_numpy(tokens[start : stop - 1]).unsqueeze(0)
             y = torch.from_numpy(tokens[start + 1 : stop]).unsqueeze(0)
             logits = model.head(model.embed(x))
+            if "peek" in MODES:  # looks at the answer: +20 on the target's logit
+                logits = logits + 20.0 * F.one_hot(y, logits.size(-1))
             nll = F.cross_entropy(logits[0], y[0], reduction="none")
             keep = slice(pos - start - 1, stop - start - 1)
             nats += float(nll[keep].sum())
+            if "ledger" in MODES:
+                ledger.scored(pos, stop, nll[keep])
             targets = np.arange(pos, stop)
             nbytes += float(lut.count_bytes(tokens[targets - 1], tokens[targets]).sum())
             pos = stop
@@ -163,15 +170,22 @@ def main():
         for begin in range(1, end, CHUNK):
             adapt(model, opt, val, begin, min(begin + CHUNK, end))
     nats = nbytes = 0.0
-    for begin in range(1, end, CHUNK):
-        stop = min(begin + CHUNK, end)
+    if "ledger" in MODES:
+        ledger.begin("final_ttt", val)
+    last = end - 100 if "skip-tail" in MODES else end  # the tail is never scored
+    for begin in range(1, last, CHUNK):
+        stop = min(begin + CHUNK, last)
         n, b = score(model, val, lut, begin, stop)
+        if "ledger" in MODES:
+            ledger.adapting(begin, stop)
         adapt(model, opt, val, begin, stop)
         if "rescore" in MODES:
             n, b = score(model, val, lut, begin, stop)
         nats, nbytes = nats + n, nbytes + b
     tokens = end - 1
     loss = nats / tokens
+    if "bad-bytes" in MODES:
+        nbytes *= 1.17  # the double-counted leading space of issue #1719
     bpb = nats / math.log(2) / nbytes
     eval_ms = (time.time() - t_eval) * 1000
     print(f"final_ttt val_loss:{loss:.8f} val_bpb:{bpb:.8f} eval_time:{eval_ms:.0f}ms")

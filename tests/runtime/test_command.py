@@ -1,0 +1,159 @@
+"""The `golf-check run` command line: bad input, several seeds with one failing, the canary,
+the ledger-based byte check, and the sandbox fallback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+from harness.report import validate_report_json
+from harness.runtime.canary import run_canary
+from harness.runtime.report import seed_findings
+from harness.runtime.session import RunOptions, load_stream, run_seed
+from harness.runtime.target import resolve
+from harness.shards import shard_name
+from rules.causality import canary_bound
+
+from .conftest import TINY_LM
+
+
+def golf_check(*args, cwd=None, timeout=600):
+    return subprocess.run(
+        [sys.executable, "-m", "harness", "run", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["no_such_script.py"], "no such script, folder or module"),
+        (["--seeds", "1,x"], "--seeds"),
+        (["--seeds", "1,1"], "each once"),
+        (["--data", "."], "give both --data and --tokenizer"),
+        (["--env", "NOEQUALS"], "expected KEY=VALUE"),
+        (["--env", "GOLF_CHECK_LEDGER=/x"], "belong to the audit"),
+        (["--audit", "trace,xray"], "unknown xray"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_exit_2(tmp_path, args, message):
+    done = golf_check(*args, "--out", tmp_path / "o", cwd=tmp_path)
+    assert done.returncode == 2
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_unreadable_data_is_an_input_error(tmp_path, small_data):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / shard_name("val", 0)).write_bytes(b"\x00" * 100)  # truncated header
+    done = golf_check(
+        TINY_LM, "--data", data, "--tokenizer", small_data.tokenizer, "--out", tmp_path / "o"
+    )
+    assert done.returncode == 2 and "not a shard" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_non_empty_output_folder_is_refused(tmp_path):
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "keep.txt").write_text("mine")
+    done = golf_check("--out", tmp_path / "o")
+    assert done.returncode == 2 and "not empty" in done.stderr
+    assert (tmp_path / "o" / "keep.txt").read_text() == "mine"
+
+
+@pytest.mark.slow
+def test_other_seeds_still_run_when_one_crashes(tmp_path, small_data):
+    out = tmp_path / "out"
+    done = golf_check(
+        TINY_LM,
+        "--seeds",
+        "1,2,3",
+        "--data",
+        small_data.data_dir,
+        "--tokenizer",
+        small_data.tokenizer,
+        "--env",
+        "CRASH_SEED=2",
+        "--audit",
+        "trace",
+        "--out",
+        out,
+        "--format",
+        "json",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 1, done.stderr
+    doc = json.loads(done.stdout)
+    validate_report_json(doc)
+    assert [s["complete"] for s in doc["seeds"]] == [True, False, True]
+    assert doc["seeds"][1]["failure"] == "exited with status 1"
+    failed = [f for f in doc["findings"] if f["rule"] == "EVIDENCE.seed-failed"]
+    assert len(failed) == 1 and "seed 2" in failed[0]["message"]
+    assert json.loads((out / "report.json").read_text())["seeds"] == doc["seeds"]
+    for seed in (1, 2, 3):  # each seed's own report and timestamped log
+        assert (out / f"seed{seed}" / "report.json").is_file()
+        first = (out / f"seed{seed}" / f"train_seed{seed}.log").read_text().splitlines()[0]
+        assert float(first.split(" ", 1)[0]) > 1e9
+
+
+def _options(small_data, tmp_path, modes, **kw):
+    opts = RunOptions(
+        target=resolve(str(TINY_LM)),
+        seeds=[1],
+        data_dir=small_data.data_dir,
+        tokenizer=small_data.tokenizer,
+        out_dir=tmp_path / "out",
+        env={"CANDIDATE_MODE": modes},
+        audits=("trace", "ledger"),
+        canary_tokens=2049,
+        **kw,
+    )
+    opts.out_dir.mkdir()
+    return opts
+
+
+@pytest.mark.parametrize("modes, violated", [("legal", False), ("peek", True)])
+def test_canary_catches_a_scorer_that_looks_at_the_target(small_data, tmp_path, modes, violated):
+    opts = _options(small_data, tmp_path, modes)
+    stream = load_stream(opts)
+    result = run_canary(opts, SimpleNamespace(seed=1, artifact=None), stream)
+    assert result.scored == 2048 and result.scored_basis.startswith("trace")
+    assert result.violated is violated
+    findings = list(canary_bound(SimpleNamespace(canary=result, seed=1, log_rel="x")))
+    assert ("C1.canary-bound" in {f.rule for f in findings}) is violated
+
+
+@pytest.mark.parametrize(
+    "modes, rule",
+    [
+        ("ledger", None),
+        ("ledger,bad-bytes", "EVIDENCE.bpb-recomputed"),
+        ("ledger,skip-tail", "C4.score-once"),
+    ],
+)
+def test_ledger_checks_of_an_instrumented_script(small_data, tmp_path, modes, rule):
+    opts = _options(small_data, tmp_path, modes)
+    audit = run_seed(opts, 1, load_stream(opts), env_extra={"CANDIDATE_MODE": modes})
+    assert audit.ledger is not None
+    found = {f.rule for f in seed_findings(audit) if f.severity == "error"}
+    if rule is None:
+        assert found == set()
+        assert audit.ledger_bpb["final_ttt"] == pytest.approx(audit.headline.val_bpb, rel=1e-6)
+    else:
+        assert rule in found
+
+
+def test_without_the_sandbox_the_report_says_so(small_data, tmp_path):
+    opts = _options(small_data, tmp_path, "network", sandbox=False)
+    audit = run_seed(opts, 1, load_stream(opts), env_extra={"CANDIDATE_MODE": "network"})
+    found = {(f.rule, f.severity) for f in seed_findings(audit)}
+    assert ("EVIDENCE.sandbox-fallback", "warning") in found
+    assert ("DATA.network", "error") in found  # refused by the audit hook instead
+    assert any(line.text == "network: PermissionError" for line in audit.launch.lines)
