@@ -13,9 +13,11 @@ Which files are checked (documented in docs/static-checker.md):
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 from collections.abc import Iterable
+from contextlib import contextmanager
 from pathlib import Path
 
 from harness.errors import InputError
@@ -72,11 +74,28 @@ def check_file(
     """Check one script; an unreadable script gives a ``FileResult`` with ``error`` set."""
     path = Path(path)
     display = display or str(path)
+    with _gc_paused():
+        try:
+            script = load_script(path)
+        except InputError as exc:
+            return FileResult(display, error=str(exc))
+        return check_script(script, select=select, ignore=ignore, display=display)
+
+
+@contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector while one script is checked.
+
+    Parsing and modelling allocate tens of thousands of small objects without reference
+    cycles; the collector's repeated full scans of them cost about a fifth of the check
+    time. Memory is still freed by reference counting, and the collector resumes after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
-        script = load_script(path)
-    except InputError as exc:
-        return FileResult(display, error=str(exc))
-    return check_script(script, select=select, ignore=ignore, display=display)
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def check_script(

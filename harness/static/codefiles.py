@@ -37,6 +37,7 @@ _CODE_LOADERS = {
     "import_module",
 }
 _SUBPROCESS = {"run", "call", "check_call", "check_output", "Popen", "system", "popen"}
+_RELEVANT = {ast.Import, ast.ImportFrom, ast.Call, ast.Assign}
 _COMPILERS = ("g++", "gcc", "c++", "nvcc", "clang", "clang++", "cc")
 
 
@@ -108,7 +109,8 @@ def _references(loaded: LoadedScript, current: Path, folder: Path, unresolved: l
     """Yield helper files (inside ``folder``) that ``tree`` needs; note what cannot resolve."""
     base = current.parent
     where = _rel(current, folder)
-    nodes = loaded.nodes if loaded.nodes is not None else list(ast.walk(loaded.tree))
+    every = loaded.nodes if loaded.nodes is not None else list(ast.walk(loaded.tree))
+    nodes = [n for n in every if type(n) in _RELEVANT]
     names = _path_variables(nodes)
 
     def note(node: ast.AST, what: str) -> None:

@@ -503,13 +503,17 @@ class ProgramModel:
         out = []
         for site in self.call_sites:
             n = site.node
-            if isinstance(n.func, ast.Attribute) and n.func.attr == "backward":
+            if not isinstance(n.func, ast.Attribute):
+                continue
+            if n.func.attr == "backward":
                 out.append(n)
-            elif dotted(n.func) in ("torch.autograd.backward", "torch.autograd.grad"):
+            elif n.func.attr == "grad" and dotted(n.func).startswith("torch.autograd"):
                 out.append(n)
         return out
 
     def loss_of_backward(self, call: ast.Call) -> ast.AST:
+        if dotted(call.func).startswith("torch.autograd"):
+            return call.args[0] if call.args else call
         if isinstance(call.func, ast.Attribute) and call.func.attr == "backward":
             return call.func.value
         return call.args[0] if call.args else call
@@ -954,7 +958,10 @@ def _is_grad_on(expr: ast.AST) -> bool:
 
 
 def _is_environ_get(call: ast.Call) -> bool:
-    name = dotted(call.func)
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr in ("get", "getenv")):
+        return False
+    name = dotted(func)
     return name.endswith(("environ.get", "getenv")) and bool(call.args)
 
 
