@@ -1,0 +1,154 @@
+"""Benchmarks of `golf-check run`: audit-shim overhead, ledger overhead, canary power.
+
+    .venv/bin/python bench/bench_run.py [--repeats 5] [--preset micro] [--out DIR]
+
+1. Shim overhead on evaluation: the reference model evaluates one trained artifact
+   (EVAL_ONLY=1) with and without the audit shim (trace with the validation index), runs
+   alternating so both see the same machine load; the figure is the script's own
+   ``total_eval_time`` (the evaluation phase only) and the process wall time, medians.
+2. Ledger overhead: the same, with GOLF_CHECK_LEDGER on (distributions sampled 1/32) or off.
+3. Canary power: the artifact evaluated on canary streams of several lengths, clean and with
+   each fault injection that changes scores; which ones fall under the Ville bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from harness.runtime import launcher  # noqa: E402
+from harness.runtime.canary import run_canary  # noqa: E402
+from harness.runtime.session import SHIM_DIR, RunOptions, load_stream  # noqa: E402
+from harness.runtime.target import resolve  # noqa: E402
+from reference_model.demo_data import ensure_demo_data  # noqa: E402
+
+_EVAL = re.compile(r"^total_eval_time:(\d+(?:\.\d+)?)s")
+CANARY_INJECTIONS = ("", "train-before-score", "rescore", "entropy-expert", "target-in-key", "slot")
+
+
+def run_reference(env: dict[str, str], cwd: Path, tag: str) -> tuple[float, float]:
+    full = dict(os.environ, **env)
+    res = launcher.launch(
+        [sys.executable, "-m", "reference_model"],
+        cwd=cwd,
+        env=full,
+        log_path=cwd / f"{tag}.log",
+        timeout_s=1800,
+        token=tag,
+    )
+    if res.returncode != 0:
+        tail = "\n".join(line.text for line in res.lines[-5:])
+        raise SystemExit(f"reference run {tag} failed:\n{tail}")
+    evals = [float(m.group(1)) for line in res.lines if (m := _EVAL.match(line.text))]
+    return evals[-1], res.wall_s
+
+
+def overhead(name: str, base_env: dict, on_env: dict, repeats: int, cwd: Path) -> dict:
+    off, on = [], []
+    for i in range(repeats):  # alternate, so drifting load hits both sides alike
+        off.append(run_reference(base_env, cwd, f"{name}-off-{i}"))
+        on.append(run_reference(dict(base_env, **on_env), cwd, f"{name}-on-{i}"))
+    med = {
+        "eval_off": statistics.median(e for e, _ in off),
+        "eval_on": statistics.median(e for e, _ in on),
+        "wall_off": statistics.median(w for _, w in off),
+        "wall_on": statistics.median(w for _, w in on),
+    }
+    med["eval_ratio"] = med["eval_on"] / med["eval_off"]
+    med["wall_ratio"] = med["wall_on"] / med["wall_off"]
+    return med
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--preset", default="micro")
+    parser.add_argument("--canary-lengths", default="1024,4096")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    out = args.out or Path(tempfile.mkdtemp(prefix="bench-run-"))
+    out.mkdir(parents=True, exist_ok=True)
+    demo = ensure_demo_data()
+    paths = {"DATA_PATH": str(demo.data_dir), "TOKENIZER_PATH": str(demo.tokenizer_path)}
+
+    print(f"# bench_run: preset {args.preset}, {args.repeats} repeats, {time.strftime('%Y-%m-%d')}")
+    train_env = dict(paths, PRESET=args.preset, SEED="1337", RUN_ID="train")
+    run_reference(train_env, out, "train")
+    artifact = out / "final_model.int8.ptz"
+    eval_env = dict(paths, PRESET=args.preset, EVAL_ONLY="1", LOAD_ARTIFACT=str(artifact))
+
+    opts = RunOptions(
+        target=resolve(None),
+        seeds=[1337],
+        data_dir=demo.data_dir,
+        tokenizer=demo.tokenizer_path,
+        out_dir=out / "audit",
+        env={"PRESET": args.preset},
+        audits=("ledger",),
+    )
+    opts.out_dir.mkdir(exist_ok=True)
+    stream = load_stream(opts)
+    trace_dir = out / "trace"
+    trace_dir.mkdir(exist_ok=True)
+    shim_env = {
+        "PYTHONPATH": str(SHIM_DIR),
+        "GOLF_CHECK_TRACE_DIR": str(trace_dir),
+        "GOLF_CHECK_VALINDEX": str(stream.index_dir),
+        "GOLF_CHECK_DATA_DIR": str(demo.data_dir),
+    }
+    shim = overhead("shim", eval_env, shim_env, args.repeats, out)
+    print(
+        f"shim   eval {shim['eval_off']:.2f} s -> {shim['eval_on']:.2f} s "
+        f"(x{shim['eval_ratio']:.3f}); wall {shim['wall_off']:.2f} -> {shim['wall_on']:.2f} s "
+        f"(x{shim['wall_ratio']:.3f})"
+    )
+    ledger = overhead(
+        "ledger", eval_env, {"GOLF_CHECK_LEDGER": str(out / "ledger")}, args.repeats, out
+    )
+    print(
+        f"ledger eval {ledger['eval_off']:.2f} s -> {ledger['eval_on']:.2f} s "
+        f"(x{ledger['eval_ratio']:.3f}); wall {ledger['wall_off']:.2f} -> {ledger['wall_on']:.2f} s "
+        f"(x{ledger['wall_ratio']:.3f})"
+    )
+
+    print("\ncanary power (K=4, alphabet 64, alpha 1e-3): per-token loss vs ln 4 = 1.3863")
+    print("| injection | " + " | ".join(f"N={n}" for n in args.canary_lengths.split(",")) + " |")
+    print("|---|" + "---|" * len(args.canary_lengths.split(",")))
+    seed_audit = SimpleNamespace(seed=1337, artifact=SimpleNamespace(path=artifact))
+    for inject in CANARY_INJECTIONS:
+        cells = []
+        for n in (int(x) for x in args.canary_lengths.split(",")):
+            env = {"PRESET": args.preset, "VAL_TOKEN_LIMIT": "0"}
+            if inject:
+                env["GOLF_INJECT"] = inject
+            copts = RunOptions(
+                target=opts.target,
+                seeds=[1337],
+                data_dir=demo.data_dir,
+                tokenizer=demo.tokenizer_path,
+                out_dir=out / f"canary-{inject or 'clean'}-{n}",
+                env=env,
+                audits=("ledger",),
+                canary_tokens=n,
+            )
+            copts.out_dir.mkdir(exist_ok=True)
+            result = run_canary(copts, seed_audit, stream, key_seed=20260501 + n)
+            mark = "**caught**" if result.violated else "no"
+            loss = "–" if result.val_loss is None else f"{result.val_loss:.3f}"
+            cells.append(f"{mark} ({loss})")
+        print(f"| {inject or '(clean)'} | " + " | ".join(cells) + " |")
+    print(f"\nartifacts and logs: {out}")
+
+
+if __name__ == "__main__":
+    main()
