@@ -71,6 +71,18 @@ def rescore_after_adaptation(model):
                 fix="report the first (pre-update) score of each token only",
                 gate_nodes=a.chain + [a.scored_at],
             )
+        elif a.kind == "rescore-maybe":
+            yield model.finding(
+                RESCORE,
+                a.scored_at,
+                f"validation is scored (line {a.scored_at.lineno}) after an update (backward "
+                f"at line {a.site.lineno}, in {a.where}) on tokens scored earlier; if this "
+                "pass covers the tokens the update used, it is a rescore",
+                confidence="medium",
+                severity="warning",
+                fix="make sure every token is scored once, before any update that used it",
+                gate_nodes=a.chain + [a.scored_at],
+            )
     # A score-first TTT evaluation followed by another validation pass over the adapted model.
     ttt_funcs = {a.func.name for a in adaptations(model) if a.kind == "score-first" and a.func}
     for site in model.call_sites:

@@ -116,6 +116,8 @@ def _classify(model: ProgramModel, node: ast.AST, func: FunctionInfo | None, dep
     for loop in model.enclosing_loops(node):
         after = [s for s in model.scoring_sites(loop) if s.lineno > line]
         if after:
+            if _trains_on_previous(model, node, loop):
+                return "score-first", node, loop, after[0]  # trains on chunk k-1, scores k
             return "update-before-score", node, loop, after[0]
     body = func.node if func else model.tree
     own = [s for s in _val_scoring(model, body) if model.function_of(s) is func]
@@ -131,7 +133,10 @@ def _classify(model: ProgramModel, node: ast.AST, func: FunctionInfo | None, dep
         and QUANT_OR_SAVE.search(dotted(c.func) or callee_name(c))
     ]
     if later and earlier:
-        return "rescore", node, None, later[0]
+        if _same_scoring(earlier, later):
+            return "rescore", node, None, later[0]
+        # Legal phased TTT also scores, trains on what it scored, then scores new tokens.
+        return "rescore-maybe", node, None, later[0]
     if saves:
         return "prequant", node, None, saves[0]
     if later:
@@ -164,11 +169,42 @@ def _is_epoch_loop(loop: ast.AST) -> bool:
 _RANK = {
     "unscored": 0,
     "score-first": 1,
-    "update-before-score": 2,
-    "pretrain": 3,
-    "prequant": 4,
-    "rescore": 5,
+    "rescore-maybe": 2,
+    "update-before-score": 3,
+    "pretrain": 4,
+    "prequant": 5,
+    "rescore": 6,
 }
+_PREVIOUS = re.compile(r"prev|previous|last|scored|done", re.IGNORECASE)
+
+
+def _trains_on_previous(model: ProgramModel, node: ast.AST, loop: ast.AST) -> bool:
+    """The update reads the previous iteration's chunk (``chunks[ci - 1]``, ``prev_chunk``),
+    which the previous iteration already scored."""
+    if not isinstance(loop, ast.For):
+        return False
+    targets = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
+    data = model.loss_of_backward(node) if node in model.backward_sites() else node
+    for part in model.expand(data, depth=3):
+        for n in model.walk(part):
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Sub):
+                if isinstance(n.left, ast.Name) and n.left.id in targets:
+                    return True
+            if isinstance(n, ast.Name) and _PREVIOUS.search(n.id):
+                return True
+    return False
+
+
+def _same_scoring(earlier: list[ast.AST], later: list[ast.AST]) -> bool:
+    """A later scoring call repeats an earlier one: same callee, same arguments."""
+
+    def key(call: ast.AST):
+        if not isinstance(call, ast.Call):
+            return None
+        return callee_name(call), [ast.unparse(a) for a in call.args]
+
+    seen = {repr(key(c)) for c in earlier if key(c)}
+    return any(key(c) and repr(key(c)) in seen for c in later)
 
 
 def _val_scoring(model: ProgramModel, body: ast.AST) -> list[ast.AST]:

@@ -55,10 +55,14 @@ TARGET_NAME = re.compile(
 )
 # Accumulators a scoring loop adds into.
 SCORE_ACCUMULATOR = re.compile(r"loss|nll|bits|byte|bpb|token|tok_|tokens|score|count|\bce", re.I)
+# Per-token score buffers written by index or appended to (narrower: byte LUTs are built so).
+SCORE_BUFFER = re.compile(r"nll|loss|bits|score", re.I)
 SCORING_FUNC = re.compile(r"eval|score|bpb|evaluate", re.IGNORECASE)
 QUANT_OR_SAVE = re.compile(
     r"quantiz|gptq|serializ|compress|torch\.save|save_artifact|save_model|pack_|export", re.I
 )
+# Optimizer internals accumulate under no_grad too; they never commit a score.
+_NOT_SCORING = {"step", "zero_grad", "backward", "__init__"}
 _ACCUMULATE_METHODS = {"add_", "index_add_", "scatter_add_", "append", "extend"}
 _NO_TAINT_CALLS = {"len", "numel", "size", "dim", "range", "print", "log0", "isinstance", "type"}
 _NO_TAINT_ATTRS = {"shape", "dtype", "device", "ndim"}
@@ -500,7 +504,11 @@ class ProgramModel:
 
     def backward_sites(self) -> list[ast.Call]:
         """``X.backward()`` and ``torch.autograd.backward/grad`` calls, in source order."""
-        out = []
+        cached = getattr(self, "_backward_sites", None)
+        if cached is not None:
+            return cached
+        out: list[ast.Call] = []
+        self._backward_sites = out
         for site in self.call_sites:
             n = site.node
             if not isinstance(n.func, ast.Attribute):
@@ -529,23 +537,26 @@ class ProgramModel:
     def _is_accumulation(self, node: ast.AST) -> bool:
         """Adding into a score total: ``loss_sum += x``, ``nll_sum.add_(x)``,
         ``nlls.append(x)``, ``token_nll[pos] = x`` (names that say loss/nll/bytes/...)."""
+        pattern = SCORE_ACCUMULATOR
         if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add):
             base = node.target
         elif isinstance(node, ast.Assign) and len(node.targets) == 1:
             if not isinstance(node.targets[0], ast.Subscript):
                 return False
-            base = node.targets[0]
+            base, pattern = node.targets[0], SCORE_BUFFER  # token_nll[pos] = nll
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             if node.func.attr not in _ACCUMULATE_METHODS:
                 return False
             base = node.func.value
+            if node.func.attr in ("append", "extend"):
+                pattern = SCORE_BUFFER  # nlls.append(nll), not byte LUT building
         else:
             return False
         while isinstance(base, ast.Subscript | ast.Attribute):
-            if isinstance(base, ast.Attribute) and SCORE_ACCUMULATOR.search(base.attr):
+            if isinstance(base, ast.Attribute) and pattern.search(base.attr):
                 return True
             base = base.value
-        return isinstance(base, ast.Name) and bool(SCORE_ACCUMULATOR.search(base.id))
+        return isinstance(base, ast.Name) and bool(pattern.search(base.id))
 
     def _find_scoring_functions(self) -> set[str]:
         """Functions that commit a score: they accumulate a loss/byte total with gradients
@@ -563,7 +574,7 @@ class ProgramModel:
         direct: set[str] = set()
         for n in self._accumulations:
             func = self.function_of(n)
-            if func is not None and self.grad_disabled(n):
+            if func is not None and self.grad_disabled(n) and func.name not in _NOT_SCORING:
                 direct.add(func.name)
         for site in self.call_sites:
             func = site.caller
