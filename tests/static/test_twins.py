@@ -20,6 +20,7 @@ TWINS = Path(__file__).parent / "twins"
 EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     "legal_record.py": [],
     "legal_record_phased.py": [],
+    "legal_record_baseline.py": [],
     "C3.prequant-ttt/illegal_in_record.py": [("C3.prequant-ttt", 135, "error")],
     "BUDGET.uncounted-code/illegal_sibling_helpers/train_gpt.py": [
         ("BUDGET.uncounted-code", 5, "warning"),
@@ -170,7 +171,9 @@ def test_suppressed_finding_stays_visible_with_its_reason():
     assert result.verdict == "pass"
 
 
-@pytest.mark.parametrize("name", ["legal_record.py", "legal_record_phased.py"])
+@pytest.mark.parametrize(
+    "name", ["legal_record.py", "legal_record_phased.py", "legal_record_baseline.py"]
+)
 def test_wrapped_legal_records_pass_clean(tmp_path, wrap, name):
     path = tmp_path / "train_gpt.py"
     path.write_text(wrap["lzma2"]((TWINS / name).read_bytes()))
