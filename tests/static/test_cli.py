@@ -133,10 +133,14 @@ def test_folder_without_train_gpt_checks_submission_like_scripts(tmp_path):
 def test_bad_script_is_one_line_and_exit_2(tmp_path, content, message):
     path = tmp_path / "train_gpt.py"
     path.write_bytes(content)
-    proc = golf(str(path))
+    proc = golf(str(path), "--format", "json")
     assert proc.returncode == 2
-    assert message in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
+    (result,) = json.loads(proc.stdout)["files"]
+    assert result["verdict"] == "error" and message in result["error"]
+    assert "\n" not in result["error"] and "Traceback" not in proc.stdout + proc.stderr
     assert path.read_bytes() == content  # never modified
+    text = golf(str(path))  # the terminal form says the same
+    assert text.returncode == 2 and "Traceback" not in text.stdout + text.stderr
 
 
 def test_bad_script_does_not_stop_the_others(tmp_path):
@@ -165,14 +169,17 @@ def test_corrupt_and_bomb_payloads_exit_2(tmp_path):
         + '")))\n'
     )
     for path, message in ((corrupt, "payload is corrupt"), (bomb, "decompression bomb")):
-        proc = golf(str(path))
-        assert proc.returncode == 2 and message in proc.stdout
+        proc = golf(str(path), "--format", "json")
+        assert proc.returncode == 2 and message in json.loads(proc.stdout)["files"][0]["error"]
         assert "Traceback" not in proc.stdout + proc.stderr
 
 
 def test_missing_path_is_an_input_error(tmp_path):
-    proc = golf(str(tmp_path / "missing.py"))
-    assert proc.returncode == 2 and "no such file or folder" in proc.stdout
+    proc = golf(str(tmp_path / "missing.py"), "--format", "json")
+    assert proc.returncode == 2
+    assert json.loads(proc.stdout)["errors"] == [
+        f"{tmp_path / 'missing.py'}: no such file or folder"
+    ]
 
 
 @pytest.mark.skipif(os.name == "nt", reason="symlinks")
