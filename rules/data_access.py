@@ -181,6 +181,49 @@ def validation_in_training(model):
             )
 
 
+_SAVE_CALLS = re.compile(
+    r"^(torch\.save|numpy\.(save|savez|savez_compressed)|np\.(save|savez|savez_compressed)|"
+    r"(lzma|zlib|bz2|brotli|zstd|zstandard)\.compress|pickle\.dumps?)$"
+)
+
+
+@detector(VAL_IN_TRAINING, level="static")
+def validation_in_artifact(model):
+    """Validation tokens saved or compressed into the artifact (the "paid prefix")."""
+    from harness.static.model import resolved_name
+
+    sinks = []
+    for site in model.call_sites:
+        name = resolved_name(model, site.node.func)
+        if _SAVE_CALLS.match(name) or site.callee in ("compress", "write") and site.node.args:
+            sinks.append(site.node)
+    saved_names = {
+        n.id for call in sinks for a in call.args for n in model.walk(a) if isinstance(n, ast.Name)
+    }
+    for call in sinks:
+        for arg in call.args[:1]:
+            if model.is_val_tokens(arg):
+                yield model.finding(
+                    VAL_IN_TRAINING,
+                    call,
+                    f"writes validation tokens into a saved/compressed blob "
+                    f"(`{ast.unparse(arg)[:50]}`): the artifact would carry the validation set",
+                    fix="never store validation tokens (or statistics of them) in the artifact",
+                )
+    for node in model.of_type(ast.Assign):
+        target = node.targets[0] if len(node.targets) == 1 else None
+        if not isinstance(target, ast.Subscript) or not isinstance(target.value, ast.Name):
+            continue
+        if target.value.id in saved_names and model.is_val_tokens(node.value):
+            yield model.finding(
+                VAL_IN_TRAINING,
+                node,
+                f"stores validation tokens in `{target.value.id}`, which is saved into the "
+                "artifact (paid prefix)",
+                fix="never store validation tokens in the artifact",
+            )
+
+
 @detector(TRAIN_AT_EVAL, level="static")
 def training_data_at_eval(model):
     """Evaluation functions that read the training shards."""

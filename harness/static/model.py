@@ -64,6 +64,7 @@ QUANT_OR_SAVE = re.compile(
 # Optimizer internals accumulate under no_grad too; they never commit a score.
 _NOT_SCORING = {"step", "zero_grad", "backward", "__init__"}
 _ACCUMULATE_METHODS = {"add_", "index_add_", "scatter_add_", "append", "extend"}
+_SCALARS = {"item", "float", "int", "len", "mean", "sum", "str", "format", "tolist", "numel"}
 _NO_TAINT_CALLS = {"len", "numel", "size", "dim", "range", "print", "log0", "isinstance", "type"}
 _NO_TAINT_ATTRS = {"shape", "dtype", "device", "ndim"}
 
@@ -434,6 +435,44 @@ class ProgramModel:
     def is_val(self, expr: ast.AST) -> bool:
         """Whether ``expr`` (probably) carries validation tokens or derives from them."""
         return self._expr_val(expr, self.function_of(expr))
+
+    def is_val_tokens(self, expr: ast.AST, depth: int = 4) -> bool:
+        """Validation *tokens* (not scores computed from them): like ``is_val_reaching`` but
+        a value produced by a scoring function, ``.item()``, ``float()``, ``len()`` or a
+        formatted string is a number or text, not token data."""
+        if isinstance(expr, ast.JoinedStr | ast.Constant):
+            return False
+        if isinstance(expr, ast.Call) and (
+            callee_name(expr) in _SCALARS or self.is_scoring_function(callee_name(expr))
+        ):
+            return False
+        scope = self.function_of(expr)
+        line = getattr(expr, "lineno", 10**9)
+        local = self._assigned.get(scope, {})
+        for node in self._names_in(expr):
+            if isinstance(node, ast.Attribute) and VAL_NAME.search(node.attr):
+                return True
+            if not isinstance(node, ast.Name):
+                continue
+            if VAL_NAME.search(node.id):
+                return True
+            if node.id not in local:
+                if scope is not None and node.id in self._val.get(None, set()):
+                    module_values = self._assigned.get(None, {}).get(node.id, [])
+                    if any(self.is_val_tokens(v, depth - 1) for v in module_values if depth > 0):
+                        return True
+                if scope is not None and node.id in scope.params and node.id in self._val[scope]:
+                    return True
+                continue
+            if depth <= 0:
+                continue
+            before = [v for v in local[node.id] if getattr(v, "lineno", 0) <= line] or local[
+                node.id
+            ]
+            last = max(before, key=lambda v: getattr(v, "lineno", 0))
+            if self.is_val_tokens(last, depth - 1):
+                return True
+        return False
 
     def is_val_reaching(self, expr: ast.AST, depth: int = 5) -> bool:
         """Like ``is_val`` but follows, for each local name, only the last assignment before

@@ -97,6 +97,11 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     "DATA.val-in-training/illegal_loader_over_val.py": [("DATA.val-in-training", 11, "error")],
     "DATA.val-in-training/illegal_val_batches_in_loop.py": [("DATA.val-in-training", 14, "error")],
     "DATA.val-in-training/legal_periodic_eval.py": [],
+    "DATA.val-in-training/illegal_paid_prefix.py": [
+        ("DATA.val-in-training", 12, "error"),
+        ("DATA.val-in-training", 16, "error"),
+    ],
+    "DATA.val-in-training/legal_save_scores_not_tokens.py": [],
     "PACKAGE.suppression-reason/illegal_no_reason.py": [("PACKAGE.suppression-reason", 3, "error")],
     "PACKAGE.suppression-reason/legal_with_reason.py": [],
     "PACKAGE.unused-suppression/illegal_stale.py": [("PACKAGE.unused-suppression", 3, "warning")],
