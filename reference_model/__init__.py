@@ -1,0 +1,1 @@
+"""The reference submission golf-check knows to be legal (see docs/reference_model.md)."""
