@@ -163,6 +163,7 @@ class _PassState:
         size = n_tokens if n_tokens is not None else 1024
         self.counts = np.zeros(size, dtype=np.uint8)  # times each position was scored
         self.adapted = np.zeros(size, dtype=bool)  # position's token entered an update
+        self.ranks: set[int] = set()  # ranks that began this pass
 
     def grow(self, end: int) -> None:
         if end > self.counts.size:
@@ -219,13 +220,19 @@ class LedgerChecker:
         return self._passes[name]
 
     def _begin(self, event: dict[str, Any]) -> None:
-        name = event["pass"]
+        name, rank = event["pass"], event.get("rank", 0)
         if name in self._passes:
-            # Restarting a pass under the same name would hide a second scoring of its tokens.
-            self._flag("C4", name, "pass begun twice", [], 0)
+            state = self._passes[name]
+            # Every rank of a distributed run begins the same pass; one rank beginning it
+            # again would hide a second scoring of its tokens.
+            if rank in state.ranks or state.summary.n_tokens != int(event["n_tokens"]):
+                self._flag("C4", name, "pass begun twice", [], 0)
+            state.ranks.add(rank)
+            self._current = name
             return
         state = _PassState(name, int(event["n_tokens"]))
         state.summary.tokens_sha256 = event.get("tokens_sha256")
+        state.ranks.add(rank)
         self._passes[name] = state
         self._order.append(name)
         self._current = name

@@ -79,6 +79,10 @@ class Dist:
                 torch.distributed.all_reduce(p.grad)
                 p.grad /= self.world
 
+    def barrier(self) -> None:
+        if self.world > 1:
+            torch.distributed.barrier()
+
     def share(self, items: list) -> list:
         """This rank's contiguous share of ``items``."""
         per = math.ceil(len(items) / self.world)
@@ -250,6 +254,7 @@ class Evaluator:
             )
             adapt = chunked and not last
             if adapt:
+                self.dist.barrier()  # every rank has scored its share of the chunk
                 ledger.adapting(lo, hi)
                 self.adapt(model, opt, lo, hi, mixer, experts, cache, stats)
                 if self.inject == "rescore":  # report the score from after adapting on it

@@ -258,3 +258,13 @@ def test_documented_fallback_shim_works_without_golf_check(monkeypatch):
     shimmed.scored(1, 2, [0.5], None)
     shimmed.adapting(1, 2)
     shimmed.finish()
+
+
+def test_every_rank_begins_the_same_pass():
+    begin = {"event": "begin", "pass": "p", "n_tokens": 9}
+    ok = LedgerChecker().feed_all([{**begin, "rank": 0}, {**begin, "rank": 1}]).verdict()
+    assert ok.status["C4"] != "violated" or all(
+        v.message != "pass begun twice" for v in ok.violations
+    )
+    twice = LedgerChecker().feed_all([{**begin, "rank": 1}, {**begin, "rank": 1}]).verdict()
+    assert any(v.message == "pass begun twice" for v in twice.violations)

@@ -235,3 +235,33 @@ def test_bad_input_is_one_line_and_exit_2(demo, tmp_path, case, message):
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("reference_model: error: ")
     assert message in proc.stderr and "Traceback" not in proc.stderr
     assert sorted(p.name for p in data.iterdir()) == before  # the user's files are untouched
+
+
+@pytest.mark.slow
+def test_two_ranks_under_torchrun_keep_the_ledger_clean(demo, tmp_path):
+    """DDP on CPU (gloo): ranks share windows and TTT rows; the merged ledger is clean."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOLF_CHECK_LEDGER")}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        PRESET="micro",
+        ITERATIONS="5",
+        GOLF_CHECK_LEDGER=str(tmp_path / "ledger"),
+        **data_env(demo),
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "reference_model",
+    ]
+    proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "world_size:2" in proc.stdout
+    assert proc.stdout.splitlines()[-1].startswith("ledger: C2 ok C3 ok C4 ok (4 passes")
+    assert sorted(p.name for p in (tmp_path / "ledger").glob("ledger.rank*.jsonl")) == [
+        "ledger.rank0.jsonl",
+        "ledger.rank1.jsonl",
+    ]
