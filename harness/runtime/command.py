@@ -211,8 +211,9 @@ def run(
         flip_tokens=flip_tokens,
         canary_tokens=canary_tokens,
     )
-    report = execute(opts, progress=lambda msg: click.echo(f"golf-check run: {msg}", err=True))
-    report.strict = strict
+    report = execute(
+        opts, progress=lambda msg: click.echo(f"golf-check run: {msg}", err=True), strict=strict
+    )
     click.echo(f"golf-check run: report written to {opts.out_dir / 'report.json'}", err=True)
     sys.stdout.flush()
     emit(report, fmt, output)

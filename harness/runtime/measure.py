@@ -70,14 +70,34 @@ def find_artifact(
 @dataclass
 class CodeFiles:
     files: list[Path] = field(default_factory=list)
+    sizes_at_launch: dict[Path, int] = field(default_factory=dict)
 
     @property
     def total_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.files if p.is_file())
+        """Sizes as the run found them (a file edited during the run counts as launched)."""
+        total = 0
+        for p in self.files:
+            if p in self.sizes_at_launch:
+                total += self.sizes_at_launch[p]
+            elif p.is_file():
+                total += p.stat().st_size
+        return total
+
+
+def snapshot_sizes(script: Path | None, script_dir: Path) -> dict[Path, int]:
+    """Sizes of the script and the code files at the top of its folder, before the launch."""
+    paths = [p for p in script_dir.glob("*") if p.suffix in CODE_SUFFIXES and p.is_file()]
+    if script is not None and script.is_file():
+        paths.append(script)
+    return {p.resolve(): p.stat().st_size for p in paths}
 
 
 def code_files(
-    script: Path | None, script_dir: Path | None, trace: Trace, package: bool = False
+    script: Path | None,
+    script_dir: Path | None,
+    trace: Trace,
+    package: bool = False,
+    sizes_at_launch: dict[Path, int] | None = None,
 ) -> CodeFiles:
     """The script plus every code file from its folder that the run read, imported or
     compiled; for a package (``python -m pkg``), every .py file of the package folder too."""
@@ -88,7 +108,7 @@ def code_files(
         for path in sorted(script_dir.glob("*.py")):
             found[path.resolve()] = None
     if script_dir is None:
-        return CodeFiles(list(found))
+        return CodeFiles(list(found), sizes_at_launch or {})
     root = script_dir.resolve()
     paths: list[str] = []
     for event in trace.events:
@@ -110,7 +130,7 @@ def code_files(
             continue
         if path.is_file() and (root == path.parent or root in path.parents):
             found[path] = None
-    return CodeFiles(sorted(found))
+    return CodeFiles(sorted(found), sizes_at_launch or {})
 
 
 def _source_of(path: Path) -> Path | None:

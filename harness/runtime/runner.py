@@ -11,7 +11,9 @@ from harness.runtime.report import build_reports, write_report
 from harness.runtime.session import RunOptions, SeedAudit, load_stream, run_seed
 
 
-def execute(opts: RunOptions, progress: Callable[[str], None] = lambda _: None) -> Report:
+def execute(
+    opts: RunOptions, progress: Callable[[str], None] = lambda _: None, strict: bool = False
+) -> Report:
     started = time.monotonic()
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     stream = load_stream(opts)
@@ -61,7 +63,7 @@ def execute(opts: RunOptions, progress: Callable[[str], None] = lambda _: None) 
             facts.append(("flip test (C1)", audit.flip.summary()))
         if audit.canary is not None:
             facts.append(("canary (C1/C2)", audit.canary.summary()))
-    report = build_reports(opts, audits, facts, notes)
+    report = build_reports(opts, audits, facts, notes, strict=strict)
     report.facts.append(("wall time", f"{time.monotonic() - started:.1f} s"))
     write_report(report, opts.out_dir / "report.json")
     return report

@@ -314,6 +314,7 @@ def run_seed(
         env.update(env_extra)
     log_path = run_dir / f"train_seed{seed}.log"
     command = box.prefix + opts.target.command(opts.nproc)
+    sizes = measure.snapshot_sizes(opts.target.script, opts.target.code_dir)
     result = launcher.launch(
         command,
         cwd=work_dir,
@@ -326,7 +327,9 @@ def run_seed(
     runlog = parse_log(log_path) if log_path.is_file() else None
     headline = runlog.headline() if runlog else None
     artifact = measure.find_artifact(work_dir, tr, result, opts.artifact_name)
-    code = measure.code_files(opts.target.script, opts.target.code_dir, tr, opts.target.is_package)
+    code = measure.code_files(
+        opts.target.script, opts.target.code_dir, tr, opts.target.is_package, sizes
+    )
     timing = measure.timing(result, tr, artifact, headline.line if headline else None)
     coverage = None
     if "trace" in opts.audits:

@@ -95,21 +95,27 @@ def replay_coverage(trace: Trace, n_tokens: int, t_artifact: float | None) -> Co
     rescored = np.zeros(size, dtype=bool)
     ever_covered = np.zeros(size, dtype=bool)
     trained_early = np.zeros(size, dtype=bool)
-    pending: list[tuple[int, int]] = []  # spans of grad forwards since the last update
+    # Spans of gradient-enabled forwards not yet applied, per process. Under data-parallel
+    # evaluation a rank's backward can run before another rank has scored the same chunk;
+    # the update itself happens at the step, after the gradients were averaged across ranks.
+    pending: dict[str, list[tuple[int, int]]] = {}
+    steps_seen: set[str] = set()
     unscored_seen = np.zeros(size, dtype=bool)
     in_eval = t_artifact is None  # eval-only runs have no training phase
     episode_started = False
+    round_pids: set[str] = set()
 
     for event in trace.events:
         kind = event.get("ev")
         if not in_eval and t_artifact is not None and event["t"] >= t_artifact:
             in_eval = True
             pending.clear()
+            steps_seen.clear()
         if kind == "fwd":
             cov.forwards_mapped += 1
             rows = _rows(event)
             if event.get("grad"):
-                pending.extend(rows)
+                pending.setdefault(event.get("pid", ""), []).extend(rows)
                 continue
             episode_started = True
             extend = 1 if event.get("ntensors", 1) < 2 else 0
@@ -124,17 +130,23 @@ def replay_coverage(trace: Trace, n_tokens: int, t_artifact: float | None) -> Co
                 covered[s:e] = True
                 ever_covered[s:e] = True
         elif kind in ("step", "backward"):
-            # Gradients of the pending forwards reach the state at the backward (optimizers
-            # that are not torch's) or at the step, whichever comes first.
-            if in_eval and kind == "step":
-                cov.updates_in_eval += 1
-            if not pending:
+            # The pending forwards reach the state at the optimizer step; a process that has
+            # never stepped (a hand-written update) is taken at its backward instead.
+            pid = event.get("pid", "")
+            if kind == "step":
+                steps_seen.add(pid)
+                if in_eval:
+                    cov.updates_in_eval += 1
+            elif pid in steps_seen:
+                continue
+            spans = pending.pop(pid, [])
+            if not spans:
                 continue
             if not in_eval:
-                for s, e in pending:
+                for s, e in spans:
                     trained_early[s:e] = True
             else:
-                for s, e in pending:
+                for s, e in spans:
                     fresh = np.flatnonzero(~covered[s:e] & ~unscored_seen[s:e]) + s
                     if fresh.size:
                         unscored_seen[fresh] = True
@@ -142,14 +154,22 @@ def replay_coverage(trace: Trace, n_tokens: int, t_artifact: float | None) -> Co
                         cov.unscored_update_positions.extend(int(p) for p in fresh[:room])
                     adapted[s:e] = True
                     adapted_scored[s:e] |= covered[s:e]
-            pending.clear()
-        elif kind == "reset" and in_eval and episode_started:
-            cov.episodes += 1
-            covered[:] = False
-            adapted[:] = False
-            adapted_scored[:] = False
-            rescored[:] = False
-            episode_started = False
+        elif kind == "reset" and in_eval:
+            # Every rank resets at the start of a pass: the first reset of a round starts
+            # the new episode, the other ranks' resets join it (a rank resetting twice
+            # starts the next round).
+            pid = event.get("pid", "")
+            if pid in round_pids or not round_pids:
+                round_pids = {pid}
+                if episode_started:
+                    cov.episodes += 1
+                    covered[:] = False
+                    adapted[:] = False
+                    adapted_scored[:] = False
+                    rescored[:] = False
+                    episode_started = False
+            else:
+                round_pids.add(pid)
     cov.nograd_positions = int(ever_covered.sum())
     cov.trained_before_artifact = int(trained_early.sum())
     cov.trained_before_artifact_first = [int(p) for p in np.flatnonzero(trained_early)[:_KEEP]]

@@ -109,3 +109,12 @@ LEDGER = [
 def test_injection_is_caught_by_the_ledger(small_data, tmp_path, inject, audits, rule):
     report, _ = reference_run(small_data, tmp_path, inject, audits=audits)
     assert rule in rules_at(report, "error")
+
+
+@pytest.mark.slow
+def test_two_ranks_under_torchrun_are_traced_and_clean(small_data, tmp_path):
+    report, doc = reference_run(small_data, tmp_path, audits=("trace", "ledger"), nproc=2)
+    assert rules_at(report, "error") == set()
+    trace = doc["seeds"][0]["trace"]
+    assert trace["processes"] == 3  # the torchrun launcher and two workers
+    assert trace["nograd_positions"] == 2048 and trace["updates_in_eval"] > 0

@@ -264,3 +264,32 @@ def test_sandbox_makes_protected_folders_read_only_and_cuts_the_network(tmp_path
         "net closed",
     ]
     assert not (protected / "x").exists()
+
+
+def test_ranks_of_a_data_parallel_pass_share_one_episode():
+    """Rank 1 resets after rank 0 already scored, and backs up before rank 0 scored its rows;
+    the update happens at the steps, after both ranks scored: clean."""
+    events = [
+        ev("reset", 1, pid="a"),
+        fwd(2, [(0, 64)]) | {"pid": "a"},
+        ev("reset", 3, pid="b"),
+        fwd(4, [(64, 128)]) | {"pid": "b"},
+        fwd(5, [(0, 64)], grad=True) | {"pid": "b"},
+        ev("backward", 6, pid="b"),
+        fwd(7, [(64, 128)], grad=True) | {"pid": "a"},
+        ev("backward", 8, pid="a"),
+        ev("step", 9, pid="a"),
+        ev("step", 9.1, pid="b"),
+    ]
+    cov = replay_coverage(Trace(events, 2), 400, t_artifact=None)
+    assert cov.unscored_updates == 0 and cov.episodes == 1
+    # rank b stepping on rows nobody has scored yet is an update before the score
+    early = [
+        ev("reset", 1, pid="a"),
+        ev("reset", 1.1, pid="b"),
+        fwd(2, [(0, 64)], grad=True) | {"pid": "b"},
+        ev("backward", 3, pid="b"),
+        ev("step", 3.5, pid="b"),
+        fwd(4, [(0, 64)]) | {"pid": "a"},
+    ]
+    assert replay_coverage(Trace(early, 2), 400, t_artifact=None).unscored_updates == 64
