@@ -175,6 +175,10 @@ def run(
     """
     from harness.runtime.runner import execute
 
+    if artifact_name is not None and (
+        not artifact_name or "/" in artifact_name or artifact_name in (".", "..")
+    ):
+        raise UsageError(f"--artifact {artifact_name!r}: give a file name, not a path")
     target = resolve(script)
     env = _env(env_pairs)
     if target.is_reference and script is None:

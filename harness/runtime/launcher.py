@@ -16,12 +16,16 @@ import signal
 import subprocess
 import threading
 import time
+from array import array
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 TOKEN_VAR = "GOLF_CHECK_RUN_TOKEN"
 _SAMPLE_S = 0.2
 _GRACE_S = 5.0  # between SIGTERM and SIGKILL
+KEEP_LINES = 2000  # lines kept in memory; a chatty candidate cannot exhaust it
+_MAX_LINE = 1 << 20  # a longer line is read (and numbered) in 1 MiB pieces
 
 
 @dataclass
@@ -37,11 +41,16 @@ class LaunchResult:
     started: float  # monotonic
     ended: float  # monotonic, when the main process exited (or was killed)
     timed_out: bool
-    lines: list[LogLine]
+    lines: list[LogLine]  # the last KEEP_LINES lines (the whole output is in the log file)
     peak_rss_bytes: int
     wall_offset: float  # time.time() - time.monotonic(), to read file mtimes on our clock
     survivors: list[str] = field(default_factory=list)  # "pid cmdline" of leftover processes
     start_error: str | None = None
+    line_times: array = field(default_factory=lambda: array("d"))  # every line's arrival
+
+    def time_of_line(self, number: int) -> float | None:
+        """Harness time of line ``number`` (1-based, as in the log file)."""
+        return self.line_times[number - 1] if 1 <= number <= len(self.line_times) else None
 
     @property
     def wall_s(self) -> float:
@@ -58,7 +67,8 @@ def launch(
     token: str,
 ) -> LaunchResult:
     env = dict(env, **{TOKEN_VAR: token})
-    lines: list[LogLine] = []
+    lines: deque[LogLine] = deque(maxlen=KEEP_LINES)
+    times = array("d")
     wall_offset = time.time() - time.monotonic()
     started = time.monotonic()
     try:
@@ -76,7 +86,7 @@ def launch(
             command, None, started, started, False, [], 0, wall_offset, [], f"cannot start: {exc}"
         )
     log = open(log_path, "w", encoding="utf-8")
-    reader = threading.Thread(target=_read_lines, args=(proc, lines, log, wall_offset))
+    reader = threading.Thread(target=_read_lines, args=(proc, lines, times, log, wall_offset))
     reader.start()
 
     peak = 0
@@ -105,19 +115,23 @@ def launch(
         started,
         ended,
         timed_out,
-        lines,
+        list(lines),
         peak,
         wall_offset,
         survivors,
+        line_times=times,
     )
 
 
-def _read_lines(proc: subprocess.Popen, lines: list[LogLine], log, wall_offset: float) -> None:
+def _read_lines(
+    proc: subprocess.Popen, lines: deque, times: array, log, wall_offset: float
+) -> None:
     assert proc.stdout is not None
-    for raw in iter(proc.stdout.readline, b""):
+    for raw in iter(lambda: proc.stdout.readline(_MAX_LINE), b""):
         t = time.monotonic()
         text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
         lines.append(LogLine(t, text))
+        times.append(t)
         log.write(f"{t + wall_offset:.3f} {text}\n")
         log.flush()
     proc.stdout.close()

@@ -166,9 +166,7 @@ def timing(
     convention = None
     if first is not None:
         convention = max(train_steps + train_reads) - first
-    final_at = None
-    if score_line is not None and 1 <= score_line <= len(launch.lines):
-        final_at = launch.lines[score_line - 1].t
+    final_at = launch.time_of_line(score_line) if score_line is not None else None
     strict = t_art - launch.started if t_art is not None else None
     eval_s = final_at - t_art if (final_at is not None and t_art is not None) else None
     if eval_s is not None and eval_s < 0:

@@ -41,6 +41,7 @@ def golf_check(*args, cwd=None, timeout=600):
         (["--env", "NOEQUALS"], "expected KEY=VALUE"),
         (["--env", "GOLF_CHECK_LEDGER=/x"], "belong to the audit"),
         (["--audit", "trace,xray"], "unknown xray"),
+        (["--artifact", "../../etc/passwd"], "a file name, not a path"),
     ],
 )
 def test_bad_arguments_give_one_line_and_exit_2(tmp_path, args, message):

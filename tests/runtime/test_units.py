@@ -199,6 +199,22 @@ def test_launcher_stamps_lines_and_kills_the_group_on_timeout(tmp_path):
     assert res.survivors == []  # the child died with its group
 
 
+def test_launcher_keeps_a_bounded_tail_of_a_flood_but_times_every_line(tmp_path):
+    code = "import sys\nfor i in range(5000): print(i)\nsys.stdout.buffer.write(b'\\xff\\xfe bad\\n')\n"
+    res = launcher.launch(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=dict(os.environ),
+        log_path=tmp_path / "log",
+        timeout_s=30,
+        token="f" * 16,
+    )
+    assert len(res.line_times) == 5001 and len(res.lines) == launcher.KEEP_LINES
+    assert res.lines[-1].text == "\ufffd\ufffd bad"  # not UTF-8: replaced, not a crash
+    assert res.time_of_line(5001) == res.lines[-1].t and res.time_of_line(0) is None
+    assert len((tmp_path / "log").read_text().splitlines()) == 5001
+
+
 def test_launcher_reports_a_program_that_cannot_start(tmp_path):
     res = launcher.launch(
         [str(tmp_path / "missing")],
