@@ -125,7 +125,7 @@ def main() -> None:
 
 
 def demo_tokens(demo) -> np.ndarray:
-    return np.asarray(load_split(demo.data_dir, "train"))[:600_000].astype(np.int64)
+    return np.asarray(load_split(demo.data_dir, "train")).astype(np.int64)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ adapted on.
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from contextlib import nullcontext
@@ -284,19 +283,12 @@ class Evaluator:
     def adapt(self, model, opt, lo, hi, mixer, experts, cache, stats) -> None:
         if mixer is not None:
             k = mixer.log_w.size
-            grad = np.zeros(k + 1)
+            sums = np.zeros(k + 1)  # the mixer's loss sums and the token count, for all ranks
             if stats is not None:
-                grad[:k] = -(stats[0] / stats[1][None]).sum(1)
-                grad[k] = stats[1].size
-            grad = np.asarray(self.dist.sum(grad.tolist(), self.device))
-            if grad[k] > 0:
-                mixer.log_w -= mixer.eta * grad[:k] / grad[k]
-                mixer.log_w -= mixer.log_w.max()
+                sums[:k], sums[k] = HedgeMixer.loss_sums(*stats), stats[1].size
+            sums = np.asarray(self.dist.sum(sums.tolist(), self.device))
+            mixer.apply(sums[:k], sums[k])
             experts.update(self.val.tokens, lo, hi)
         if cache is not None:
             cache.update(self.val.tokens, lo, hi)
         self.ttt_train(model, opt, lo, hi, self.cfg.ttt_epochs)
-
-
-def copy_state(state: dict) -> dict:
-    return copy.deepcopy(state)

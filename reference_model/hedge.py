@@ -148,12 +148,18 @@ class HedgeMixer:
         w = torch.as_tensor(self.weights, dtype=probs.dtype, device=probs.device)
         return torch.log(torch.einsum("k,knv->nv", w, probs).clamp_min(1e-30))
 
+    @staticmethod
+    def loss_sums(gold_probs: np.ndarray, mix_gold: np.ndarray) -> np.ndarray:
+        """Per expert, the sum over scored tokens of ``-p_k(x) / p_mix(x)``."""
+        return -(np.asarray(gold_probs, np.float64) / np.asarray(mix_gold, np.float64)[None]).sum(1)
+
+    def apply(self, loss_sums: np.ndarray, count: float) -> None:
+        """One multiplicative step with the mean loss of ``count`` scored tokens."""
+        if count <= 0:
+            return
+        self.log_w -= self.eta * np.asarray(loss_sums, np.float64) / count
+        self.log_w -= self.log_w.max()
+
     def update(self, gold_probs: np.ndarray, mix_gold: np.ndarray) -> None:
         """Update from scored tokens: (K, n) experts' and (n,) the mixture's gold probabilities."""
-        if mix_gold.size == 0:
-            return
-        loss = -(np.asarray(gold_probs, np.float64) / np.asarray(mix_gold, np.float64)[None]).mean(
-            1
-        )
-        self.log_w -= self.eta * loss
-        self.log_w -= self.log_w.max()
+        self.apply(self.loss_sums(gold_probs, mix_gold), mix_gold.size)

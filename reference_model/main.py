@@ -15,6 +15,7 @@ import os
 import random
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ import torch
 
 from harness import ledger
 from harness.errors import InputError
+from harness.shards import bits_per_byte, load_split
 from reference_model import inject
 from reference_model.config import Config, hyperparameter_lines, load_config
 from reference_model.data import TrainBatches, load_tokenizer_lut, load_val, resolve_paths
@@ -92,8 +94,8 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def build_artifact(cfg: Config, data_dir: Path, dist: Dist, device, log) -> tuple[dict, int]:
-    """Train, quantize and write the artifact; returns the round-tripped state and its bytes."""
+def build_artifact(cfg: Config, data_dir: Path, lut, dist: Dist, device, log) -> dict:
+    """Train, quantize and write the artifact; returns the round-tripped (reloaded) weights."""
     model = GPT(cfg).to(device)
     log(f"model_params:{count_parameters(model)}")
     batches = TrainBatches(cfg, data_dir, dist.rank, dist.world, device)
@@ -103,8 +105,8 @@ def build_artifact(cfg: Config, data_dir: Path, dist: Dist, device, log) -> tupl
         ddp_model = torch.nn.parallel.DistributedDataParallel(model)
     quick_val = None
     if cfg.val_loss_every:  # the baseline's diagnostic: reads validation during training
-        quick_val = _quick_val(cfg, model, data_dir, device)
-    stats = train(cfg, model, batches, ddp_model, log, quick_val)
+        quick_val = periodic_validation(cfg, model, load_val(cfg, data_dir, lut), device)
+    train(cfg, model, batches, ddp_model, log, quick_val)
 
     t0 = time.perf_counter()
     if cfg.golf_inject == "val-calibration":
@@ -112,34 +114,29 @@ def build_artifact(cfg: Config, data_dir: Path, dist: Dist, device, log) -> tupl
     else:
         calib = batches.sample(cfg.calib_tokens)
     model.eval()
-    moments = input_second_moments(model, calib)
-    packed = quantize_state(model, cfg, moments)
-    log(
-        f"quantization: calibrated clipping on {calib.numel()} tokens in {time.perf_counter() - t0:.1f}s"
-    )
+    packed = quantize_state(model, cfg, input_second_moments(model, calib))
+    seconds = time.perf_counter() - t0
+    log(f"quantization: calibrated clipping on {calib.numel()} tokens in {seconds:.1f}s")
     raw = io.BytesIO()
     torch.save(model.state_dict(), raw)
     blob = serialize(packed, cfg.zstd_level)
     if cfg.golf_inject == "oversize":
         blob = inject.pad_oversize(blob, code_bytes())
-    tag = f"int{cfg.matrix_bits}+zstd"
-    size = 0
     if dist.rank == 0:
-        size = write_artifact(Path(cfg.artifact_name), blob)
-    if dist.world > 1:
-        torch.distributed.barrier()
-    size = Path(cfg.artifact_name).stat().st_size
+        write_artifact(Path(cfg.artifact_name), blob)
+    dist.barrier()
+    # Sizes as measured on disk, not as computed in memory.
+    size, code = Path(cfg.artifact_name).stat().st_size, code_bytes()
+    tag = f"int{cfg.matrix_bits}+zstd"
     log(f"Serialized model: {raw.tell()} bytes")
     log(f"Serialized model {tag}: {size} bytes")
-    log(f"Code size: {code_bytes()} bytes")
-    log(f"Total submission size {tag}: {size + code_bytes()} bytes")
-    return dequantize_state(read_artifact(cfg.artifact_name)), stats["steps"]
+    log(f"Code size: {code} bytes")
+    log(f"Total submission size {tag}: {size + code} bytes")
+    return dequantize_state(read_artifact(cfg.artifact_name))
 
 
 def _val_calibration_tokens(cfg, data_dir, device) -> torch.Tensor:
     """The injected violation: calibration windows cut from the VALIDATION split."""
-    from harness.shards import load_split
-
     val = np.asarray(load_split(data_dir, "val"))
     if cfg.val_token_limit:
         val = val[: cfg.val_token_limit]
@@ -151,31 +148,22 @@ def _val_calibration_tokens(cfg, data_dir, device) -> torch.Tensor:
     return window.to(device)
 
 
-def _quick_val(cfg, model, data_dir, device):
-    from reference_model.data import load_tokenizer_lut as _lut
-
-    lut = _lut(cfg, Path(cfg.tokenizer_path)) if cfg.tokenizer_path else None
-    val = load_val(cfg, data_dir, lut) if lut is not None else None
+def periodic_validation(cfg: Config, model: GPT, val, device):
+    """(val_loss, val_bpb) of the model being trained, on non-overlapping windows."""
+    L = cfg.eval_seq_len
+    n = (val.n - 1) // L * L
+    x = torch.from_numpy(val.tokens[:n].astype(np.int64)).view(-1, L).to(device)
+    y = torch.from_numpy(val.tokens[1 : n + 1].astype(np.int64)).view(-1, L).to(device)
 
     @torch.inference_mode()
     def run() -> tuple[float, float]:
-        if val is None:
-            return float("nan"), float("nan")
-        L = cfg.eval_seq_len
-        n = (val.n - 1) // L * L
-        x = torch.from_numpy(val.tokens[:n].astype(np.int64)).view(-1, L).to(device)
-        y = torch.from_numpy(val.tokens[1 : n + 1].astype(np.int64)).view(-1, L).to(device)
         model.eval()
-        loss = (
-            sum(
-                float(model(x[i : i + 16], y[i : i + 16])) * x[i : i + 16].numel()
-                for i in range(0, x.size(0), 16)
-            )
-            / n
+        nats = sum(
+            float(model(x[i : i + 16], y[i : i + 16])) * y[i : i + 16].numel()
+            for i in range(0, x.size(0), 16)
         )
         model.train()
-        bpb = loss / np.log(2) * n / val.bytes_between(1, n + 1)
-        return loss, bpb
+        return nats / n, bits_per_byte(nats, val.bytes_between(1, n + 1))
 
     return run
 
@@ -203,7 +191,7 @@ def run(cfg: Config) -> int:
         )
         _check_vocab(cfg, state, cfg.load_artifact)
     else:
-        state, _ = build_artifact(cfg, data_dir, dist, device, log)
+        state = build_artifact(cfg, data_dir, lut, dist, device, log)
 
     t_eval = time.perf_counter()
     val = load_val(cfg, data_dir, lut)
@@ -213,8 +201,7 @@ def run(cfg: Config) -> int:
         log(evaluator.run_pass(name).line())
     ledger.finish()
     log(f"total_eval_time:{time.perf_counter() - t_eval:.1f}s")
-    if dist.world > 1:
-        torch.distributed.barrier()
+    dist.barrier()  # every rank's ledger file is complete
     if ledger.listening() and dist.rank == 0:
         if dist.world > 1:
             verdict = ledger.check_dir(os.environ[ledger.ENV_DIR])
@@ -238,8 +225,6 @@ def _check_vocab(cfg: Config, state: dict, where: str) -> None:
 
 
 def _with_paths(cfg: Config, data_dir: Path, tokenizer_path: Path) -> Config:
-    from dataclasses import replace
-
     return replace(cfg, data_path=str(data_dir), tokenizer_path=str(tokenizer_path))
 
 
