@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.errors import InputError
-from harness.shards import load_split, shard_name, write_shard
+from harness.shards import shard_name, write_shard
 
 FORMAT = 2  # bump when the recipe changes, so stale caches are rebuilt
 VOCAB_SIZE = 1024
@@ -257,7 +257,3 @@ def _build(root: Path) -> dict:
     }
     (root / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
-
-
-def load_demo_tokens(demo: DemoData, split: str) -> np.ndarray:
-    return load_split(demo.data_dir, split)
