@@ -77,6 +77,7 @@ def main() -> None:
     parser.add_argument("--preset", default="micro")
     parser.add_argument("--canary-lengths", default="1024,4096")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--parts", default="shim,ledger,canary", help="which benchmarks to run")
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="bench-run-"))
     out.mkdir(parents=True, exist_ok=True)
@@ -84,9 +85,10 @@ def main() -> None:
     paths = {"DATA_PATH": str(demo.data_dir), "TOKENIZER_PATH": str(demo.tokenizer_path)}
 
     print(f"# bench_run: preset {args.preset}, {args.repeats} repeats, {time.strftime('%Y-%m-%d')}")
-    train_env = dict(paths, PRESET=args.preset, SEED="1337", RUN_ID="train")
-    run_reference(train_env, out, "train")
     artifact = out / "final_model.int8.ptz"
+    if not artifact.is_file():  # an --out folder of an earlier run keeps its artifact
+        train_env = dict(paths, PRESET=args.preset, SEED="1337", RUN_ID="train")
+        run_reference(train_env, out, "train")
     eval_env = dict(
         paths, PRESET=args.preset, EVAL_ONLY="1", LOAD_ARTIFACT=str(artifact), VAL_TOKEN_LIMIT="0"
     )
@@ -110,21 +112,25 @@ def main() -> None:
         "GOLF_CHECK_VALINDEX": str(stream.index_dir),
         "GOLF_CHECK_DATA_DIR": str(demo.data_dir),
     }
-    shim = overhead("shim", eval_env, shim_env, args.repeats, out)
+    parts = set(args.parts.split(","))
+    if "shim" in parts:
+        report_overhead("shim", overhead("shim", eval_env, shim_env, args.repeats, out))
+    if "ledger" in parts:
+        ledger_env = {"GOLF_CHECK_LEDGER": str(out / "ledger")}
+        report_overhead("ledger", overhead("ledger", eval_env, ledger_env, args.repeats, out))
+    if "canary" in parts:
+        canary_power(args, opts, stream, artifact, demo, out)
+    print(f"\nartifacts and logs: {out}")
+
+
+def report_overhead(name: str, m: dict) -> None:
     print(
-        f"shim   eval {shim['eval_off']:.2f} s -> {shim['eval_on']:.2f} s "
-        f"(x{shim['eval_ratio']:.3f}); wall {shim['wall_off']:.2f} -> {shim['wall_on']:.2f} s "
-        f"(x{shim['wall_ratio']:.3f})"
-    )
-    ledger = overhead(
-        "ledger", eval_env, {"GOLF_CHECK_LEDGER": str(out / "ledger")}, args.repeats, out
-    )
-    print(
-        f"ledger eval {ledger['eval_off']:.2f} s -> {ledger['eval_on']:.2f} s "
-        f"(x{ledger['eval_ratio']:.3f}); wall {ledger['wall_off']:.2f} -> {ledger['wall_on']:.2f} s "
-        f"(x{ledger['wall_ratio']:.3f})"
+        f"{name:6} eval {m['eval_off']:.2f} s -> {m['eval_on']:.2f} s (x{m['eval_ratio']:.3f}); "
+        f"wall {m['wall_off']:.2f} -> {m['wall_on']:.2f} s (x{m['wall_ratio']:.3f})"
     )
 
+
+def canary_power(args, opts, stream, artifact, demo, out) -> None:
     print("\ncanary power (K=4, alphabet 64, alpha 1e-3): per-token loss vs ln 4 = 1.3863")
     print("| injection | " + " | ".join(f"N={n}" for n in args.canary_lengths.split(",")) + " |")
     print("|---|" + "---|" * len(args.canary_lengths.split(",")))
@@ -151,7 +157,6 @@ def main() -> None:
             loss = "–" if result.val_loss is None else f"{result.val_loss:.3f}"
             cells.append(f"{mark} ({loss})")
         print(f"| {inject or '(clean)'} | " + " | ".join(cells) + " |")
-    print(f"\nartifacts and logs: {out}")
 
 
 if __name__ == "__main__":

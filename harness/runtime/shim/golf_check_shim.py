@@ -367,7 +367,18 @@ class _Tracer:
                 keys = kgram_hashes(rows[todo, offset : offset + K])
                 lo = np.searchsorted(hashes, keys, side="left")
                 hi = np.searchsorted(hashes, keys, side="right")
-                for b, i, j in zip(todo, lo, hi, strict=True):
+                # Rows whose K-gram occurs once in the stream: one vectorized comparison.
+                unique = (hi - lo) == 1
+                if unique.any():
+                    cand = order[lo[unique]].astype(np.int64) - offset
+                    fits = (cand >= 0) & (cand <= n - length)
+                    ok = np.zeros(cand.size, dtype=bool)
+                    if fits.any():
+                        window = tokens[cand[fits, None] + np.arange(length)]
+                        ok[fits] = (window == rows[todo[unique][fits]]).all(axis=1)
+                    found[todo[unique][ok]] = cand[ok]
+                # Repeated K-grams: try the occurrences one by one.
+                for b, i, j in zip(todo[~unique], lo[~unique], hi[~unique], strict=True):
                     matches = []
                     for p in order[i : min(j, i + _MAX_TRIES)]:
                         p = int(p) - offset
@@ -379,6 +390,8 @@ class _Tracer:
                             matches, key=lambda p: (p < anchor - length, abs(p - anchor))
                         )
                         self.last_start = int(found[b])
+            if (found >= 0).any():
+                self.last_start = int(found[found >= 0][-1])
             for p in found[found >= 0]:
                 spans += (int(p), int(p) + length)
         return spans
