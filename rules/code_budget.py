@@ -91,7 +91,7 @@ def uncounted_code(model):
     path = model.script.path
     if path.is_file():
         try:
-            needed = needed_code_files(path, model.script)
+            needed = needed_code_files(path, model.script, recursive=False)
         except InputError:
             needed = None
         if needed is not None:

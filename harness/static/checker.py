@@ -127,6 +127,12 @@ def check_script(
         except RecursionError:
             result.notes.append(f"detector {det.name} gave up: the script nests too deeply")
             continue
+        except Exception as exc:  # a detector bug must not hide the other rules' findings
+            result.notes.append(
+                f"detector {det.name} failed on this script ({type(exc).__name__}: {exc}); "
+                f"rules {', '.join(det.rule_ids)} were not checked"
+            )
+            continue
         findings.extend(f for f in produced if active(f.rule))
     findings = _dedupe(findings)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from harness.errors import InputError
 from harness.static.loader import LoadedScript, load_script
 
+MAX_CODE_FILES = 256  # a submission folder holds a handful; a site-packages tree does not
 CODE_SUFFIXES = (".py", ".cpp", ".cc", ".cxx", ".c", ".cu", ".cuh", ".h", ".hpp", ".so")
 # Callees whose path arguments are code the run loads (last dotted component).
 _CODE_LOADERS = {
@@ -56,11 +57,15 @@ class CodeFiles:
         return sum(p.stat().st_size for p in self.files)
 
 
-def needed_code_files(script: str | Path, loaded: LoadedScript | None = None) -> CodeFiles:
+def needed_code_files(
+    script: str | Path, loaded: LoadedScript | None = None, recursive: bool = True
+) -> CodeFiles:
     """The script plus every helper file in its folder that the run needs, recursively.
 
     Raises ``InputError`` if the script itself cannot be read or parsed; a helper that
     cannot be parsed is listed in ``unresolved`` (it still counts as a needed file).
+    ``loaded`` reuses an already loaded script; ``recursive=False`` lists only what the
+    script itself references. At most ``MAX_CODE_FILES`` files are followed.
     """
     script = Path(script)
     folder = script.resolve().parent
@@ -85,7 +90,12 @@ def needed_code_files(script: str | Path, loaded: LoadedScript | None = None) ->
                 continue
             seen.add(real)
             result.files.append(ref)
-            if ref.suffix == ".py":
+            if len(result.files) >= MAX_CODE_FILES:
+                result.unresolved.append(
+                    f"{_rel(current, folder)}: stopped after {MAX_CODE_FILES} code files"
+                )
+                return result
+            if ref.suffix == ".py" and recursive:
                 queue.append(ref)
     return result
 
