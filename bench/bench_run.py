@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import re
 import statistics
 import sys
@@ -57,9 +58,13 @@ def run_reference(env: dict[str, str], cwd: Path, tag: str) -> tuple[float, floa
 
 def overhead(name: str, base_env: dict, on_env: dict, repeats: int, cwd: Path) -> dict:
     off, on = [], []
-    for i in range(repeats):  # alternate, so drifting load hits both sides alike
-        off.append(run_reference(base_env, cwd, f"{name}-off-{i}"))
-        on.append(run_reference(dict(base_env, **on_env), cwd, f"{name}-on-{i}"))
+    rng = random.Random(0)
+    for i in range(repeats):  # pairs in random order: drifting load hits both sides alike
+        for side in rng.sample(("off", "on"), 2):
+            if side == "off":
+                off.append(run_reference(base_env, cwd, f"{name}-off-{i}"))
+            else:
+                on.append(run_reference(dict(base_env, **on_env), cwd, f"{name}-on-{i}"))
     med = {
         "eval_off": statistics.median(e for e, _ in off),
         "eval_on": statistics.median(e for e, _ in on),
