@@ -120,6 +120,7 @@ def main() -> None:
     parts = set(args.parts.split(","))
     if "shim" in parts:
         report_overhead("shim", overhead("shim", eval_env, shim_env, args.repeats, out))
+        shim_self_cost(trace_dir)
     if "ledger" in parts:
         ledger_env = {"GOLF_CHECK_LEDGER": str(out / "ledger")}
         report_overhead("ledger", overhead("ledger", eval_env, ledger_env, args.repeats, out))
@@ -133,6 +134,20 @@ def report_overhead(name: str, m: dict) -> None:
         f"{name:6} eval {m['eval_off']:.2f} s -> {m['eval_on']:.2f} s (x{m['eval_ratio']:.3f}); "
         f"wall {m['wall_off']:.2f} -> {m['wall_on']:.2f} s (x{m['wall_ratio']:.3f})"
     )
+
+
+def shim_self_cost(trace_dir: Path) -> None:
+    """The shim's own clock: time inside its forward hook, per evaluation-only run."""
+    import json
+
+    costs = []
+    for path in sorted(trace_dir.glob("trace.*.jsonl")):
+        for line in path.read_text().splitlines():
+            event = json.loads(line)
+            if event.get("ev") == "exit" and "forward_hook_s" in event:
+                costs.append(event["forward_hook_s"])
+    if costs:
+        print(f"shim   forward-hook time per run: median {statistics.median(costs):.3f} s")
 
 
 def canary_power(args, opts, stream, artifact, demo, out) -> None:

@@ -92,6 +92,7 @@ class _Tracer:
         self.steps = 0
         self.depth = 0
         self.last_start = 0  # where the last mapped row started (for duplicated text)
+        self.cost_s = 0.0  # time spent in the forward hook: the shim's own overhead
         self.hooked = ()
         self._open_file()
 
@@ -303,6 +304,13 @@ class _Tracer:
         torch.save = save
 
     def on_forward(self, torch, module, args, kwargs):
+        started = time.perf_counter()
+        try:
+            self._on_forward(torch, module, args, kwargs)
+        finally:
+            self.cost_s += time.perf_counter() - started
+
+    def _on_forward(self, torch, module, args, kwargs):
         self.forwards += 1
         if self.valindex_dir is None:
             return
@@ -398,7 +406,12 @@ class _Tracer:
 
     def close(self):
         try:
-            fields = {"forwards": self.forwards, "mapped": self.mapped, "steps": self.steps}
+            fields = {
+                "forwards": self.forwards,
+                "mapped": self.mapped,
+                "steps": self.steps,
+                "forward_hook_s": round(self.cost_s, 6),
+            }
             if self.script_dir:  # every module the process imported from the script's folder
                 files = (getattr(m, "__file__", None) for m in list(sys.modules.values()))
                 full = {os.path.abspath(f) for f in files if isinstance(f, str)}
