@@ -96,6 +96,29 @@ Example:
     ],
 )
 
+CROSS_DOCUMENT_SMEAR = rule(
+    "C1.cross-document-smear",
+    "C1",
+    "Token-mixing shifts must not carry the previous document into a new one",
+    """
+SmearGate-style layers blend each position with the previous position
+(`x[:, 1:] + g * x[:, :-1]`). In packed training and evaluation rows, the first token of a
+document then sees the last token of the previous document. A maintainer audit ruled this a
+leak between documents (a score was not rebanked for it), and the fix masks the shift at BOS
+positions (`not_bos = input_ids[:, 1:] != BOS_ID`). The ruling is contested (the previous
+document is causal context) and merged records predate it, so golf-check warns.
+
+Example:
+    x = torch.cat([x[:, :1], x[:, 1:] + gate * x[:, :-1]], dim=1)   # no BOS mask
+""",
+    [
+        "https://github.com/openai/parameter-golf/pull/1797",
+        "https://github.com/openai/parameter-golf/pull/1851",
+        "https://github.com/openai/parameter-golf/issues/1988",
+    ],
+    severity="warning",
+)
+
 _HASH_OPS = (ast.BitXor, ast.BitOr, ast.LShift, ast.RShift)
 _UPDATER = re.compile(r"update|observe|record|learn|commit|insert|accumulate|^add", re.IGNORECASE)
 _LOSSY = re.compile(r"nll|loss|bits|(^|_)ce($|_)|logp|neglog", re.IGNORECASE)
@@ -374,3 +397,50 @@ def canary_bound(audit):
         level="canary",
         fix="score with a causal, normalized distribution (see C1 and C2)",
     )
+
+
+_BOS = re.compile(r"bos|doc_start|boundary|segment|cu_seqlens|doc_id", re.IGNORECASE)
+
+
+def _shift_slices(node: ast.AST) -> tuple[bool, bool]:
+    """Whether ``node`` adds ``x[:, 1:]`` (current positions) and ``x[:, :-1]`` (previous
+    positions) of the same batched tensor ``x``."""
+    cur: set[str] = set()
+    prev: set[str] = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Subscript):
+            text = ast.unparse(n.slice).replace(" ", "").strip("()")
+            base = ast.unparse(n.value)
+            if text in (":,1:", ":,1:,:"):
+                cur.add(base)
+            elif text in (":,:-1", ":,:-1,:"):
+                prev.add(base)
+    return bool(cur & prev), bool(cur & prev)
+
+
+@detector(CROSS_DOCUMENT_SMEAR, level="static")
+def cross_document_smear(model):
+    """``x[:, 1:] + g * x[:, :-1]`` in a function that never mentions a BOS/document mask."""
+    for node in model.of_type(ast.BinOp):
+        if not isinstance(node.op, ast.Add):
+            continue
+        cur, prev = _shift_slices(node)
+        if not (cur and prev):
+            continue
+        func = model.function_of(node)
+        body = func.node if func else model.tree
+        names = (
+            n.id if isinstance(n, ast.Name) else getattr(n, "attr", "")
+            for n in model.walk(body)
+            if isinstance(n, ast.Name | ast.Attribute)
+        )
+        if any(_BOS.search(name) for name in names):
+            continue
+        yield model.finding(
+            CROSS_DOCUMENT_SMEAR,
+            node,
+            "blends each position with the previous one without a BOS mask: the first token "
+            "of a document sees the previous document in packed rows",
+            confidence="medium",
+            fix="mask the shift at document starts: not_bos = (input_ids[:, 1:] != BOS_ID)",
+        )

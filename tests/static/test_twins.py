@@ -29,6 +29,9 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     "BUDGET.uncounted-code/legal_single_file/train_gpt.py": [],
     "BUDGET.wallclock-default/illegal_wallclock_900.py": [("BUDGET.wallclock-default", 5, "error")],
     "BUDGET.wallclock-default/legal_wallclock_600.py": [],
+    # Contested ruling that merged records predate: a warning.
+    "C1.cross-document-smear/illegal_smear_no_bos.py": [("C1.cross-document-smear", 13, "warning")],
+    "C1.cross-document-smear/legal_smear_bos_mask.py": [],
     "C1.oracle-selection/illegal_safety_gate.py": [("C1.oracle-selection", 13, "error")],
     "C1.oracle-selection/legal_entropy_gate.py": [],
     "C1.slot/illegal_slot_delta.py": [("C1.slot", 23, "error")],
