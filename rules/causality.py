@@ -120,9 +120,14 @@ Example:
 )
 
 _HASH_OPS = (ast.BitXor, ast.BitOr, ast.LShift, ast.RShift)
+_TABLE = re.compile(r"table|count|cnt|cache|freq|hist|bucket|ngram", re.IGNORECASE)
 _UPDATER = re.compile(r"update|observe|record|learn|commit|insert|accumulate|^add", re.IGNORECASE)
 _LOSSY = re.compile(r"nll|loss|bits|(^|_)ce($|_)|logp|neglog", re.IGNORECASE)
 _TILT_SWITCH = re.compile(r"^(WITHIN|WORD)(_START)?_(BETA|TAU|WEIGHT|GATE|BONUS)$", re.IGNORECASE)
+
+
+def _targetish(model, expr: ast.AST) -> bool:
+    return model.is_scored_token(expr)
 
 
 def _hashes_target(model, expr: ast.AST) -> ast.AST | None:
@@ -130,7 +135,7 @@ def _hashes_target(model, expr: ast.AST) -> ast.AST | None:
     for part in model.expand(expr, depth=3):
         for n in model.walk(part):
             if isinstance(n, ast.BinOp) and isinstance(n.op, _HASH_OPS):
-                if model.is_target(n.left) or model.is_target(n.right):
+                if _targetish(model, n.left) or _targetish(model, n.right):
                     return n
             # ``(ctx * P + tgt) % buckets``: bucketing an expression that mixes the target in.
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod):
@@ -159,8 +164,8 @@ def target_in_lookup_key(model):
         parent = model.parents.get(node)
         if isinstance(parent, ast.AugAssign) and parent.target is node:
             continue  # a count update after scoring may use the target
-        if not model.is_target(node.slice):
-            continue
+        if not model.is_target(node.slice) and not _TABLE.search(ast.unparse(node.value)):
+            continue  # only count-table-like reads are worth expanding without a target name
         func = model.function_of(node)
         if func is not None and _UPDATER.search(func.name):
             continue  # a cache update after the score may key on the target

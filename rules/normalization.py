@@ -143,9 +143,9 @@ def gold_count_ratio(model):
         den = _lookups(model, node.right)
         if not num or not den:
             continue
-        if not any(model.is_target(s.slice) for s in num):
+        if not any(_keyed_by_target(model, s.slice) for s in num):
             continue
-        if any(model.is_target(s.slice) for s in den):
+        if any(_keyed_by_target(model, s.slice) for s in den):
             continue
         den_text = " ".join(ast.unparse(e) for e in model.expand(node.right, depth=2))
         if "sum(" in den_text:
@@ -158,6 +158,11 @@ def gold_count_ratio(model):
             fix="compute the distribution for every candidate token and normalize it (or "
             "prove the closed form equals that), as in a Dirichlet-smoothed count model",
         )
+
+
+def _keyed_by_target(model, key: ast.AST) -> bool:
+    """The key is, or is built from, the token being scored."""
+    return any(model.is_scored_token(part) for part in model.expand(key, depth=3))
 
 
 def _lookups(model, expr: ast.AST) -> list[ast.Subscript]:

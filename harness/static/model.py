@@ -512,6 +512,40 @@ class ProgramModel:
         """Whether ``expr`` (probably) carries the realized target token(s)."""
         return self._expr_target(expr, self.function_of(expr))
 
+    def is_scored_token(self, expr: ast.AST) -> bool:
+        """The realized token at the position being predicted: a target-named value, or
+        ``val_np[jv]`` where ``jv`` is the loop position and the same function also reads
+        ``val_np[jv - k]`` as context (so position ``jv`` is the one being predicted)."""
+        if self.is_target(expr):
+            return True
+        for n in self.walk(expr):
+            if not (isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Name)):
+                continue
+            position = n.slice.id
+            loops = self.enclosing_loops(n)
+            if not any(
+                isinstance(lp, ast.For)
+                and isinstance(lp.target, ast.Name)
+                and lp.target.id == position
+                for lp in loops
+            ):
+                continue
+            if not self.is_val(n.value):
+                continue
+            func = self.function_of(n)
+            base = ast.unparse(n.value)
+            for m in self.of_type(ast.Subscript):
+                if (
+                    self.function_of(m) is func
+                    and isinstance(m.slice, ast.BinOp)
+                    and isinstance(m.slice.op, ast.Sub)
+                    and isinstance(m.slice.left, ast.Name)
+                    and m.slice.left.id == position
+                    and ast.unparse(m.value) == base
+                ):
+                    return True
+        return False
+
     def assigned_values(self, name: str, scope: FunctionInfo | None) -> list[ast.expr]:
         return self._assigned.get(scope, {}).get(name, [])
 

@@ -41,6 +41,11 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
         ("C2.gold-count-ratio", 19, "error"),
     ],
     "C1.target-in-key/legal_bigram_hash_and_update.py": [],
+    # No target-named variable: the token at the loop position, with jv-1/jv-2 as context.
+    "C1.target-in-key/illegal_position_token_in_key.py": [
+        ("C1.target-in-key", 16, "error"),
+        ("C2.gold-count-ratio", 16, "error"),
+    ],
     "C1.tilt-gate-target/illegal_within_beta_on.py": [
         ("C1.tilt-gate-target", 5, "error"),
         ("C1.tilt-gate-target", 6, "error"),
