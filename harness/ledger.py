@@ -54,27 +54,47 @@ def sampled_positions(start: int, end: int, fraction: float) -> np.ndarray:
     return pos[keyed < int(fraction * 2**32)]
 
 
+def row_statistics(
+    logprobs, rows: np.ndarray, targets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """log(sum_v p(v)) and log p(gold) of the given rows, reduced where the tensor lives, so
+    only two numbers per row leave an accelerator. ``targets`` holds the gold token per row."""
+    if hasattr(logprobs, "detach"):
+        import torch
+
+        index = torch.as_tensor(rows, dtype=torch.long, device=logprobs.device)
+        lp = logprobs.detach().index_select(0, index).float()
+        gold_index = torch.as_tensor(targets, dtype=torch.long, device=lp.device)[:, None]
+        lse = torch.logsumexp(lp, dim=1)
+        gold = lp.gather(1, gold_index).squeeze(1)
+        return lse.double().cpu().numpy(), gold.double().cpu().numpy()
+    lp = np.asarray(logprobs)[rows].astype(np.float64)
+    top = lp.max(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", over="ignore"):
+        lse = (top + np.log(np.exp(lp - top).sum(axis=1, keepdims=True)))[:, 0]
+    return lse, lp[np.arange(rows.size), np.asarray(targets, dtype=np.int64)]
+
+
 def check_distributions(
-    logprobs: np.ndarray, nll: np.ndarray, targets: np.ndarray, rows: np.ndarray
+    lse: np.ndarray, gold_logprob: np.ndarray, nll: np.ndarray, positions: np.ndarray
 ) -> dict[str, Any]:
-    """C2 on the given rows: each distribution sums to 1 and its gold entry is the scored nll."""
-    lp = np.asarray(logprobs[rows], dtype=np.float64)
-    sums = np.exp(lp).sum(axis=1)
-    sum_err = np.abs(sums - 1.0)
+    """C2 from per-row statistics: each distribution sums to 1 (``lse`` = log of its sum is
+    0) and its gold entry equals the scored nll. ``positions`` name the rows in reports."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        sum_err = np.abs(np.exp(np.asarray(lse, np.float64)) - 1.0)
+        scored_nll = np.asarray(nll, dtype=np.float64)
+        gold_err = np.abs(-np.asarray(gold_logprob, np.float64) - scored_nll)
     sum_err[~np.isfinite(sum_err)] = np.inf
-    gold = -lp[np.arange(rows.size), np.asarray(targets)[rows]]
-    scored_nll = np.asarray(nll, dtype=np.float64)[rows]
-    gold_err = np.abs(gold - scored_nll)
     gold_err[~np.isfinite(gold_err)] = np.inf
     bad_sum = sum_err > SUM_TOLERANCE
     bad_gold = gold_err > GOLD_TOLERANCE + 1e-4 * np.abs(scored_nll)
     return {
-        "checked": int(rows.size),
-        "max_sum_err": float(sum_err.max()) if rows.size else 0.0,
-        "max_gold_err": float(gold_err.max()) if rows.size else 0.0,
-        "bad_sum": [int(r) for r in rows[bad_sum][:MAX_REPORTED]],
+        "checked": int(positions.size),
+        "max_sum_err": float(sum_err.max()) if positions.size else 0.0,
+        "max_gold_err": float(gold_err.max()) if positions.size else 0.0,
+        "bad_sum": [int(p) for p in positions[bad_sum][:MAX_REPORTED]],
         "bad_sum_count": int(bad_sum.sum()),
-        "bad_gold": [int(r) for r in rows[bad_gold][:MAX_REPORTED]],
+        "bad_gold": [int(p) for p in positions[bad_gold][:MAX_REPORTED]],
         "bad_gold_count": int(bad_gold.sum()),
     }
 
@@ -445,12 +465,9 @@ class _Recorder:
         }
         if logprobs is not None and self.tokens is not None:
             rows = sampled_positions(start, end, self.sample) - start
-            targets = self.tokens[start:end].astype(np.int64)
-            # Only the sampled rows leave the accelerator: that is what keeps the overhead small.
-            lp = _select_rows(logprobs, rows)
-            event["c2"] = check_distributions(lp, nll_np[rows], targets[rows], np.arange(rows.size))
-            event["c2"]["bad_sum"] = [int(rows[i]) + start for i in event["c2"]["bad_sum"]]
-            event["c2"]["bad_gold"] = [int(rows[i]) + start for i in event["c2"]["bad_gold"]]
+            targets = self.tokens[start:end].astype(np.int64)[rows]
+            lse, gold = row_statistics(logprobs, rows, targets)
+            event["c2"] = check_distributions(lse, gold, nll_np[rows], rows + start)
             if start < self.dump_n:
                 self._record_dump(start, min(end, self.dump_n), logprobs)
         self.write(event)
@@ -483,15 +500,6 @@ class _Recorder:
             return
         self._flush_dump()
         self.fh.close()
-
-
-def _select_rows(logprobs, rows: np.ndarray) -> np.ndarray:
-    if hasattr(logprobs, "detach"):
-        import torch
-
-        index = torch.as_tensor(rows, dtype=torch.long, device=logprobs.device)
-        return _to_numpy(logprobs.index_select(0, index))
-    return np.asarray(logprobs)[rows]
 
 
 _recorder: _Recorder | None = None

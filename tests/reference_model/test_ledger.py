@@ -268,3 +268,14 @@ def test_every_rank_begins_the_same_pass():
     )
     twice = LedgerChecker().feed_all([{**begin, "rank": 1}, {**begin, "rank": 1}]).verdict()
     assert any(v.message == "pass begun twice" for v in twice.violations)
+
+
+def test_numpy_distributions_are_checked_alike(listen):
+    tokens = stream().numpy()
+    nll, logp = honest_scores(torch.from_numpy(tokens), 1, N)
+    ledger.begin("np", tokens)
+    ledger.scored(1, 33, nll[:32].numpy(), logp[:32].numpy())
+    ledger.scored(33, N, nll[32:].numpy(), logp[32:].numpy() + 0.01)  # mass ~1.01
+    v = ledger.verdict()
+    bad = next(x for x in v.violations if x.condition == "C2" and "sum" in x.message)
+    assert bad.positions[0] == 33 and bad.count == N - 33
