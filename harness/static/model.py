@@ -823,6 +823,18 @@ class _EnvTable:
         self.env_of: dict[str, str] = {}  # setting name -> environment variable
         self.env_defaults: dict[str, tuple[object, int]] = {}  # env var -> (default, line)
         seen_names: dict[str, int] = {}
+        # The few os.environ reads, found once and mapped to the expressions that contain them.
+        self._env_in: dict[int, str] = {}
+        for call in model.of_type(ast.Call):
+            if not _is_environ_get(call):
+                continue
+            key = call.args[0]
+            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                continue
+            node: ast.AST | None = call
+            while node is not None and not isinstance(node, ast.stmt):
+                self._env_in.setdefault(id(node), key.value)
+                node = model.parents.get(node)
         for node in model.of_type(ast.Assign, ast.AnnAssign, ast.Call):
             if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -835,7 +847,7 @@ class _EnvTable:
                     self.env_defaults.setdefault(key.value, (default, node.lineno))
 
     def _record(self, target: ast.expr, value: ast.expr, seen: dict[str, int]) -> None:
-        env = _env_key(value, self.model)
+        env = self._env_key(value)
         if isinstance(target, ast.Name):
             name, table = target.id, self.names
         elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
@@ -855,6 +867,10 @@ class _EnvTable:
             seen[key] = 1
         if env:
             self.env_of[name] = env
+
+    def _env_key(self, expr: ast.AST) -> str | None:
+        """The environment variable an expression reads, if any."""
+        return self._env_in.get(id(expr))
 
     def value(self, expr: ast.AST, depth: int = 0) -> object:
         if depth > 12:
@@ -1047,15 +1063,6 @@ def _is_environ_get(call: ast.Call) -> bool:
         return False
     name = dotted(func)
     return name.endswith(("environ.get", "getenv")) and bool(call.args)
-
-
-def _env_key(expr: ast.AST, model: ProgramModel) -> str | None:
-    for n in model.walk(expr):
-        if isinstance(n, ast.Call) and _is_environ_get(n):
-            key = n.args[0]
-            if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                return key.value
-    return None
 
 
 def _target_names(target: ast.AST) -> Iterator[str]:
