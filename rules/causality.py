@@ -350,7 +350,7 @@ below N ln K - ln(1/alpha) with probability at most alpha. A reported total unde
 proves that the score looked at the targets or did not use a distribution.
 
 Example:
-    canary: 4,095 tokens scored, observed 3,120.4 nats < bound 5,670.1 = 4095 ln 4 - ln 1000
+    canary: 4,095 tokens scored, observed 3,120.4 nats < bound 5,670.0 = 4095 ln 4 - ln 1000
 """,
     (
         "https://github.com/openai/parameter-golf/issues/1017",
