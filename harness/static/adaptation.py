@@ -124,11 +124,11 @@ def _classify(model: ProgramModel, node: ast.AST, func: FunctionInfo | None, dep
     later = [s for s in own if s.lineno > line]
     earlier = [s for s in own if s.lineno < line]
     first_later = later[0].lineno if later else 10**9
+    calls = func.calls if func is not None else [s.node for s in model.call_sites]
     saves = [
         c
-        for c in model.walk(body)
-        if isinstance(c, ast.Call)
-        and line < c.lineno < first_later
+        for c in calls
+        if line < c.lineno < first_later
         and model.function_of(c) is func
         and QUANT_OR_SAVE.search(dotted(c.func) or callee_name(c))
     ]
