@@ -226,7 +226,14 @@ def _discover(path: Path, report: Report) -> list[Path]:
             if not (here / name).is_symlink() or _check_link(here / name, root_real, report)
         ]
         if "train_gpt.py" in files:
-            found.extend(_submission_files(here / "train_gpt.py", report))
+            needed = _submission_files(here / "train_gpt.py", report)
+            found.extend(needed)
+            skipped = sorted(set(files) - {p.name for p in needed if p.parent == here})
+            if skipped:
+                report.notes.append(
+                    f"{here}: checked train_gpt.py and the helpers its run needs; not checked "
+                    f"(the run does not load them): {', '.join(skipped)}"
+                )
             dirnames[:] = []  # helper packages below are covered by the import walk
             continue
         for name in files:

@@ -104,10 +104,16 @@ def test_wrapped_script_reports_lines_of_the_decoded_source(tmp_path, wrap):
     assert "base85 + lzma-raw-lzma2" in fr["notes"][0]
 
 
-def test_folder_with_train_gpt_checks_it_and_its_helpers():
+def test_folder_with_train_gpt_checks_it_and_its_helpers(tmp_path):
     folder = TWINS / "BUDGET.uncounted-code" / "illegal_sibling_helpers"
     doc = json.loads(golf(str(folder), "--format", "json").stdout)
     assert [Path(f["path"]).name for f in doc["files"]] == ["train_gpt.py", "ngram_tilt.py"]
+    (tmp_path / "train_gpt.py").write_text("import helper\n")
+    (tmp_path / "helper.py").write_text("x = 1\n")
+    (tmp_path / "prepare_data.py").write_text("import requests\n")
+    doc = json.loads(golf(str(tmp_path), "--format", "json").stdout)
+    assert [Path(f["path"]).name for f in doc["files"]] == ["train_gpt.py", "helper.py"]
+    assert any("not checked" in n and "prepare_data.py" in n for n in doc["notes"])
 
 
 def test_folder_without_train_gpt_checks_submission_like_scripts(tmp_path):
