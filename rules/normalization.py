@@ -7,6 +7,7 @@ import ast
 import re
 
 from harness.rulebook import detector, rule
+from harness.static.model import callee_name
 
 ENTROPY_EXPERT = rule(
     "C2.entropy-expert",
@@ -186,6 +187,12 @@ def byte_level_mixture(model):
             exponent = node.right
         elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "pow":
             exponent = node.args[-1] if len(node.args) >= 2 else None
+        elif isinstance(node, ast.Call) and callee_name(node) == "exp" and node.args:
+            # exp(logp / n_bytes): the same per-byte geometric mean, in log space.
+            arg = node.args[0]
+            inner = arg.operand if isinstance(arg, ast.UnaryOp) else arg
+            if isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Div):
+                exponent = inner
         if exponent is not None:
             if (
                 isinstance(exponent, ast.BinOp)

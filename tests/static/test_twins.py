@@ -54,6 +54,7 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     "C2.byte-mixture/illegal_ppm_byte_mix.py": [
         ("C2.byte-mixture", 5, "warning"),
         ("C2.byte-mixture", 21, "error"),
+        ("C2.byte-mixture", 29, "error"),
     ],
     "C2.byte-mixture/legal_token_level_bpb.py": [],
     "C2.entropy-expert/illegal_hedge_entropy_expert.py": [("C2.entropy-expert", 28, "error")],

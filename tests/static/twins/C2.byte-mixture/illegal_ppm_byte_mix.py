@@ -23,3 +23,8 @@ def eval_val_ppm_mix(token_probs, token_bytes, lam=0.3):
             bits += -math.log2((1 - lam) * p_byte + lam * ppm.prob(history, b))
             history.append(b)
     return bits
+
+
+def mix_in_log_space(token_logp, n_bytes, ppm_p, lam=0.3):
+    p_byte = math.exp(token_logp / n_bytes)
+    return -math.log2((1 - lam) * p_byte + lam * ppm_p)
