@@ -57,6 +57,12 @@ TARGET_NAME = re.compile(
 SCORE_ACCUMULATOR = re.compile(r"loss|nll|bits|byte|bpb|token|tok_|tokens|score|count|\bce", re.I)
 # Per-token score buffers written by index or appended to (narrower: byte LUTs are built so).
 SCORE_BUFFER = re.compile(r"nll|loss|bits|score", re.I)
+# Totals that only ever hold committed scores, whatever the gradient context.
+_SCORE_TOTAL = re.compile(
+    r"^(?!.*train)(_?(val_)?(loss|nll|bits|byte|bytes)_?(sum|total)|"
+    r"total_?(loss|nll|bits|bytes)|(val_)?(token|byte)_?count)$",
+    re.IGNORECASE,
+)
 SCORING_FUNC = re.compile(r"eval|score|bpb|evaluate", re.IGNORECASE)
 QUANT_OR_SAVE = re.compile(
     r"quantiz|gptq|serializ|compress|torch\.save|save_artifact|save_model|pack_|export", re.I
@@ -678,7 +684,11 @@ class ProgramModel:
 
     def _collect_scoring_sites(self) -> list[ast.AST]:
         out: list[ast.AST] = [
-            n for n in self._accumulations if self.grad_disabled(n) or _detached(accumulated(n))
+            n
+            for n in self._accumulations
+            if self.grad_disabled(n)
+            or _detached(accumulated(n))
+            or _SCORE_TOTAL.search(_accumulator_name(n))
         ]
         seen = {id(n) for n in out}
         for site in self.call_sites:
@@ -1085,6 +1095,21 @@ def _bind(func: FunctionInfo, call: ast.Call) -> Iterator[tuple[str, ast.expr]]:
     for kw in call.keywords:
         if kw.arg and kw.arg in func.params:
             yield kw.arg, kw.value
+
+
+def _accumulator_name(node: ast.AST) -> str:
+    """The name a score is added into (``loss_sum`` in ``loss_sum += x``)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        base = node.func.value
+    elif isinstance(node, ast.Assign):
+        base = node.targets[0]
+    else:
+        base = getattr(node, "target", node)
+    while isinstance(base, ast.Subscript):
+        base = base.value
+    if isinstance(base, ast.Attribute):
+        return base.attr
+    return base.id if isinstance(base, ast.Name) else ""
 
 
 def accumulated(node: ast.AST) -> ast.AST:

@@ -72,6 +72,7 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     # A running training loss logged before each step is not a score.
     "C3.pretrain-on-val/illegal_logged_epochs.py": [("C3.pretrain-on-val", 29, "error")],
     "C3.pretrain-on-val/legal_inplace_accumulators.py": [],
+    "C3.pretrain-on-val/legal_score_with_grad_then_train.py": [],
     "C3.update-before-score/illegal_score_on_final_epoch.py": [
         ("C3.update-before-score", 16, "error")
     ],
