@@ -804,8 +804,13 @@ class ProgramModel:
         off = next((g for g in gates if g.state == "off"), None)
         if off is not None and severity == "error":
             severity = "warning"
-            switch = ", ".join(off.switches) or "a setting"
-            message += f" (off by default; switched on by {switch})"
+            switch = ", ".join(
+                f"{name} (default {self.env.env_defaults[name][0]!r})"
+                if name in self.env.env_defaults
+                else name
+                for name in off.switches
+            )
+            message += f" (off by default; switched on by {switch or 'a setting'})"
         return Finding.of(
             rule,
             message,
