@@ -449,3 +449,43 @@ def cross_document_smear(model):
             confidence="medium",
             fix="mask the shift at document starts: not_bos = (input_ids[:, 1:] != BOS_ID)",
         )
+
+
+_GATE_TABLE = re.compile(r"bnd|bound|word|within|start|space|flag|gate|mask", re.IGNORECASE)
+_GATE_USE = re.compile(r"logit|logp|prob|beta|tilt|bonus|boost|gate|expert", re.IGNORECASE)
+
+
+@detector(TILT_GATE, level="static")
+def gate_on_scored_token(model):
+    """A flag looked up for the token being scored (``is_bnd[tokens[p]]``) that then feeds the
+    logits, a tilt or a mixing weight."""
+    for node in model.of_type(ast.Subscript):
+        if not isinstance(node.ctx, ast.Load) or not _GATE_TABLE.search(ast.unparse(node.value)):
+            continue
+        stmt = model.statement_of(node)
+        if not isinstance(stmt, ast.Assign) or not model.is_scored_token(node.slice):
+            continue
+        names = {t.id for t in stmt.targets if isinstance(t, ast.Name)}
+        if not names or any(re.search(r"byte", n, re.IGNORECASE) for n in names):
+            continue
+        func = model.function_of(stmt)
+        body = func.node if func else model.tree
+        for use in model.walk(body):
+            if not (
+                isinstance(use, ast.Name)
+                and use.id in names
+                and isinstance(use.ctx, ast.Load)
+                and use.lineno >= stmt.lineno
+            ):
+                continue
+            used_in = model.statement_of(use)
+            if _GATE_USE.search(ast.unparse(used_in)):
+                yield model.finding(
+                    TILT_GATE,
+                    node,
+                    f"`{ast.unparse(node)[:50]}` reads a flag of the token being scored and "
+                    f"feeds it into the prediction (line {used_in.lineno})",
+                    confidence="medium",
+                    fix="gate on prefix tokens only (tokens[p-1]); never on the token at p",
+                )
+                break
