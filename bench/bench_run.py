@@ -83,6 +83,9 @@ def main() -> None:
     parser.add_argument("--canary-lengths", default="1024,4096")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--parts", default="shim,ledger,canary", help="which benchmarks to run")
+    parser.add_argument(
+        "--injections", default=",".join(CANARY_INJECTIONS), help="canary rows ('' = clean)"
+    )
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="bench-run-"))
     out.mkdir(parents=True, exist_ok=True)
@@ -155,7 +158,7 @@ def canary_power(args, opts, stream, artifact, demo, out) -> None:
     print("| injection | " + " | ".join(f"N={n}" for n in args.canary_lengths.split(",")) + " |")
     print("|---|" + "---|" * len(args.canary_lengths.split(",")))
     seed_audit = SimpleNamespace(seed=1337, artifact=SimpleNamespace(path=artifact))
-    for inject in CANARY_INJECTIONS:
+    for inject in args.injections.split(","):
         cells = []
         for n in (int(x) for x in args.canary_lengths.split(",")):
             env = {"PRESET": args.preset, "VAL_TOKEN_LIMIT": "0"}
