@@ -123,7 +123,6 @@ class ProgramModel:
         self.aliases = _import_aliases(self)
         self.call_sites: list[CallSite] = []
         self.calls_to: dict[str, list[CallSite]] = {}
-        self.referenced_names: set[str] = set()
         self._collect_calls()
         self.env = _EnvTable(self)
         self._val: dict[FunctionInfo | None, set[str]] = {}
@@ -258,20 +257,15 @@ class ProgramModel:
         return merged
 
     def _collect_calls(self) -> None:
-        for node in self.of_type(ast.Call, ast.Name, ast.Attribute):
-            if isinstance(node, ast.Call):
-                name = callee_name(node)
-                caller = self.function_of(node)
-                site = CallSite(node, caller, name)
-                self.call_sites.append(site)
-                if caller:
-                    caller.calls.append(node)
-                if name:
-                    self.calls_to.setdefault(name, []).append(site)
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                self.referenced_names.add(node.id)
-            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
-                self.referenced_names.add(node.attr)
+        for node in self.of_type(ast.Call):
+            name = callee_name(node)
+            caller = self.function_of(node)
+            site = CallSite(node, caller, name)
+            self.call_sites.append(site)
+            if caller:
+                caller.calls.append(node)
+            if name:
+                self.calls_to.setdefault(name, []).append(site)
         for f in self.functions:
             f.calls.sort(key=lambda c: (c.lineno, c.col_offset))
         self.call_sites.sort(key=lambda s: (s.node.lineno, s.node.col_offset))
