@@ -7,7 +7,9 @@ Public entry points:
   (``codefiles``);
 * ``check_paths(paths, select=None, ignore=None, strict=False) -> Report``: the
   ``golf-check check`` engine (``checker``);
-* ``ProgramModel``: the per-script facts every static detector asks about (``model``).
+* ``ProgramModel``: the per-script facts every static detector asks about (``model``), with
+  settings defaults (``settings``) and the validation-adaptation analysis (``adaptation``);
+* suppression comments (``suppressions``) and the ``check`` click command (``command``).
 """
 
 from __future__ import annotations

@@ -14,9 +14,8 @@ questions; they ask the model:
 * where validation tokens come from and where they flow (``is_val``: a flow-insensitive taint
   over assignments, slices, calls and function parameters), and likewise for target tokens
   (``is_target``);
-* environment-variable defaults (``os.environ.get("X", "0")`` in module constants and
-  ``Hyperparameters``-style class attributes) and which code they gate (``default_state``:
-  whether a statement runs in the default configuration).
+* environment-variable defaults (``model.env``, see ``settings``) and which code they gate
+  (``default_state``: whether a statement runs in the default configuration).
 
 The analysis is deliberately simple and says so: it sees one file, resolves calls by name,
 and treats a variable as tainted if any assignment to it is. Detectors set their confidence
@@ -33,6 +32,7 @@ from dataclasses import dataclass, field
 from harness.report import Finding
 from harness.rulebook import Rule
 from harness.static.loader import LoadedScript
+from harness.static.settings import UNKNOWN, Settings, dotted  # noqa: F401  (re-exported)
 
 # --------------------------------------------------------------------------- vocabularies
 
@@ -74,7 +74,6 @@ _SCALARS = {"item", "float", "int", "len", "mean", "sum", "str", "format", "toli
 _NO_TAINT_CALLS = {"len", "numel", "size", "dim", "range", "print", "log0", "isinstance", "type"}
 _NO_TAINT_ATTRS = {"shape", "dtype", "device", "ndim"}
 
-UNKNOWN = object()  # value the evaluator cannot determine
 _ANY_SCOPE = object()  # key for "this name, read from any scope" in the taint worklist
 # Context and operator nodes are shared singletons in the parsed tree: never index them.
 _SHARED_LEAVES = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
@@ -124,7 +123,7 @@ class ProgramModel:
         self.call_sites: list[CallSite] = []
         self.calls_to: dict[str, list[CallSite]] = {}
         self._collect_calls()
-        self.env = _EnvTable(self)
+        self.env = Settings(self)
         self._val: dict[FunctionInfo | None, set[str]] = {}
         self._target: dict[FunctionInfo | None, set[str]] = {}
         self._assigned: dict[FunctionInfo | None, dict[str, list[ast.expr]]] = {}
@@ -818,200 +817,7 @@ class ProgramModel:
         )
 
 
-# --------------------------------------------------------------------------- env defaults
-
-
-class _EnvTable:
-    """Default values of settings: module constants, class attributes and locals that read
-    ``os.environ`` (or are plain constants), evaluated without running anything."""
-
-    def __init__(self, model: ProgramModel) -> None:
-        self.model = model
-        self.names: dict[str, object] = {}
-        self.attrs: dict[str, object] = {}
-        self.env_of: dict[str, str] = {}  # setting name -> environment variable
-        self.env_defaults: dict[str, tuple[object, int]] = {}  # env var -> (default, line)
-        seen_names: dict[str, int] = {}
-        # The few os.environ reads, found once and mapped to the expressions that contain them.
-        self._env_in: dict[int, str] = {}
-        for call in model.of_type(ast.Call):
-            if not _is_environ_get(call):
-                continue
-            key = call.args[0]
-            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
-                continue
-            node: ast.AST | None = call
-            while node is not None and not isinstance(node, ast.stmt):
-                self._env_in.setdefault(id(node), key.value)
-                node = model.parents.get(node)
-        for node in model.of_type(ast.Assign, ast.AnnAssign, ast.Call):
-            if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    self._record(target, node.value, seen_names)
-            if isinstance(node, ast.Call) and _is_environ_get(node):
-                key = node.args[0] if node.args else None
-                if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                    default = self.value(node.args[1]) if len(node.args) > 1 else None
-                    self.env_defaults.setdefault(key.value, (default, node.lineno))
-
-    def _record(self, target: ast.expr, value: ast.expr, seen: dict[str, int]) -> None:
-        env = self._env_key(value)
-        if isinstance(target, ast.Name):
-            name, table = target.id, self.names
-        elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
-            name, table = target.attr, self.attrs
-        else:
-            return
-        # Class-body attributes are reached as ``args.name``: record them as attributes too.
-        parent = self.model.parents.get(target)
-        in_class = isinstance(self.model.parents.get(parent), ast.ClassDef) if parent else False
-        val = self.value(value)
-        for tab in (table, self.attrs) if in_class else (table,):
-            key = f"{id(tab)}:{name}"
-            if key in seen and tab.get(name, UNKNOWN) != val:
-                tab[name] = UNKNOWN
-            else:
-                tab[name] = val
-            seen[key] = 1
-        if env:
-            self.env_of[name] = env
-
-    def _env_key(self, expr: ast.AST) -> str | None:
-        """The environment variable an expression reads, if any."""
-        return self._env_in.get(id(expr))
-
-    def value(self, expr: ast.AST, depth: int = 0) -> object:
-        if depth > 12:
-            return UNKNOWN
-        v = lambda e: self.value(e, depth + 1)  # noqa: E731
-        if isinstance(expr, ast.Constant):
-            return expr.value
-        if isinstance(expr, ast.Name):
-            return self.names.get(expr.id, UNKNOWN)
-        if isinstance(expr, ast.Attribute):
-            if isinstance(expr.value, ast.Name) and expr.value.id in ("os", "sys", "torch"):
-                return UNKNOWN
-            return self.attrs.get(expr.attr, UNKNOWN)
-        if isinstance(expr, ast.Tuple | ast.List | ast.Set):
-            items = [v(e) for e in expr.elts]
-            return UNKNOWN if any(i is UNKNOWN for i in items) else tuple(items)
-        if isinstance(expr, ast.UnaryOp):
-            operand = v(expr.operand)
-            if operand is UNKNOWN:
-                return UNKNOWN
-            try:
-                if isinstance(expr.op, ast.Not):
-                    return not operand
-                if isinstance(expr.op, ast.USub):
-                    return -operand  # type: ignore[operator]
-            except TypeError:
-                return UNKNOWN
-            return UNKNOWN
-        if isinstance(expr, ast.BoolOp):
-            values = [v(e) for e in expr.values]
-            if isinstance(expr.op, ast.And):
-                if any(x is not UNKNOWN and not x for x in values):
-                    return False
-                return UNKNOWN if any(x is UNKNOWN for x in values) else values[-1]
-            if any(x is not UNKNOWN and x for x in values):
-                return next(x for x in values if x is not UNKNOWN and x)
-            return UNKNOWN if any(x is UNKNOWN for x in values) else values[-1]
-        if isinstance(expr, ast.Compare):
-            left = v(expr.left)
-            for op, right_e in zip(expr.ops, expr.comparators, strict=True):
-                right = v(right_e)
-                if left is UNKNOWN or right is UNKNOWN:
-                    return UNKNOWN
-                try:
-                    ok = _COMPARE[type(op)](left, right)
-                except (TypeError, KeyError):
-                    return UNKNOWN
-                if not ok:
-                    return False
-                left = right
-            return True
-        if isinstance(expr, ast.BinOp):
-            a, b = v(expr.left), v(expr.right)
-            if a is UNKNOWN or b is UNKNOWN:
-                return UNKNOWN
-            try:
-                return _BINOP[type(expr.op)](a, b)
-            except (TypeError, KeyError, ZeroDivisionError, ValueError, OverflowError):
-                return UNKNOWN
-        if isinstance(expr, ast.Call):
-            if _is_environ_get(expr):
-                return v(expr.args[1]) if len(expr.args) > 1 else None
-            name = callee_name(expr)
-            if name in ("int", "float", "bool", "str") and len(expr.args) == 1:
-                arg = v(expr.args[0])
-                if arg is UNKNOWN:
-                    return UNKNOWN
-                try:
-                    return {"int": int, "float": float, "bool": bool, "str": str}[name](arg)
-                except (TypeError, ValueError):
-                    return UNKNOWN
-            if isinstance(expr.func, ast.Attribute) and name in ("lower", "upper", "strip"):
-                base = v(expr.func.value)
-                return getattr(base, name)() if isinstance(base, str) else UNKNOWN
-        return UNKNOWN
-
-    def truth(self, test: ast.expr, scope: FunctionInfo | None) -> tuple[bool | None, list[str]]:
-        """Truth of a gate under defaults (None: cannot tell) and the env vars behind it."""
-        value = self.value(test)
-        switches = sorted(
-            {
-                self.env_of.get(n.id if isinstance(n, ast.Name) else n.attr, "")
-                for n in ast.walk(test)
-                if isinstance(n, ast.Name | ast.Attribute)
-            }
-            - {""}
-        )
-        if value is UNKNOWN:
-            return None, switches
-        return bool(value), switches
-
-    def setting(self, env_var: str) -> tuple[object, int | None]:
-        """Default of an environment variable and the line that reads it."""
-        if env_var in self.env_defaults:
-            return self.env_defaults[env_var]
-        return UNKNOWN, None
-
-
-_COMPARE = {
-    ast.Eq: lambda a, b: a == b,
-    ast.NotEq: lambda a, b: a != b,
-    ast.Lt: lambda a, b: a < b,
-    ast.LtE: lambda a, b: a <= b,
-    ast.Gt: lambda a, b: a > b,
-    ast.GtE: lambda a, b: a >= b,
-    ast.In: lambda a, b: a in b,
-    ast.NotIn: lambda a, b: a not in b,
-    ast.Is: lambda a, b: a is b,
-    ast.IsNot: lambda a, b: a is not b,
-}
-_BINOP = {
-    ast.Add: lambda a, b: a + b,
-    ast.Sub: lambda a, b: a - b,
-    ast.Mult: lambda a, b: a * b,
-    ast.Div: lambda a, b: a / b,
-    ast.FloorDiv: lambda a, b: a // b,
-    ast.Mod: lambda a, b: a % b,
-}
-
-
 # --------------------------------------------------------------------------- helpers
-
-
-def dotted(func: ast.AST) -> str:
-    parts = []
-    while isinstance(func, ast.Attribute):
-        parts.append(func.attr)
-        func = func.value
-    if isinstance(func, ast.Name):
-        parts.append(func.id)
-        return ".".join(reversed(parts))
-    return ""
 
 
 def callee_name(call: ast.Call) -> str:
@@ -1064,14 +870,6 @@ def _is_grad_off(expr: ast.AST) -> bool:
 def _is_grad_on(expr: ast.AST) -> bool:
     target = expr.func if isinstance(expr, ast.Call) else expr
     return dotted(target).endswith("enable_grad")
-
-
-def _is_environ_get(call: ast.Call) -> bool:
-    func = call.func
-    if not (isinstance(func, ast.Attribute) and func.attr in ("get", "getenv")):
-        return False
-    name = dotted(func)
-    return name.endswith(("environ.get", "getenv")) and bool(call.args)
 
 
 def _target_names(target: ast.AST) -> Iterator[str]:
