@@ -6,9 +6,10 @@ Which files are checked (documented in docs/static-checker.md):
 * in a folder (searched recursively, without following symlinked folders), a folder that
   holds ``train_gpt.py`` is a submission: its ``train_gpt.py`` and every helper ``.py`` file
   it needs (``codefiles.needed_code_files``) are checked, other files there are not;
-* elsewhere a ``.py`` file is checked if it looks like a submission script: its name starts
-  with ``train``, or its (unwrapped) source mentions ``val_bpb`` or the ``fineweb_`` shards,
-  or it is a self-extracting wrapper.
+* elsewhere a ``.py`` file is checked if it looks like a training or evaluation script: its
+  name starts with ``train``, or it is a self-extracting wrapper, or its (unwrapped) source
+  mentions ``val_bpb``, the ``fineweb_`` shards, ``val_tokens`` / ``val_np`` / ``val_data``,
+  ``eval_val`` or calls ``.backward(``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from harness.errors import InputError
-from harness.report import FileResult, Finding, Report
+from harness.report import FileResult, Finding, Report, Table
 from harness.rulebook import load_all
 from harness.static.codefiles import needed_code_files
 from harness.static.loader import LoadedScript, load_script
@@ -29,7 +30,9 @@ from harness.static.model import ProgramModel
 from harness.static.suppressions import apply_suppressions, parse_suppressions
 
 _SKIP_DIRS = {"__pycache__", ".git", ".venv", "venv", "node_modules", ".mypy_cache", ".tox"}
-_LOOKS_LIKE_SUBMISSION = re.compile(r"val_bpb|fineweb_")
+_LOOKS_LIKE_SUBMISSION = re.compile(
+    r"val_bpb|fineweb_|val_tokens|val_np|val_data|eval_val|\.backward\("
+)
 
 
 def check_paths(
@@ -45,6 +48,16 @@ def check_paths(
     for path in paths:
         scripts.extend(_discover(path, report))
     seen: set[Path] = set()
+    sizes = Table(
+        "Scripts checked (code bytes as shipped count toward the 16,000,000-byte cap)",
+        [
+            ("script", "script"),
+            ("shipped_bytes", "bytes shipped"),
+            ("decoded_bytes", "bytes decoded"),
+            ("wrapper", "self-extracting layers"),
+            ("findings", "findings"),
+        ],
+    )
     for script in scripts:
         try:
             key = script.resolve(strict=True)
@@ -54,10 +67,15 @@ def check_paths(
         if key in seen:
             continue
         seen.add(key)
-        report.files.append(check_file(script, select=select, ignore=ignore))
+        result, loaded = _check_one(script, select, ignore, str(script))
+        report.files.append(result)
+        if loaded is not None:
+            sizes.rows.append(_size_row(loaded, result))
     if not scripts and not report.errors:
         report.errors.append(f"{report.target}: no Python submission scripts found")
     report.facts.append(("scripts checked", str(len(report.files))))
+    if sizes.rows:
+        report.tables.append(sizes)
     report.notes.append(
         "Static findings are hypotheses read from the source, never from running it; "
         "confidence says how sure each one is. `golf-check run` measures what a run does."
@@ -73,13 +91,18 @@ def check_file(
 ) -> FileResult:
     """Check one script; an unreadable script gives a ``FileResult`` with ``error`` set."""
     path = Path(path)
-    display = display or str(path)
+    return _check_one(path, select, ignore, display or str(path))[0]
+
+
+def _check_one(
+    path: Path, select: set[str] | None, ignore: set[str] | None, display: str
+) -> tuple[FileResult, LoadedScript | None]:
     with _gc_paused():
         try:
             script = load_script(path)
         except InputError as exc:
-            return FileResult(display, error=str(exc))
-        return check_script(script, select=select, ignore=ignore, display=display)
+            return FileResult(display, error=str(exc)), None
+        return check_script(script, select=select, ignore=ignore, display=display), script
 
 
 @contextmanager
@@ -173,6 +196,16 @@ def check_script(
     findings.sort(key=lambda f: (f.line or 0, f.rule))
     result.findings = findings
     return result
+
+
+def _size_row(loaded: LoadedScript, result: FileResult) -> dict:
+    return {
+        "script": result.path,
+        "shipped_bytes": len(loaded.raw_bytes),
+        "decoded_bytes": len(loaded.source.encode()),
+        "wrapper": " + ".join(loaded.layers) or "none",
+        "findings": sum(f.counts for f in result.findings),
+    }
 
 
 class _LineNode:

@@ -100,6 +100,9 @@ def test_wrapped_script_reports_lines_of_the_decoded_source(tmp_path, wrap):
     doc = json.loads(golf(str(path), "--format", "json").stdout)
     (fr,) = doc["files"]
     assert fr["verdict"] == "fail"
+    (row,) = doc["tables"][0]["rows"]
+    assert row["shipped_bytes"] == path.stat().st_size < row["decoded_bytes"]
+    assert row["wrapper"] == "base85 + lzma-raw-lzma2"
     assert [(f["rule"], f["line"]) for f in fr["findings"]] == [("C3.pretrain-on-val", 44)]
     assert "base85 + lzma-raw-lzma2" in fr["notes"][0]
 
@@ -119,12 +122,15 @@ def test_folder_with_train_gpt_checks_it_and_its_helpers(tmp_path):
 def test_folder_without_train_gpt_checks_submission_like_scripts(tmp_path):
     (tmp_path / "train_variant.py").write_text("x = 1\n")
     (tmp_path / "eval_tool.py").write_text("print('val_bpb')\n")
+    (tmp_path / "adapt.py").write_text("def f(loss):\n    loss.backward()\n")
     (tmp_path / "notes.py").write_text("y = 2\n")
     doc = json.loads(golf(str(tmp_path), "--format", "json").stdout)
-    assert sorted(Path(f["path"]).name for f in doc["files"]) == [
-        "eval_tool.py",
-        "train_variant.py",
-    ]
+    names = sorted(Path(f["path"]).name for f in doc["files"])
+    assert names == ["adapt.py", "eval_tool.py", "train_variant.py"]
+    (table,) = doc["tables"]
+    rows = {Path(r["script"]).name: r for r in table["rows"]}
+    assert rows["eval_tool.py"]["shipped_bytes"] == len("print('val_bpb')\n")
+    assert rows["eval_tool.py"]["wrapper"] == "none"
 
 
 @pytest.mark.parametrize(
