@@ -54,6 +54,8 @@ def load_script(path: str | Path) -> LoadedScript:
     try:
         if path.is_dir():
             raise InputError(f"{path}: is a folder, not a script")
+        if path.exists() and not path.is_file():  # a FIFO or device would block the read
+            raise InputError(f"{path}: not a regular file")
         size = path.stat().st_size
         if size > MAX_SCRIPT_BYTES:
             raise InputError(f"{path}: {size:,} bytes is too large for a submission script")

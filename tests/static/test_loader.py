@@ -106,3 +106,12 @@ def test_payload_that_is_not_python(tmp_path, wrap):
     path.write_text(wrap["lzma2"](b"def broken(:\n"))
     with pytest.raises(InputError, match=r"decoded payload\): syntax error at line 1"):
         load_script(path)
+
+
+def test_fifo_is_refused_without_blocking(tmp_path):
+    import os
+
+    fifo = tmp_path / "train_gpt.py"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        load_script(fifo)
