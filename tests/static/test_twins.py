@@ -51,7 +51,9 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
         ("C1.tilt-gate-target", 6, "error"),
     ],
     "C1.tilt-gate-target/legal_within_beta_off.py": [],
-    "C1.tilt-gate-target/illegal_within_word_gate_python.py": [("C1.tilt-gate-target", 11, "error")],
+    "C1.tilt-gate-target/illegal_within_word_gate_python.py": [
+        ("C1.tilt-gate-target", 11, "error")
+    ],
     "C1.tilt-gate-target/legal_prefix_gate_python.py": [],
     "C2.byte-mixture/illegal_ppm_byte_mix.py": [
         ("C2.byte-mixture", 5, "warning"),
