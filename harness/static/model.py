@@ -129,6 +129,7 @@ class ProgramModel:
         self._assigned: dict[FunctionInfo | None, dict[str, list[ast.expr]]] = {}
         self._data: dict[int, tuple[frozenset[str], bool, bool, bool]] = {}
         self._reads_val: dict[str, bool] = {}
+        self._resolved: dict[int, str] = {}  # id(callee expression) -> resolved dotted name
         self._collect_assignments()
         self._propagate_taint()
         self._scoring_funcs = self._find_scoring_functions()
@@ -845,12 +846,14 @@ def _import_aliases(model: ProgramModel) -> dict[str, str]:
 def resolved_name(model: ProgramModel, func: ast.AST) -> str:
     """Dotted callee with import aliases resolved (``hf.snapshot_download`` ->
     ``huggingface_hub.snapshot_download``)."""
-    name = dotted(func)
-    head, _, rest = name.partition(".")
-    origin = model.aliases.get(head)
-    if origin:
-        return f"{origin}.{rest}" if rest else origin
-    return name
+    cache = model._resolved
+    key = id(func)
+    if key not in cache:
+        name = dotted(func)
+        head, _, rest = name.partition(".")
+        origin = model.aliases.get(head)
+        cache[key] = (f"{origin}.{rest}" if rest else origin) if origin else name
+    return cache[key]
 
 
 def _is_grad_off(expr: ast.AST) -> bool:
