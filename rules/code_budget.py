@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import ast
+import re
+
 from harness.rulebook import detector, rule
 
 WALLCLOCK_DEFAULT = rule(
@@ -159,3 +162,72 @@ def _direct_references(model, script, helpers):
         if node is not None:
             out.append((helper, node))
     return out
+
+
+GPTQ_RESERVE = rule(
+    "BUDGET.gptq-reserve",
+    "BUDGET",
+    "Calibration that reads training data needs time reserved inside the 600 s",
+    """
+GPTQ-style quantization collects Hessians from calibration batches. When those batches are
+training data, the collection counts as training time and must finish inside the 600 s
+budget. Records do this by stopping the training loop early by a reserve
+(`GPTQ_RESERVE_SECONDS`, `gptq_reserve_ms`). Several submissions were ruled illegal because
+their calibration ran after the full 600 s. A script that calibrates on training data with no
+reserve anywhere in its settings is reported as a warning. The measured check is
+`BUDGET.gptq-in-train` (`golf-check verify` / `run`).
+
+Example:
+    max_wallclock_ms = 1000.0 * args.max_wallclock_seconds          # no reserve
+    hessians = collect_hessians(base_model, train_loader, n_batches=64)
+""",
+    [
+        "https://github.com/openai/parameter-golf/pull/1868",
+        "https://github.com/openai/parameter-golf/pull/634",
+        "https://github.com/openai/parameter-golf/issues/677",
+    ],
+    severity="warning",
+)
+
+_CALIBRATION = re.compile(r"hessian|calib|gptq", re.IGNORECASE)
+_EVALUATION = re.compile(r"eval|score", re.IGNORECASE)
+_RESERVE = re.compile(r"reserve", re.IGNORECASE)
+_TRAIN_DATA = re.compile(r"train_loader|train_files|train_tokens|train_stream|next_batch")
+
+
+@detector(GPTQ_RESERVE, level="static")
+def gptq_reserve(model):
+    """Calibration fed with training data while no setting reserves time for it."""
+    names = (
+        getattr(n, "id", None) or getattr(n, "attr", "")
+        for n in model.of_type(ast.Name, ast.Attribute)
+    )
+    if any(_RESERVE.search(name) for name in names) or any(
+        _RESERVE.search(var) for var in model.env.env_defaults
+    ):
+        return
+    for site in model.call_sites:
+        if not _CALIBRATION.search(site.callee) or _EVALUATION.search(site.callee):
+            continue
+        args = [ast.unparse(a) for a in site.node.args] + [
+            ast.unparse(k.value) for k in site.node.keywords
+        ]
+        reads_train = any(_TRAIN_DATA.search(a) for a in args)
+        if not reads_train:
+            for func in model.functions_named(site.callee):
+                reads_train |= any(
+                    isinstance(n, ast.Attribute | ast.Name)
+                    and _TRAIN_DATA.search(getattr(n, "id", None) or getattr(n, "attr", ""))
+                    for n in model.walk(func.node)
+                )
+        if reads_train:
+            yield model.finding(
+                GPTQ_RESERVE,
+                site.node,
+                f"{site.callee}(...) calibrates on training data, but no setting reserves "
+                "training time for it (GPTQ_RESERVE_SECONDS-style)",
+                confidence="medium",
+                fix="stop the training loop early by a reserve that covers the calibration "
+                "(e.g. GPTQ_RESERVE_SECONDS=8) so data access ends inside 600 s",
+            )
+            return

@@ -29,6 +29,8 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     "BUDGET.uncounted-code/legal_single_file/train_gpt.py": [],
     "BUDGET.wallclock-default/illegal_wallclock_900.py": [("BUDGET.wallclock-default", 5, "error")],
     "BUDGET.wallclock-default/legal_wallclock_600.py": [],
+    "BUDGET.gptq-reserve/illegal_no_reserve.py": [("BUDGET.gptq-reserve", 31, "warning")],
+    "BUDGET.gptq-reserve/legal_with_reserve.py": [],
     # Contested ruling that merged records predate: a warning.
     "C1.cross-document-smear/illegal_smear_no_bos.py": [("C1.cross-document-smear", 13, "warning")],
     "C1.cross-document-smear/legal_smear_bos_mask.py": [],
@@ -107,7 +109,8 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     ],
     "DATA.train-data-at-eval/legal_eval_reads_val_only.py": [],
     "DATA.val-calibration/illegal_gptq_on_val.py": [("DATA.val-calibration", 15, "error")],
-    "DATA.val-calibration/legal_gptq_on_train.py": [],
+    # Legal for DATA (training data), but no reserve for the calibration time: a warning.
+    "DATA.val-calibration/legal_gptq_on_train.py": [("BUDGET.gptq-reserve", 16, "warning")],
     "DATA.val-in-training/illegal_loader_over_val.py": [("DATA.val-in-training", 11, "error")],
     "DATA.val-in-training/illegal_val_batches_in_loop.py": [("DATA.val-in-training", 14, "error")],
     "DATA.val-in-training/legal_periodic_eval.py": [],
