@@ -6,12 +6,16 @@ loss derives from validation tokens. Each one is classified by where the scoring
 relative to it:
 
 * ``score-first``: a loop around the update also commits a score earlier in its body (score
-  chunk k, then train on chunk k): the legal test-time-training pattern;
-* ``update-before-score``: the loop around the update commits its score only after it;
+  chunk k, then train on chunk k), or the update reads the previous iteration's chunk: the
+  legal test-time-training pattern;
+* ``update-before-score``: the loop around the update commits its score only after it, or
+  scores inside an epoch loop that also trains on the tokens;
 * ``pretrain``: a straight-line pass that adapts, after which validation is scored;
 * ``prequant``: the adapted weights are quantized/serialized into the artifact;
 * ``warmup``: the same, inside a compile/warm-up loop;
-* ``rescore``: validation was scored, then adapted on, then scored again;
+* ``rescore``: validation was scored, then adapted on, then the same scoring call repeated;
+* ``rescore-maybe``: scored, adapted, then a different scoring pass (legal phased TTT looks
+  like this, so it is only a warning);
 * ``training``: the update sits in the main training loop (validation data in training);
 * ``unscored``: no later scoring golf-check can see.
 
