@@ -202,3 +202,14 @@ def test_wrapped_legal_records_pass_clean(tmp_path, wrap, name):
     (result,) = check_paths([tmp_path]).files
     assert result.error is None and result.findings == [] and result.verdict == "pass"
     assert "lzma-raw-lzma2" in result.notes[0]
+
+
+def test_check_paths_api_selection_and_strictness():
+    script = TWINS / "C1.target-in-key" / "illegal_hashed_ngram_cache.py"
+    only = check_paths([script], select={"C2.gold-count-ratio"})
+    assert [f.rule for f in only.files[0].findings] == ["C2.gold-count-ratio"]
+    without = check_paths([script], ignore={"C1.target-in-key", "C2.gold-count-ratio"})
+    assert without.files[0].findings == [] and without.exit_code == 0
+    warn_only = TWINS / "C3.prequant-ttt" / "legal_ttt_off_by_default.py"
+    assert check_paths([warn_only]).exit_code == 0
+    assert check_paths([warn_only], strict=True).exit_code == 1
