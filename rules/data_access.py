@@ -375,10 +375,15 @@ def network_attempts(audit):
     attempts = audit.trace.of("net")
     if attempts:
         hosts = sorted({f"{e.get('host')}:{e.get('port')}" for e in attempts})
+        where = (
+            "on the loopback interface"
+            if all(e.get("loopback") for e in attempts)
+            else f"(blocked by the {audit.sandbox.network})"
+        )
         yield Finding.of(
             NETWORK,
             f"seed {audit.seed}: {len(attempts)} network attempt(s) to {', '.join(hosts[:3])} "
-            f"(blocked by the {audit.sandbox.network})",
+            f"{where}",
             file=audit.log_rel,
             evidence="\n".join(
                 f"{e.get('op')} {e.get('host')}:{e.get('port')}" for e in attempts[:4]

@@ -58,6 +58,25 @@ def test_duplicated_text_maps_to_the_occurrence_near_the_last_row(tracer):
     assert t._map([dup]) == [3050, 3114]
 
 
+def test_network_attempts_but_not_the_rendezvous(tracer, monkeypatch):
+    t, _ = tracer
+    monkeypatch.setenv("MASTER_PORT", "29500")
+    t.audit("socket.getaddrinfo", ("localhost", 29500, 0, 0, 0))  # resolving: harmless
+    t.audit("socket.connect", (None, ("127.0.0.1", 29500)))  # torch.distributed's store
+    t.audit("socket.connect", (None, "/tmp/some.sock"))  # a Unix socket
+    t.audit("socket.connect", (None, ("127.0.0.1", 9)))  # a local service
+    t.audit("socket.connect", (None, ("10.255.255.1", 80)))  # the outside world
+    t.block_net = True
+    with pytest.raises(PermissionError):
+        t.audit("socket.getaddrinfo", ("example.org", 443, 0, 0, 0))
+    t.fh.flush()
+    events = [
+        json.loads(x) for x in next(Path(t.directory).glob("trace.*")).read_text().splitlines()
+    ]
+    net = [(e["host"], e["port"], e.get("loopback", False)) for e in events if e["ev"] == "net"]
+    assert net == [("127.0.0.1", 9, True), ("10.255.255.1", 80, False), ("example.org", 443, False)]
+
+
 # ----------------------------------------------------------------------------- replay
 
 

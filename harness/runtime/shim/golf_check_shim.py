@@ -5,7 +5,8 @@ It appends one JSON line per event to ``$GOLF_CHECK_TRACE_DIR/trace.<pid>.jsonl`
 
 * ``open``: validation/training shards, the tokenizer, code files from the script's folder,
   and every file opened for writing; ``mod``: deletes, renames, truncations, chmods;
-* ``net``: any attempt to reach a host other than the loopback;
+* ``net``: any attempt to reach another host, and Python connections to loopback ports other
+  than torch.distributed's rendezvous;
 * ``proc``: subprocesses, ``os.system``, exec, fork;
 * ``step``: every optimizer step (a global optimizer step pre-hook, installed once torch is
   imported);
@@ -212,7 +213,18 @@ class _Tracer:
             return
         if isinstance(host, bytes):
             host = host.decode("ascii", "replace")
-        if host is None or host == "" or str(host).startswith(_LOOPBACK):
+        if host is None or host == "":
+            return
+        if str(host).startswith(_LOOPBACK):
+            # Resolving localhost is harmless, and torch.distributed's own rendezvous (C++,
+            # unseen here, or Python on MASTER_PORT) is how ranks talk. A Python connection
+            # to any other loopback port is the program reaching for a local service.
+            rendezvous = {os.environ.get("MASTER_PORT"), os.environ.get("TORCHELASTIC_MASTER_PORT")}
+            if event.startswith("socket.gethost") or event == "socket.getaddrinfo":
+                return
+            if port is not None and str(port) in rendezvous:
+                return
+            self.emit("net", op=event, host=str(host), port=port, blocked=False, loopback=True)
             return
         self._network(event, str(host), port)
 
