@@ -60,10 +60,11 @@ def find_artifact(
     stat = best.stat()
     written = stat.st_mtime - launch.wall_offset
     resolved = str(best.resolve())
-    for event in trace.events:
-        if event.get("ev") in ("open", "save", "mod") and event.get("path") == resolved:
-            if event.get("ev") != "open" or event.get("w"):
-                written = max(written, event["t"]) if event["t"] <= launch.ended else written
+    for event in trace.events:  # a write, rename or torch.save of this file
+        ev = event.get("ev")
+        wrote = ev in ("save", "mod") or (ev == "open" and event.get("w"))
+        if wrote and event.get("path") == resolved and event["t"] <= launch.ended:
+            written = max(written, event["t"])
     return Artifact(best, stat.st_size, written)
 
 
