@@ -65,26 +65,48 @@ def adaptations(model: ProgramModel) -> list[Adaptation]:
     """Every validation-token update in the script, classified (computed once per model)."""
     cached = getattr(model, "_adaptations", None)
     if cached is None:
-        cached = [a for a in (_classify_site(model, b) for b in model.backward_sites()) if a]
+        cached = []
+        for site in model.backward_sites():
+            cached.extend(_classify_site(model, site))
         model._adaptations = cached  # type: ignore[attr-defined]
     return cached
 
 
-def _classify_site(model: ProgramModel, site: ast.Call) -> Adaptation | None:
+def _classify_site(model: ProgramModel, site: ast.Call) -> list[Adaptation]:
+    """The update's worst classification over its call paths, plus one adaptation per other
+    illegal kind reached by another path (a helper called score-first from one pass and
+    before any scoring from another: both are findings)."""
     func = model.function_of(site)
     loss = model.loss_of_backward(site)
     if not model.is_val_reaching(loss):
-        return None
+        return []
     scope = func.node if func else model.tree
     if not model.has_step(scope):
-        return None
+        return []
+    others: list = []
+    main = _classify_one(model, site, func, loss, others)
+    out = [main]
+    if main.kind in ("training", "warmup"):
+        return out
+    kinds = {main.kind}
+    for (kind, at, loop, scored), chain in others:
+        if kind in kinds or _RANK[kind] < _RANK["update-before-score"]:
+            continue
+        kinds.add(kind)
+        extra = Adaptation(site, func, kind, at, loop, scored, [site, *chain[1:]])
+        extra.slot_param = main.slot_param
+        out.append(extra)
+    return out
+
+
+def _classify_one(model, site, func, loss, others) -> Adaptation:
     adaptation = Adaptation(site=site, func=func, kind="unscored", report_at=site, chain=[site])
     adaptation.slot_param = _slot_param(model, func, loss)
     if _in_training_loop(model, site):
         adaptation.kind = "training"
         return adaptation
     warm = _is_warmup(model, site, func)
-    kind, at, loop, scored = _classify(model, site, func, depth=0, chain=adaptation.chain)
+    kind, at, loop, scored = _classify(model, site, func, 0, adaptation.chain, others)
     adaptation.kind, adaptation.report_at, adaptation.loop, adaptation.scored_at = (
         kind,
         at,
@@ -96,8 +118,16 @@ def _classify_site(model: ProgramModel, site: ast.Call) -> Adaptation | None:
     return adaptation
 
 
-def _classify(model: ProgramModel, node: ast.AST, func: FunctionInfo | None, depth: int, chain):
-    """(kind, report node, deciding loop, scoring node) for an update reached at ``node``."""
+def _classify(
+    model: ProgramModel,
+    node: ast.AST,
+    func: FunctionInfo | None,
+    depth: int,
+    chain,
+    others: list | None = None,
+):
+    """(kind, report node, deciding loop, scoring node) for an update reached at ``node``;
+    ``others`` collects the result of every call path tried, with its chain."""
     line = node.lineno  # type: ignore[attr-defined]
     epoch_loops = [lp for lp in model.enclosing_loops(node) if _is_epoch_loop(lp)]
     for loop in model.enclosing_loops(node):
@@ -107,6 +137,10 @@ def _classify(model: ProgramModel, node: ast.AST, func: FunctionInfo | None, dep
             if s.lineno < line and not any(model.contains(ep, s) for ep in epoch_loops)
         ]
         if before:
+            # The same scoring call repeated after the update, in the same iteration.
+            again = [s for s in model.scoring_sites(loop) if s.lineno > line]
+            if _same_scoring(before, again):
+                return "rescore", node, loop, next(s for s in again if _same_scoring(before, [s]))
             return "score-first", node, loop, before[-1]
     for loop in epoch_loops:  # scored inside the epoch loop that also trains on the tokens
         # Only explicit scoring counts here; a detached ``epoch_loss += loss.item()`` is logging.
@@ -152,7 +186,9 @@ def _classify(model: ProgramModel, node: ast.AST, func: FunctionInfo | None, dep
         if site.caller is func:
             continue
         sub_chain = [*chain, site.node]
-        result = _classify(model, site.node, site.caller, depth + 1, sub_chain)
+        result = _classify(model, site.node, site.caller, depth + 1, sub_chain, others)
+        if others is not None:
+            others.append((result, list(sub_chain)))
         if worst is None or _RANK[result[0]] > _RANK[worst[0]]:
             worst = result
             chain[:] = sub_chain

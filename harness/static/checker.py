@@ -19,6 +19,7 @@ import os
 import re
 from collections.abc import Iterable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import InputError
@@ -27,6 +28,7 @@ from harness.rulebook import load_all
 from harness.static.codefiles import needed_code_files
 from harness.static.loader import LoadedScript, load_script
 from harness.static.model import ProgramModel
+from harness.static.package import ENTRY_POINTS, is_package_folder, join_modules
 from harness.static.suppressions import apply_suppressions, parse_suppressions
 
 _SKIP_DIRS = {"__pycache__", ".git", ".venv", "venv", "node_modules", ".mypy_cache", ".tox"}
@@ -44,7 +46,7 @@ def check_paths(
     """Check scripts and folders statically; one ``FileResult`` per script."""
     paths = [Path(p) for p in paths]
     report = Report(command="check", target=" ".join(str(p) for p in paths), strict=strict)
-    scripts: list[Path] = []
+    scripts: list[Path | _Package] = []
     for path in paths:
         scripts.extend(_discover(path, report))
     seen: set[Path] = set()
@@ -59,6 +61,12 @@ def check_paths(
         ],
     )
     for script in scripts:
+        if isinstance(script, _Package):
+            for result, loaded in _check_package(script, select, ignore, seen):
+                report.files.append(result)
+                if loaded is not None:
+                    sizes.rows.append(_size_row(loaded, result))
+            continue
         try:
             key = script.resolve(strict=True)
         except (OSError, RuntimeError):
@@ -92,6 +100,60 @@ def check_file(
     """Check one script; an unreadable script gives a ``FileResult`` with ``error`` set."""
     path = Path(path)
     return _check_one(path, select, ignore, display or str(path))[0]
+
+
+@dataclass
+class _Package:
+    """A runnable package found in a folder: checked as one program (``package.py``)."""
+
+    folder: Path
+    files: list[Path]  # entry point first
+
+
+def _check_package(
+    package: _Package, select: set[str] | None, ignore: set[str] | None, seen: set[Path]
+) -> list[tuple[FileResult, LoadedScript | None]]:
+    """Check a package's modules joined into one program; one ``FileResult`` per module."""
+    out: list[tuple[FileResult, LoadedScript | None]] = []
+    modules: list[tuple[str, LoadedScript]] = []
+    with _gc_paused():
+        for path in package.files:
+            key = path.resolve()
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                modules.append((str(path), load_script(path)))
+            except InputError as exc:
+                out.append((FileResult(str(path), error=str(exc)), None))
+        if not modules:
+            return out
+        program = join_modules(package.folder, modules)
+        joined = check_script(program.script, select=select, ignore=ignore)
+    results = [FileResult(display) for display, _ in modules]
+    for note in joined.notes:
+        results[0].notes.append(note)
+    for finding in joined.findings:
+        i, line = program.locate(finding.line)
+        finding.file, finding.line = results[i].path, line
+        finding.message = _local_lines(finding.message, program, i)
+        results[i].findings.append(finding)
+    out.extend((r, m) for r, (_, m) in zip(results, modules, strict=True))
+    return out
+
+
+_LINE_REF = re.compile(r"\b(lines?) (\d+)\b")
+
+
+def _local_lines(message: str, program, module: int) -> str:
+    """Rewrite ``line N`` of the joined program as the line in its own module."""
+
+    def local(match: re.Match) -> str:
+        i, line = program.locate(int(match.group(2)))
+        where = "" if i == module else f" of {Path(program.modules[i][0]).name}"
+        return f"{match.group(1)} {line}{where}"
+
+    return _LINE_REF.sub(local, message)
 
 
 def _check_one(
@@ -229,7 +291,7 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 # --------------------------------------------------------------------------- discovery
 
 
-def _discover(path: Path, report: Report) -> list[Path]:
+def _discover(path: Path, report: Report) -> list[Path | _Package]:
     if path.is_symlink():
         try:
             path.resolve(strict=True)
@@ -244,7 +306,7 @@ def _discover(path: Path, report: Report) -> list[Path]:
     if not path.is_dir():
         report.errors.append(f"{path}: not a regular file or folder")
         return []
-    found: list[Path] = []
+    found: list[Path | _Package] = []
     root_real = path.resolve()
     for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
         here = Path(dirpath)
@@ -269,11 +331,41 @@ def _discover(path: Path, report: Report) -> list[Path]:
                 )
             dirnames[:] = []  # helper packages below are covered by the import walk
             continue
+        if is_package_folder(here, files):
+            found.append(_package_of(here, files, dirnames, root_real, report))
+            dirnames[:] = []  # subpackages are part of the same program
+            continue
         for name in files:
             candidate = here / name
             if name.startswith("train") or _looks_like_submission(candidate):
                 found.append(candidate)
     return found
+
+
+def _package_of(
+    here: Path, files: list[str], dirnames: list[str], root: Path, report: Report
+) -> _Package:
+    """Every module of a runnable package (entry point first), subpackages included."""
+    entry = [here / e for e in ENTRY_POINTS if e in files]
+    modules = entry + [here / f for f in files if here / f not in entry]
+    for d in dirnames:  # already filtered: no hidden, skipped or symlinked folders
+        for sub, subdirs, subfiles in os.walk(here / d, followlinks=False):
+            subdirs[:] = sorted(
+                s
+                for s in subdirs
+                if s not in _SKIP_DIRS and not s.startswith(".") and not Path(sub, s).is_symlink()
+            )
+            for name in sorted(subfiles):
+                candidate = Path(sub) / name
+                if name.endswith(".py") and (
+                    not candidate.is_symlink() or _check_link(candidate, root, report)
+                ):
+                    modules.append(candidate)
+    report.notes.append(
+        f"{here}: a package run as `python -m`; its {len(modules)} modules are checked as "
+        "one program (calls across modules resolve by name)"
+    )
+    return _Package(here, modules)
 
 
 def _check_link(link: Path, root: Path, report: Report) -> bool:

@@ -342,10 +342,43 @@ class ProgramModel:
                     table.setdefault(name, []).append(value)
 
     def _propagate_taint(self) -> None:
+        """Name taint, then attributes of ``self`` set from validation data (``self.tokens_t =
+        torch.from_numpy(val.tokens)``), which taint their readers in turn: repeated until no
+        new attribute turns up (a class-based evaluator keeps its tokens on ``self``)."""
+        self._val_attrs: set[str] = set()
+        for _ in range(4):
+            self._propagate_names()
+            found = {
+                t.attr
+                for node in self.of_type(ast.Assign)
+                for t in node.targets
+                if isinstance(t, ast.Attribute)
+                and isinstance(t.value, ast.Name)
+                and t.value.id == "self"
+                and t.attr not in self._val_attrs
+                and self._expr_val(node.value, self.function_of(node))
+            }
+            if not found:
+                return
+            self._val_attrs |= found
+            self._data.clear()
+
+    def _is_val_attr(self, node: ast.Attribute) -> bool:
+        if VAL_NAME.search(node.attr):
+            return True
+        return (
+            node.attr in self._val_attrs
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "self"
+        )
+
+    def _propagate_names(self) -> None:
         scopes: list[FunctionInfo | None] = [None, *self.functions]
         for scope in scopes:
             params = scope.params if scope else []
             self._val[scope] = {p for p in params if VAL_NAME.search(p)}
+            if scope is not None:  # ``val: ValData``: named by its type
+                self._val[scope] |= _val_typed_params(scope.node)
             self._target[scope] = {p for p in params if TARGET_NAME.search(p)}
         # Edges, built once: (scope, name) <- value, and callee param <- call-site argument.
         edges: list[tuple[FunctionInfo | None, str, ast.AST, FunctionInfo | None]] = []
@@ -408,7 +441,7 @@ class ProgramModel:
                 names.add(node.id)
                 val_named = val_named or bool(VAL_NAME.search(node.id))
                 target_named = target_named or bool(TARGET_NAME.search(node.id))
-            elif isinstance(node, ast.Attribute) and VAL_NAME.search(node.attr):
+            elif isinstance(node, ast.Attribute) and self._is_val_attr(node):
                 val_attr = True
             elif isinstance(node, ast.Constant) and isinstance(node.value, str):
                 val_attr = val_attr or bool(VAL_STRING.search(node.value))
@@ -450,7 +483,7 @@ class ProgramModel:
         line = getattr(expr, "lineno", 10**9)
         local = self._assigned.get(scope, {})
         for node in self._names_in(expr):
-            if isinstance(node, ast.Attribute) and VAL_NAME.search(node.attr):
+            if isinstance(node, ast.Attribute) and self._is_val_attr(node):
                 return True
             if not isinstance(node, ast.Name):
                 continue
@@ -483,7 +516,7 @@ class ProgramModel:
         local = self._assigned.get(scope, {})
         params = set(scope.params) if scope else set()
         for node in self._names_in(expr):
-            if isinstance(node, ast.Attribute) and VAL_NAME.search(node.attr):
+            if isinstance(node, ast.Attribute) and self._is_val_attr(node):
                 return True
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 if VAL_STRING.search(node.value):
@@ -566,12 +599,26 @@ class ProgramModel:
             frontier = nxt
         return out
 
-    def reads_val(self, func: FunctionInfo) -> bool:
-        if func.qualname not in self._reads_val:
-            self._reads_val[func.qualname] = bool(self._val.get(func)) or any(
-                self._expr_val(n, func) for n in self.walk(func.node) if isinstance(n, ast.Name)
+    def reads_val(self, func: FunctionInfo, depth: int = 3) -> bool:
+        """Whether ``func`` reads validation data, itself or through the functions it calls
+        (``score_chunk`` -> ``score_blocks``, which slices the validation tokens)."""
+        key = func.qualname
+        if key not in self._reads_val:
+            self._reads_val[key] = False  # cycle guard
+            found = bool(self._val.get(func)) or any(
+                (isinstance(n, ast.Name) and self._expr_val(n, func))
+                or (isinstance(n, ast.Attribute) and self._is_val_attr(n))
+                for n in self.walk(func.node)
             )
-        return self._reads_val[func.qualname]
+            if not found and depth > 0:
+                found = any(
+                    self.reads_val(callee, depth - 1)
+                    for call in func.calls
+                    for callee in self.functions_named(callee_name(call))
+                    if callee is not func
+                )
+            self._reads_val[key] = found
+        return self._reads_val[key]
 
     # ------------------------------------------------------------------ updates and scoring
 
@@ -614,6 +661,8 @@ class ProgramModel:
         if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add):
             base = node.target
         elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            if isinstance(node.targets[0], ast.Tuple):  # nll_sum, n = nll_sum + s, n + c
+                return bool(pattern.search(_tuple_accumulator(node)))
             if not isinstance(node.targets[0], ast.Subscript):
                 return False
             base, pattern = node.targets[0], SCORE_BUFFER  # token_nll[pos] = nll
@@ -647,7 +696,13 @@ class ProgramModel:
         direct: set[str] = set()
         for n in self._accumulations:
             func = self.function_of(n)
-            if func is not None and self.grad_disabled(n) and func.name not in _NOT_SCORING:
+            if func is None or func.name in _NOT_SCORING:
+                continue
+            # Under no-grad, or a score total (``nll_sum``) in a function named like scoring
+            # (an evaluator whose gradients are off in the forward helper it calls).
+            if self.grad_disabled(n) or (
+                SCORING_FUNC.search(func.name) and _SCORE_TOTAL.search(_accumulator_name(n))
+            ):
                 direct.add(func.name)
         for site in self.call_sites:
             func = site.caller
@@ -798,12 +853,7 @@ class ProgramModel:
         off = next((g for g in gates if g.state == "off"), None)
         if off is not None and severity == "error":
             severity = "warning"
-            switch = ", ".join(
-                f"{name} (default {self.env.env_defaults[name][0]!r})"
-                if name in self.env.env_defaults
-                else name
-                for name in off.switches
-            )
+            switch = ", ".join(self.env.describe(name) for name in off.switches)
             message += f" (off by default; switched on by {switch or 'a setting'})"
         return Finding.of(
             rule,
@@ -856,6 +906,19 @@ def resolved_name(model: ProgramModel, func: ast.AST) -> str:
     return cache[key]
 
 
+_VAL_TYPE = re.compile(r"^_*(Val|Valid|Validation)[A-Z_]")
+
+
+def _val_typed_params(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Parameters annotated with a validation-data type (``val: ValData``)."""
+    args = node.args
+    return {
+        a.arg
+        for a in args.posonlyargs + args.args + args.kwonlyargs
+        if a.annotation is not None and _VAL_TYPE.search(dotted(a.annotation).split(".")[-1])
+    }
+
+
 def _is_grad_off(expr: ast.AST) -> bool:
     target = expr.func if isinstance(expr, ast.Call) else expr
     name = dotted(target)
@@ -903,6 +966,8 @@ def _accumulator_name(node: ast.AST) -> str:
         base = node.func.value
     elif isinstance(node, ast.Assign):
         base = node.targets[0]
+        if isinstance(base, ast.Tuple):
+            return _tuple_accumulator(node)
     else:
         base = getattr(node, "target", node)
     while isinstance(base, ast.Subscript):
@@ -910,6 +975,24 @@ def _accumulator_name(node: ast.AST) -> str:
     if isinstance(base, ast.Attribute):
         return base.attr
     return base.id if isinstance(base, ast.Name) else ""
+
+
+def _tuple_accumulator(node: ast.Assign) -> str:
+    """The first name a tuple assignment adds into (``nll_sum`` in ``nll_sum, n = nll_sum +
+    s, n + c``), or ``""``."""
+    target, value = node.targets[0], node.value
+    if not (isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple)):
+        return ""
+    for t, v in zip(target.elts, value.elts, strict=False):
+        if (
+            isinstance(t, ast.Name)
+            and isinstance(v, ast.BinOp)
+            and isinstance(v.op, ast.Add)
+            and isinstance(v.left, ast.Name)
+            and v.left.id == t.id
+        ):
+            return t.id
+    return ""
 
 
 def accumulated(node: ast.AST) -> ast.AST:

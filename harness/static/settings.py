@@ -30,13 +30,19 @@ class Settings:
         self.attrs: dict[str, object] = {}
         self.env_of: dict[str, str] = {}  # setting name -> environment variable
         self.env_defaults: dict[str, tuple[object, int]] = {}  # env var -> (default, line)
+        self.copy_of: dict[str, str] = {}  # name -> the setting it was copied from
         seen_names: dict[str, int] = {}
         # The few os.environ reads, found once and mapped to the expressions that contain them.
         self._env_in: dict[int, str] = {}
+        # ``environ.get(name.upper())`` over a config's fields (a dataclass read field by
+        # field): every field ``x`` is then the environment variable ``X``.
+        self.fields_from_env = False
         for call in model.of_type(ast.Call):
             if not is_environ_get(call):
                 continue
             key = call.args[0]
+            if isinstance(key, ast.Call) and _callee(key) == "upper":
+                self.fields_from_env = True
             if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
                 continue
             node: ast.AST | None = call
@@ -75,6 +81,9 @@ class Settings:
             seen[key] = 1
         if env:
             self.env_of[name] = env
+        source = value.attr if isinstance(value, ast.Attribute) else getattr(value, "id", None)
+        if source and source != name:  # ``self.inject = cfg.golf_inject``: a copy of a setting
+            self.copy_of[name] = source
 
     def _env_key(self, expr: ast.AST) -> str | None:
         """The environment variable an expression reads, if any."""
@@ -158,17 +167,50 @@ class Settings:
     def truth(self, test: ast.expr, scope: FunctionInfo | None) -> tuple[bool | None, list[str]]:
         """Truth of a gate under defaults (None: cannot tell) and the env vars behind it."""
         value = self.value(test)
-        switches = sorted(
-            {
-                self.env_of.get(n.id if isinstance(n, ast.Name) else n.attr, "")
-                for n in ast.walk(test)
-                if isinstance(n, ast.Name | ast.Attribute)
-            }
-            - {""}
-        )
+        names = _names(test)
+        switches = sorted({self.env_of.get(n, "") for n in names} - {""})
+        if not switches:  # no environment read: name the settings whose defaults decided it
+            switches = sorted({n for n in _names(self._deciding(test)) if self.known(n)})
         if value is UNKNOWN:
             return None, switches
         return bool(value), switches
+
+    def _deciding(self, test: ast.expr) -> ast.expr:
+        """The operand that decides an ``and`` / ``or`` under the defaults (``x == "a" and
+        name == B[0]`` is decided by ``x`` alone when ``x`` is not ``"a"``)."""
+        while isinstance(test, ast.BoolOp):
+            stop = isinstance(test.op, ast.Or)  # ``or`` stops at a true operand
+            for operand in test.values:
+                value = self.value(operand)
+                if value is not UNKNOWN and bool(value) is stop:
+                    test = operand
+                    break
+            else:
+                return test
+        return test
+
+    def known(self, name: str) -> bool:
+        """Whether ``name`` is a setting (constant or attribute) with a known default."""
+        return self.attrs.get(name, UNKNOWN) is not UNKNOWN or (
+            self.names.get(name, UNKNOWN) is not UNKNOWN
+        )
+
+    def describe(self, switch: str) -> str:
+        """``SWITCH (default '0')`` for a message: an env var, or a setting and its default."""
+        if switch in self.env_defaults:
+            return f"{switch} (default {self.env_defaults[switch][0]!r})"
+        if not self.known(switch):
+            return switch
+        for _ in range(4):  # name the original setting, not a copy of it
+            origin = self.copy_of.get(switch)
+            if origin is None or not self.known(origin):
+                break
+            switch = origin
+        default = self.attrs.get(switch, UNKNOWN)
+        if default is UNKNOWN:
+            default = self.names[switch]
+        env = f"{switch.upper()} / " if self.fields_from_env else ""
+        return f"{env}setting {switch} (default {default!r})"
 
     def setting(self, env_var: str) -> tuple[object, int | None]:
         """Default of an environment variable and the line that reads it."""
@@ -216,6 +258,14 @@ def _callee(call: ast.Call) -> str:
     if isinstance(func, ast.Attribute):
         return func.attr
     return func.id if isinstance(func, ast.Name) else ""
+
+
+def _names(expr: ast.AST) -> list[str]:
+    return [
+        n.id if isinstance(n, ast.Name) else n.attr
+        for n in ast.walk(expr)
+        if isinstance(n, ast.Name | ast.Attribute)
+    ]
 
 
 def is_environ_get(call: ast.Call) -> bool:
