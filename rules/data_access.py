@@ -147,6 +147,19 @@ def validation_calibration(model):
                         f"{func.name} reads the validation shards for calibration",
                         fix="calibrate on training data or self-generated sequences",
                     )
+            elif isinstance(n, ast.Call) and any(  # load_split(data_dir, "val")
+                isinstance(a, ast.Constant) and a.value in _VAL_SPLIT_NAMES for a in n.args
+            ):
+                yield model.finding(
+                    VAL_CALIBRATION,
+                    n,
+                    f"{func.name} loads the validation split "
+                    f"({ast.unparse(n)[:60]}) for calibration",
+                    fix="calibrate on training data or self-generated sequences",
+                )
+
+
+_VAL_SPLIT_NAMES = ("val", "valid", "validation")
 
 
 @detector(VAL_IN_TRAINING, level="static")

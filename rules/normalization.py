@@ -102,6 +102,7 @@ def _is_entropy(model, expr: ast.AST) -> bool:
 @detector(ENTROPY_EXPERT, level="static")
 def entropy_as_expert(model):
     """An entropy term placed among expert NLLs that a mixer combines."""
+    yield from _entropy_helper_experts(model)
     for node in model.of_type(ast.Assign):
         if not (isinstance(node, ast.Assign) and _is_entropy(model, node.value)):
             continue
@@ -264,4 +265,39 @@ def ledger_normalization(audit):
             evidence=f"first positions: {v.positions}",
             level="ledger",
             fix="score with a full softmax (or a convex mixture of full distributions)",
+        )
+
+
+def _entropy_helper_experts(model):
+    """A helper that returns a value built from an entropy (``exp(-H)``), whose result is
+    added to the list of expert distributions a mixer stacks (``probs.append(helper(p))``)."""
+    helpers = set()
+    for node in model.of_type(ast.Assign):
+        func = model.function_of(node)
+        names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        if func is None or not names or not _is_entropy(model, node.value):
+            continue
+        for ret in model.walk(func.node):
+            if isinstance(ret, ast.Return) and ret.value is not None:
+                used = {n.id for n in model.walk(ret.value) if isinstance(n, ast.Name)}
+                if names[0] in used:
+                    helpers.add(func.name)
+    for site in model.call_sites:
+        if site.callee not in helpers or site.caller is None:
+            continue
+        parent = model.parents.get(site.node)
+        if not (
+            isinstance(parent, ast.Call)
+            and getattr(parent.func, "attr", "") in ("append", "extend", "stack", "cat")
+        ) and not isinstance(parent, ast.List | ast.Tuple):
+            continue
+        body = site.caller.node
+        if _MIXER.search(ast.unparse(body)) is None:
+            continue
+        yield model.finding(
+            ENTROPY_EXPERT,
+            site.node,
+            f"{site.callee}(...) returns a value computed from an entropy (it does not depend "
+            "on the target) and is added to the experts that a mixer combines",
+            fix="drop the entropy expert; use entropy only to gate weights of real experts",
         )
