@@ -158,6 +158,7 @@ def _hashes_target(model, expr: ast.AST) -> ast.AST | None:
 @detector(TARGET_IN_KEY, level="static")
 def target_in_lookup_key(model):
     """Reads ``table[key]`` where ``key`` hashes the target token in."""
+    yield from _target_key_helpers(model)
     for node in model.of_type(ast.Subscript):
         if not (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load)):
             continue
@@ -489,3 +490,41 @@ def gate_on_scored_token(model):
                     fix="gate on prefix tokens only (tokens[p-1]); never on the token at p",
                 )
                 break
+
+
+_MIXING_OPS = (ast.BitXor, ast.BitOr, ast.LShift, ast.RShift)
+
+
+def _target_key_helpers(model):
+    """``table[full_hash(ctx, cand)]`` where ``full_hash(ctx, target)`` mixes its target
+    parameter into the key: the helper's callers build the key the banned way, whatever
+    they pass (the gold token, or every candidate of a vocabulary-wide lookup)."""
+    from harness.static.model import TARGET_NAME, callee_name
+
+    helpers = {}
+    for func in model.functions:
+        targets = {p for p in func.params if TARGET_NAME.search(p)}
+        if not targets:
+            continue
+        for n in model.walk(func.node):
+            if isinstance(n, ast.BinOp) and isinstance(n.op, _MIXING_OPS):
+                used = {x.id for x in ast.walk(n) if isinstance(x, ast.Name)}
+                if used & targets:
+                    helpers[func.name] = (sorted(used & targets)[0], n)
+                    break
+    for node in model.of_type(ast.Subscript):
+        if not (isinstance(node.ctx, ast.Load) and isinstance(node.slice, ast.Call)):
+            continue
+        name = callee_name(node.slice)
+        func = model.function_of(node)
+        if name not in helpers or (func is not None and _UPDATER.search(func.name)):
+            continue
+        param, mixed = helpers[name]
+        yield model.finding(
+            TARGET_IN_KEY,
+            node,
+            f"lookup `{ast.unparse(node)[:60]}` uses {name}(), which hashes its `{param}` "
+            f"argument into the key (line {mixed.lineno}: `{ast.unparse(mixed)[:50]}`)",
+            fix="build the key from prefix tokens only and score a full distribution over "
+            "the vocabulary (normalize over every candidate next token)",
+        )

@@ -794,6 +794,11 @@ class ProgramModel:
             return self._func_gate_cache[func.qualname]
         self._func_gate_cache[func.qualname] = Gate("unknown")
         sites = [s for s in self.callers_of(func) if s.caller is not func]
+        if func.is_method:  # a method runs only if its class is built: gate on constructions
+            owner = func.qualname.rsplit(".", 2)[-2] if func.qualname.count(".") else ""
+            built = [s for s in self.calls_to.get(owner, []) if s.caller is not func]
+            if built and all(self.default_state(s.node).state == "off" for s in built):
+                sites = built
         if not sites:
             gate = Gate("unknown")
         else:
