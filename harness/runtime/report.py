@@ -181,7 +181,7 @@ def seed_row(audit: SeedAudit, verdict: str) -> dict[str, Any]:
         else None
     )
     return {
-        "seed": audit.seed,
+        "seed": str(audit.seed),  # a label: 1337, not 1,337
         "status": "ok" if audit.failure is None else audit.failure,
         "headline": head.kind if head else None,
         "val_tokens": audit.val_tokens,
