@@ -1,8 +1,10 @@
 """How the candidate is fenced off: no network, the user's files read-only.
 
 On Linux the candidate runs in new network and mount namespaces (``unshare``; with ``-r``, a
-user namespace, when golf-check is not root). ``sandbox_entry.py`` brings the loopback up and
-bind-mounts the protected directories read-only inside them. Where namespaces cannot be
+user namespace, when golf-check is not root). ``sandbox_entry.py`` brings the loopback up,
+remounts the whole file system read-only (the user's home and other projects included) and
+makes only the run's folder and the temporary directories writable again; the protected
+directories are also bound read-only explicitly, in case a mount could not be remounted. Where namespaces cannot be
 created (macOS, containers without user namespaces), the run falls back to the audit shim:
 it refuses non-loopback network calls and writes to the protected directories, which a
 determined program could bypass; the report says so.
@@ -15,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +28,7 @@ ENTRY = Path(__file__).with_name("sandbox_entry.py")
 class Sandbox:
     prefix: list[str]  # put before the candidate's command line
     network: str  # "namespace" | "audit-hook"
-    files: str  # "read-only bind mounts" | "audit-hook"
+    files: str  # how the user's files are protected
     block_in_process: bool  # the shim must refuse network calls itself
     notes: list[str] = field(default_factory=list)
 
@@ -80,13 +83,16 @@ def plan(readonly: list[Path], writable: list[Path], enabled: bool = True) -> Sa
                 "are refused by audit hooks inside the candidate, which native code can bypass"
             ],
         )
-    prefix = [*flags, sys.executable, "-S", str(ENTRY)]
+    prefix = [*flags, sys.executable, "-S", str(ENTRY), "--all-ro"]
     for path in _outermost(readonly):
         prefix += ["--ro", str(path)]
-    for path in writable:
+    scratch = [Path(tempfile.gettempdir()), Path("/var/tmp")]
+    # scratch first: a later bind of /tmp would cover a run folder that lives inside it
+    for path in [*(p.resolve() for p in scratch if p.is_dir()), *writable]:
         prefix += ["--rw", str(path)]
     prefix.append("--")
-    return Sandbox(prefix, "namespace", "read-only bind mounts", False)
+    files = "whole file system read-only except the run folder and temporary space"
+    return Sandbox(prefix, "namespace", files, False)
 
 
 def _outermost(paths: list[Path]) -> list[Path]:

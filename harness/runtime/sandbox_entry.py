@@ -6,6 +6,8 @@ Run as ``python -S sandbox_entry.py [--ro DIR]... [--rw DIR]... -- COMMAND...`` 
 
 * brings the loopback interface up (torchrun's rendezvous needs 127.0.0.1); the new network
   namespace has no other interface, so nothing else is reachable;
+* with --all-ro, remounts every mount point read-only (the user's whole tree: home, other
+  projects), except /proc, /sys, /dev and the --rw directories;
 * bind-mounts each --ro directory read-only, then each --rw directory (usually inside an --ro
   one) writable again. The mounts live only in this mount namespace.
 """
@@ -56,19 +58,63 @@ def bind(libc, path, readonly):
     _mount(libc, None, path, MS_BIND | MS_REMOUNT | keep | (MS_RDONLY if readonly else 0))
 
 
+# Kernel file systems and scratch space stay as they are when the whole tree is read-only.
+_SYSTEM = ("/proc", "/sys", "/dev")
+
+
+def mount_points():
+    points = []
+    with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            path = line.split()[4]
+            # mountinfo escapes space, tab, newline and backslash as octal
+            for code, char in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")):
+                path = path.replace(code, char)
+            points.append(path)
+    return points
+
+
+def _under(path, roots):
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+
+def everything_readonly(libc, keep):
+    """Remount every mount point read-only, except kernel file systems and ``keep``."""
+    for point in mount_points():
+        if _under(point, _SYSTEM) or _under(point, keep):
+            continue
+        try:
+            flags = MS_BIND | MS_REMOUNT | MS_RDONLY
+            vfs_flags = os.statvfs(point).f_flag
+            for st_flag, ms_flag in _KEEP.items():
+                if vfs_flags & st_flag:
+                    flags |= ms_flag
+            _mount(libc, None, point, flags)
+        except OSError:
+            pass  # a mount we may not touch; the protected folders are bound below anyway
+
+
 def main(argv):
-    ro, rw = [], []
+    ro, rw, all_ro = [], [], False
     while argv and argv[0] != "--":
+        if argv[0] == "--all-ro":
+            all_ro, argv = True, argv[1:]
+            continue
         flag, value, argv = argv[0], argv[1], argv[2:]
         (ro if flag == "--ro" else rw).append(value)
     command = argv[1:]
     loopback_up()
     libc = ctypes.CDLL(None, use_errno=True)
     _mount(libc, None, "/", MS_REC | MS_PRIVATE)  # our mounts must not leak to the host
+    if all_ro:
+        everything_readonly(libc, keep=rw)
     for path in ro:
         bind(libc, path, readonly=True)
     for path in rw:
         bind(libc, path, readonly=False)
+    # The working directory was entered before these mounts; entering it again by name puts
+    # it (and every relative path) on the new mounts, not on the writable ones underneath.
+    os.chdir(os.getcwd())
     os.execvp(command[0], command)
 
 

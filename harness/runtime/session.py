@@ -268,8 +268,12 @@ def candidate_env(
         PYTHONPATH=os.pathsep.join(pythonpath),
         PYTHONUNBUFFERED="1",  # lines must reach the harness clock when printed
         PYTHONDONTWRITEBYTECODE="1",
+        # caches into the run's folder: the rest of the file system is read-only to the run
         TRITON_CACHE_DIR=str(cache / "triton"),
         TORCHINDUCTOR_CACHE_DIR=str(cache / "inductor"),
+        CUDA_CACHE_PATH=str(cache / "cuda"),
+        XDG_CACHE_HOME=str(cache / "xdg"),
+        MPLCONFIGDIR=str(cache / "matplotlib"),
     )
     if opts.tokenizer is not None:
         env["TOKENIZER_PATH"] = str(opts.tokenizer)

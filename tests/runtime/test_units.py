@@ -281,7 +281,12 @@ def test_sandbox_makes_protected_folders_read_only_and_cuts_the_network(tmp_path
         f"p=pathlib.Path({str(protected)!r})\n"
         "try:\n (p/'x').write_text('x'); print('protected writable')\n"
         "except OSError: print('protected read-only')\n"
+        "try:\n open('../z', 'w').write('z'); print('relative escape writable')\n"
+        "except OSError: print('relative escape read-only')\n"
+        "try:\n (pathlib.Path.home()/'.golf-check-probe').write_text('x'); print('home writable')\n"
+        "except OSError: print('home read-only')\n"
         "(p/'run'/'y').write_text('y'); print('run writable')\n"
+        "open('w.txt', 'w').write('w'); print('working directory writable')\n"
         "try:\n socket.create_connection(('10.255.255.1', 80), timeout=1); print('net open')\n"
         "except OSError: print('net closed')\n"
     )
@@ -295,10 +300,14 @@ def test_sandbox_makes_protected_folders_read_only_and_cuts_the_network(tmp_path
     )
     assert [line.text for line in res.lines] == [
         "protected read-only",
+        "relative escape read-only",
+        "home read-only",
         "run writable",
+        "working directory writable",
         "net closed",
     ]
-    assert not (protected / "x").exists()
+    assert not (protected / "x").exists() and not (protected / "z").exists()
+    assert not (Path.home() / ".golf-check-probe").exists()
 
 
 def test_ranks_of_a_data_parallel_pass_share_one_episode():
