@@ -28,6 +28,7 @@ import ast
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from harness.report import Finding
 from harness.rulebook import Rule
@@ -77,6 +78,23 @@ _NO_TAINT_ATTRS = {"shape", "dtype", "device", "ndim"}
 _ANY_SCOPE = object()  # key for "this name, read from any scope" in the taint worklist
 # Context and operator nodes are shared singletons in the parsed tree: never index them.
 _SHARED_LEAVES = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
+# Fields that never hold a child worth indexing: names and flags (strings, numbers) and the
+# shared context/operator singletons above. ``Constant.value`` is data, never a node.
+_LEAF_FIELDS = frozenset(
+    "ctx op ops id attr name asname module level kind type_comment conversion is_async "
+    "simple arg".split()
+)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    fields = tuple(
+        f
+        for f in kind._fields
+        if f not in _LEAF_FIELDS and not (kind is ast.Constant and f == "value")
+    )
+    _CHILD_FIELDS[kind] = fields
+    return fields
 
 
 @dataclass(eq=False)  # identity semantics: used as a dict key per scope
@@ -145,7 +163,7 @@ class ProgramModel:
         Recursive (fast) for ordinary scripts; a pathologically deep tree falls back to an
         explicit stack instead of failing."""
         try:
-            self._index_recursive(self.tree, None, None, "", False)
+            self._index_recursive(self.tree)
         except RecursionError:
             for table in (self._index, self._end, self._scope, self.parents, self._func_of_node):
                 table.clear()
@@ -170,33 +188,44 @@ class ProgramModel:
         self._func_of_node[node] = info
         return info
 
-    def _index_recursive(self, node, parent, scope, prefix: str, in_class: bool) -> None:
-        nodes = self.nodes
-        self._index[node] = len(nodes)
-        nodes.append(node)
-        if parent is not None:
-            self.parents[node] = parent
-        self._scope[node] = scope
-        kind = type(node)
-        bucket = self._types.get(kind)
-        if bucket is None:
-            self._types[kind] = [node]
-        else:
-            bucket.append(node)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            scope = self._function_info(node, prefix, in_class)
-            prefix, in_class = f"{prefix}{node.name}.", False
-        elif isinstance(node, ast.ClassDef):
-            prefix, in_class = f"{prefix}{node.name}.", True
-        for name in node._fields:  # inlined ast.iter_child_nodes (hot path)
-            value = getattr(node, name, None)
-            if type(value) is list:
-                for child in value:
-                    if isinstance(child, ast.AST) and not isinstance(child, _SHARED_LEAVES):
-                        self._index_recursive(child, node, scope, prefix, in_class)
-            elif isinstance(value, ast.AST) and not isinstance(value, _SHARED_LEAVES):
-                self._index_recursive(value, node, scope, prefix, in_class)
-        self._end[node] = len(nodes)
+    def _index_recursive(self, root: ast.AST) -> None:
+        # Locals instead of attribute lookups and per-class child fields: this visit runs
+        # once per node (~16k for a 100 KB script) and was the costliest part of the model.
+        nodes, index, end, parents = self.nodes, self._index, self._end, self.parents
+        scopes, types, function_info = self._scope, self._types, self._function_info
+        fields_of, node_class = _CHILD_FIELDS, ast.AST
+
+        def visit(node, parent, scope, prefix: str, in_class: bool) -> None:
+            index[node] = len(nodes)
+            nodes.append(node)
+            parents[node] = parent
+            scopes[node] = scope
+            kind = type(node)
+            bucket = types.get(kind)
+            if bucket is None:
+                types[kind] = [node]
+            else:
+                bucket.append(node)
+            if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                scope = function_info(node, prefix, in_class)
+                prefix, in_class = f"{prefix}{node.name}.", False
+            elif kind is ast.ClassDef:
+                prefix, in_class = f"{prefix}{node.name}.", True
+            fields = fields_of.get(kind)
+            if fields is None:
+                fields = _child_fields(kind)
+            for name in fields:
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    for child in value:
+                        if isinstance(child, node_class):
+                            visit(child, node, scope, prefix, in_class)
+                elif isinstance(value, node_class):
+                    visit(value, node, scope, prefix, in_class)
+            end[node] = len(nodes)
+
+        visit(root, None, None, "", False)
+        del parents[root]  # the root has no parent
 
     def _index_iterative(self) -> None:
         nodes = self.nodes
@@ -364,7 +393,7 @@ class ProgramModel:
             self._data.clear()
 
     def _is_val_attr(self, node: ast.Attribute) -> bool:
-        if VAL_NAME.search(node.attr):
+        if _name_flags(node.attr)[0]:
             return True
         return (
             node.attr in self._val_attrs
@@ -434,17 +463,50 @@ class ProgramModel:
         cached = self._data.get(key)
         if cached is not None:
             return cached
+        start = self._index.get(expr)
         names: set[str] = set()
-        val_named = target_named = val_attr = False
-        for node in self._names_in(expr):
-            if isinstance(node, ast.Name):
-                names.add(node.id)
-                val_named = val_named or bool(VAL_NAME.search(node.id))
-                target_named = target_named or bool(TARGET_NAME.search(node.id))
-            elif isinstance(node, ast.Attribute) and self._is_val_attr(node):
-                val_attr = True
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                val_attr = val_attr or bool(VAL_STRING.search(node.value))
+        val_attr = False
+        if start is None:  # a node built after indexing: walk it
+            for node in self._names_in(expr):
+                if isinstance(node, ast.Name):
+                    names.add(node.id)
+                elif isinstance(node, ast.Attribute) and self._is_val_attr(node):
+                    val_attr = True
+                elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    val_attr = val_attr or bool(VAL_STRING.search(node.value))
+        else:  # the same scan as ``_names_in``, inlined over the preorder range (hot path)
+            nodes, end_of = self.nodes, self._end
+            i, stop = start, end_of[expr]
+            while i < stop:
+                node = nodes[i]
+                kind = type(node)
+                if kind is ast.Name:
+                    names.add(node.id)
+                    i += 1
+                    continue
+                if kind is ast.Attribute:
+                    skip = node.attr in _NO_TAINT_ATTRS
+                    if not skip and not val_attr:
+                        val_attr = self._is_val_attr(node)
+                elif kind is ast.Call:
+                    skip = callee_name(node) in _NO_TAINT_CALLS
+                elif kind is ast.Constant:
+                    skip = False
+                    if not val_attr and isinstance(node.value, str):
+                        val_attr = _names_val_split(node.value)
+                else:
+                    skip = kind is ast.Lambda or kind is ast.FunctionDef
+                if not skip:
+                    i += 1
+                elif node is expr:
+                    break
+                else:
+                    i = end_of[node]  # past the skipped subtree
+        val_named = target_named = False
+        for name in names:
+            val, target = _name_flags(name)
+            val_named |= val
+            target_named |= target
         cached = (frozenset(names), val_named, target_named, val_attr)
         self._data[key] = cached
         return cached
@@ -874,6 +936,18 @@ class ProgramModel:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+@lru_cache(maxsize=8192)
+def _names_val_split(text: str) -> bool:
+    """Whether a string constant names the validation split (a path or shard pattern)."""
+    return bool(VAL_STRING.search(text))
+
+
+@lru_cache(maxsize=8192)
+def _name_flags(name: str) -> tuple[bool, bool]:
+    """Whether a variable name says validation data, and whether it says target tokens."""
+    return bool(VAL_NAME.search(name)), bool(TARGET_NAME.search(name))
 
 
 def callee_name(call: ast.Call) -> str:
