@@ -122,6 +122,7 @@ def _references(loaded: LoadedScript, current: Path, folder: Path, unresolved: l
     every = loaded.nodes if loaded.nodes is not None else list(ast.walk(loaded.tree))
     nodes = [n for n in every if type(n) in _RELEVANT]
     names = _path_variables(nodes)
+    probed: dict = {}  # (module name, base folder) -> candidate files, for this call only
 
     def note(node: ast.AST, what: str) -> None:
         unresolved.append(f"{where}:{getattr(node, 'lineno', '?')}: {what}")
@@ -142,21 +143,21 @@ def _references(loaded: LoadedScript, current: Path, folder: Path, unresolved: l
         if isinstance(node, ast.Import):
             for alias in node.names:
                 # Absolute imports resolve from the script's folder (sys.path[0]).
-                yield from _module_files(alias.name, folder, folder, node, accept)
+                yield from _module_files(alias.name, folder, folder, node, accept, probed)
         elif isinstance(node, ast.ImportFrom):
             mod_base = base if node.level else folder
             for _ in range(max(node.level - 1, 0)):
                 mod_base = mod_base.parent
             if node.module:
-                found = list(_module_files(node.module, mod_base, folder, node, accept))
+                found = list(_module_files(node.module, mod_base, folder, node, accept, probed))
                 yield from found
                 # ``from pkg import sub`` may name a submodule file.
                 for alias in node.names:
                     sub = f"{node.module}.{alias.name}"
-                    yield from _module_files(sub, mod_base, folder, node, accept, quiet=True)
+                    yield from _module_files(sub, mod_base, folder, node, accept, probed)
             else:
                 for alias in node.names:
-                    yield from _module_files(alias.name, mod_base, folder, node, accept)
+                    yield from _module_files(alias.name, mod_base, folder, node, accept, probed)
         elif isinstance(node, ast.Call):
             yield from _call_references(node, (folder, base), accept, note, names)
 
@@ -175,24 +176,34 @@ def _path_variables(nodes: list[ast.AST]) -> dict[str, ast.expr]:
     return {k: v for k, v in assigned.items() if k not in repeated}
 
 
-def _module_files(name, base: Path, folder: Path, node, accept, quiet: bool = False):
+def _module_files(name, base: Path, folder: Path, node, accept, probed: dict):
+    key = (name, base)
+    candidates = probed.get(key)
+    if candidates is None:  # a long script imports the same modules many times
+        candidates = probed[key] = _module_candidates(name, base, folder)
+    for path, text in candidates:
+        found = accept(path, node, text)
+        if found:
+            yield found
+
+
+def _module_candidates(name: str, base: Path, folder: Path) -> list[tuple[Path, str]]:
+    """Files in ``folder`` that ``import name`` could load from ``base`` (file system only)."""
     parts = name.split(".")
     if not _inside(folder, base):
-        return
+        return []
+    out = []
     for i in range(1, len(parts) + 1):
         stem = base.joinpath(*parts[:i])
         last = i == len(parts)
         init = stem / "__init__.py"
         if stem.is_dir() and init.exists():
-            found = accept(init, node, str(init.relative_to(base)))
-            if found:
-                yield found
+            out.append((init, str(init.relative_to(base))))
         elif last and stem.with_suffix(".py").exists():
-            found = accept(stem.with_suffix(".py"), node, name.replace(".", "/") + ".py")
-            if found:
-                yield found
+            out.append((stem.with_suffix(".py"), name.replace(".", "/") + ".py"))
         elif not stem.is_dir():
-            return
+            break
+    return out
 
 
 def _call_references(node: ast.Call, bases, accept, note, names: dict[str, ast.expr]):
