@@ -129,7 +129,7 @@ def _classify(
     """(kind, report node, deciding loop, scoring node) for an update reached at ``node``;
     ``others`` collects the result of every call path tried, with its chain."""
     line = node.lineno  # type: ignore[attr-defined]
-    epoch_loops = [lp for lp in model.enclosing_loops(node) if _is_epoch_loop(lp)]
+    epoch_loops = [lp for lp in model.enclosing_loops(node) if _is_epoch_loop(model, lp)]
     for loop in model.enclosing_loops(node):
         before = [
             s
@@ -139,8 +139,13 @@ def _classify(
         if before:
             # The same scoring call repeated after the update, in the same iteration.
             again = [s for s in model.scoring_sites(loop) if s.lineno > line]
-            if _same_scoring(before, again):
-                return "rescore", node, loop, next(s for s in again if _same_scoring(before, [s]))
+            if _same_scoring(model, before, again):
+                return (
+                    "rescore",
+                    node,
+                    loop,
+                    next(s for s in again if _same_scoring(model, before, [s])),
+                )
             return "score-first", node, loop, before[-1]
     for loop in epoch_loops:  # scored inside the epoch loop that also trains on the tokens
         # Only explicit scoring counts here; a detached ``epoch_loss += loss.item()`` is logging.
@@ -171,7 +176,7 @@ def _classify(
         and QUANT_OR_SAVE.search(dotted(c.func) or callee_name(c))
     ]
     if later and earlier:
-        if _same_scoring(earlier, later):
+        if _same_scoring(model, earlier, later):
             return "rescore", node, None, later[0]
         # Legal phased TTT also scores, trains on what it scored, then scores new tokens.
         return "rescore-maybe", node, None, later[0]
@@ -198,12 +203,14 @@ def _classify(
 _EPOCH = re.compile(r"epoch|(^|_)ep($|_)", re.IGNORECASE)
 
 
-def _is_epoch_loop(loop: ast.AST) -> bool:
+def _is_epoch_loop(model: ProgramModel, loop: ast.AST) -> bool:
     """A loop over epochs: a score inside it, before the update, is a score taken by a model
     that already trained on those tokens in the previous epoch (#525 "score on final epoch")."""
     if not isinstance(loop, ast.For):
         return False
-    return bool(_EPOCH.search(ast.unparse(loop.target)) or _EPOCH.search(ast.unparse(loop.iter)))
+    return bool(
+        _EPOCH.search(model.unparse(loop.target)) or _EPOCH.search(model.unparse(loop.iter))
+    )
 
 
 _RANK = {
@@ -235,13 +242,13 @@ def _trains_on_previous(model: ProgramModel, node: ast.AST, loop: ast.AST) -> bo
     return False
 
 
-def _same_scoring(earlier: list[ast.AST], later: list[ast.AST]) -> bool:
+def _same_scoring(model: ProgramModel, earlier: list[ast.AST], later: list[ast.AST]) -> bool:
     """A later scoring call repeats an earlier one: same callee, same arguments."""
 
     def key(call: ast.AST):
         if not isinstance(call, ast.Call):
             return None
-        return callee_name(call), [ast.unparse(a) for a in call.args]
+        return callee_name(call), [model.unparse(a) for a in call.args]
 
     seen = {repr(key(c)) for c in earlier if key(c)}
     return any(key(c) and repr(key(c)) in seen for c in later)
@@ -260,15 +267,23 @@ def _val_scoring(model: ProgramModel, body: ast.AST) -> list[ast.AST]:
 
 def _in_training_loop(model: ProgramModel, site: ast.AST) -> bool:
     """The update sits in a loop that also draws training batches."""
-    for loop in model.enclosing_loops(site):
-        for n in model.walk(loop):
-            if isinstance(n, ast.Name) and TRAIN_NAME.search(n.id):
-                return True
-            if isinstance(n, ast.Attribute) and (
-                TRAIN_NAME.search(n.attr) or n.attr == "next_batch"
-            ):
-                return True
-    return False
+    return any(_draws_training(model, loop) for loop in model.enclosing_loops(site))
+
+
+def _draws_training(model: ProgramModel, loop: ast.AST) -> bool:
+    """Whether a loop reads training data (cached per loop: updates share their loops)."""
+    cache = model.__dict__.setdefault("_draws_training", {})
+    known = cache.get(loop)
+    if known is None:
+        known = cache[loop] = any(
+            (isinstance(n, ast.Name) and TRAIN_NAME.search(n.id))
+            or (
+                isinstance(n, ast.Attribute)
+                and (TRAIN_NAME.search(n.attr) or n.attr == "next_batch")
+            )
+            for n in model.walk(loop)
+        )
+    return known
 
 
 def _is_warmup(model: ProgramModel, site: ast.AST, func: FunctionInfo | None) -> bool:
@@ -279,8 +294,8 @@ def _is_warmup(model: ProgramModel, site: ast.AST, func: FunctionInfo | None) ->
     loops = model.enclosing_loops(site)
     for loop in loops:
         header = loop.iter if isinstance(loop, ast.For) else loop.test
-        target = ast.unparse(loop.target) if isinstance(loop, ast.For) else ""
-        if _WARM.search(ast.unparse(header)) or _WARM.search(target):
+        target = model.unparse(loop.target) if isinstance(loop, ast.For) else ""
+        if _WARM.search(model.unparse(header)) or _WARM.search(target):
             return True
         if any(
             isinstance(n, ast.Constant) and isinstance(n.value, str) and _WARM.search(n.value)

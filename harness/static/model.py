@@ -148,6 +148,8 @@ class ProgramModel:
         self._data: dict[int, tuple[frozenset[str], bool, bool, bool]] = {}
         self._reads_val: dict[str, bool] = {}
         self._resolved: dict[int, str] = {}  # id(callee expression) -> resolved dotted name
+        self._reaching: dict[tuple[ast.AST, int], bool] = {}  # is_val_reaching, memoized
+        self._texts: dict[ast.AST, str] = {}  # unparse, memoized
         self._collect_assignments()
         self._propagate_taint()
         self._scoring_funcs = self._find_scoring_functions()
@@ -276,6 +278,18 @@ class ProgramModel:
         if start is None or pos is None:
             return False
         return start <= pos < self._end[outer]
+
+    def unparse(self, node: ast.AST) -> str:
+        """``ast.unparse(node)``, computed once per node (detectors ask for the same loop
+        headers and call arguments again and again)."""
+        text = self._texts.get(node)
+        if text is None:
+            text = self._texts[node] = ast.unparse(node)
+        return text
+
+    def position(self, node: ast.AST) -> int:
+        """Preorder position of an indexed node (sort key for source order)."""
+        return self._index[node]
 
     def of_type(self, *types: type) -> list[ast.AST]:
         """Nodes of exactly these AST classes, in source (preorder) order."""
@@ -573,6 +587,13 @@ class ProgramModel:
         """Like ``is_val`` but follows, for each local name, only the last assignment before
         the use (a cheap reaching-definition rule), so a name reused for training batches
         elsewhere in a long ``main`` does not taint this use."""
+        key = (expr, depth)  # the node itself, not its id: keeps the key alive and unique
+        known = self._reaching.get(key)
+        if known is None:
+            known = self._reaching[key] = self._is_val_reaching(expr, depth)
+        return known
+
+    def _is_val_reaching(self, expr: ast.AST, depth: int) -> bool:
         scope = self.function_of(expr)
         line = getattr(expr, "lineno", 10**9)
         local = self._assigned.get(scope, {})

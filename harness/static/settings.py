@@ -37,9 +37,8 @@ class Settings:
         # ``environ.get(name.upper())`` over a config's fields (a dataclass read field by
         # field): every field ``x`` is then the environment variable ``X``.
         self.fields_from_env = False
-        for call in model.of_type(ast.Call):
-            if not is_environ_get(call):
-                continue
+        env_calls = [call for call in model.of_type(ast.Call) if is_environ_get(call)]
+        for call in env_calls:
             key = call.args[0]
             if isinstance(key, ast.Call) and _callee(key) == "upper":
                 self.fields_from_env = True
@@ -49,12 +48,15 @@ class Settings:
             while node is not None and not isinstance(node, ast.stmt):
                 self._env_in.setdefault(id(node), key.value)
                 node = model.parents.get(node)
-        for node in model.of_type(ast.Assign, ast.AnnAssign, ast.Call):
+        # Source order matters: an env default may name a setting assigned above it.
+        ordered = [*model.of_type(ast.Assign, ast.AnnAssign), *env_calls]
+        ordered.sort(key=model.position)
+        for node in ordered:
             if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
                     self._record(target, node.value, seen_names)
-            if isinstance(node, ast.Call) and is_environ_get(node):
+            if isinstance(node, ast.Call):
                 key = node.args[0] if node.args else None
                 if isinstance(key, ast.Constant) and isinstance(key.value, str):
                     default = self.value(node.args[1]) if len(node.args) > 1 else None
