@@ -221,12 +221,15 @@ class ProgramModel:
                 if type(value) is list:
                     for child in value:
                         if isinstance(child, node_class):
-                            visit(child, node, scope, prefix, in_class)
+                            visit(child, node, scope, prefix, in_class)  # noqa: F821
                 elif isinstance(value, node_class):
-                    visit(value, node, scope, prefix, in_class)
+                    visit(value, node, scope, prefix, in_class)  # noqa: F821
             end[node] = len(nodes)
 
         visit(root, None, None, "", False)
+        # Clears the closure's reference to itself (hence the noqa above): no reference cycle
+        # is left, so the model is freed as soon as the check drops it.
+        del visit
         del parents[root]  # the root has no parent
 
     def _index_iterative(self) -> None:

@@ -25,7 +25,7 @@ class Settings:
     ``os.environ`` (or are plain constants), evaluated without running anything."""
 
     def __init__(self, model: ProgramModel) -> None:
-        self.model = model
+        self._parents = model.parents  # not the model itself: no reference cycle to collect
         self.names: dict[str, object] = {}
         self.attrs: dict[str, object] = {}
         self.env_of: dict[str, str] = {}  # setting name -> environment variable
@@ -71,8 +71,8 @@ class Settings:
         else:
             return
         # Class-body attributes are reached as ``args.name``: record them as attributes too.
-        parent = self.model.parents.get(target)
-        in_class = isinstance(self.model.parents.get(parent), ast.ClassDef) if parent else False
+        parent = self._parents.get(target)
+        in_class = isinstance(self._parents.get(parent), ast.ClassDef) if parent else False
         val = self.value(value)
         for tab in (table, self.attrs) if in_class else (table,):
             key = f"{id(tab)}:{name}"
