@@ -84,18 +84,30 @@ _PPM = re.compile(r"ppm", re.IGNORECASE)
 
 def _is_entropy(model, expr: ast.AST) -> bool:
     """``(p * logp).sum(...)`` (negated anywhere around it) with a probability and a log factor."""
-    for n in model.walk(expr):
-        if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)):
-            continue
-        if n.func.attr != "sum":
-            continue
-        inner = n.func.value
-        if isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Mult):
-            a, b = ast.unparse(inner.left), ast.unparse(inner.right)
-            if (_LOGISH.search(a) and _PROBISH.search(b)) or (
-                _LOGISH.search(b) and _PROBISH.search(a)
-            ):
-                return True
+    if model.indexed(expr):  # a node of the script: test only the script's entropy sums
+        return any(model.contains(expr, n) for n in _entropy_sums(model))
+    return any(_is_entropy_sum(n) for n in model.walk(expr))
+
+
+def _entropy_sums(model) -> list[ast.Call]:
+    """Every ``(p * logp).sum(...)`` call in the script, found once per model (the detectors
+    ask about each assignment, and most scripts have a handful of such sums at most)."""
+    cached = model.__dict__.get("_entropy_sums")
+    if cached is None:
+        cached = model._entropy_sums = [n for n in model.of_type(ast.Call) if _is_entropy_sum(n)]
+    return cached
+
+
+def _is_entropy_sum(n: ast.AST) -> bool:
+    if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)):
+        return False
+    if n.func.attr != "sum":
+        return False
+    inner = n.func.value
+    if isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Mult):
+        a, b = ast.unparse(inner.left), ast.unparse(inner.right)
+        if (_LOGISH.search(a) and _PROBISH.search(b)) or (_LOGISH.search(b) and _PROBISH.search(a)):
+            return True
     return False
 
 

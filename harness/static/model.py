@@ -275,6 +275,10 @@ class ProgramModel:
             return list(ast.walk(node))
         return self.nodes[start : self._end[node]]
 
+    def indexed(self, node: ast.AST) -> bool:
+        """Whether ``node`` is part of the script's tree (not built by a detector)."""
+        return node in self._index
+
     def contains(self, outer: ast.AST, inner: ast.AST) -> bool:
         """Whether ``inner`` lies in the subtree of ``outer``."""
         start, pos = self._index.get(outer), self._index.get(inner)
