@@ -421,6 +421,9 @@ def implied_bytes_off(ev: EvidenceSet) -> Iterator[Finding]:
         implied = canonical.implied_bytes(s.val_loss, s.val_bpb, s.val_tokens)
         if implied is None:
             continue
+        if ev.split is not None:
+            yield from _implied_bytes_vs_measured(ev, s, implied)
+            continue
         # A canonical token count names its export (the pre-launch one has other bytes).
         family = (
             canonical.family_from_tokens(s.val_tokens) or s.tokenizer_family or ev.tokenizer_family
@@ -448,9 +451,48 @@ def implied_bytes_off(ev: EvidenceSet) -> Iterator[Finding]:
         )
 
 
+def _implied_bytes_vs_measured(ev: EvidenceSet, s: SeedEvidence, implied: float):
+    """On non-canonical data, the bytes golf-check counted itself are the reference."""
+    split = ev.split
+    if not split.target_bytes or s.val_tokens != split.tokens:
+        return  # a partial split is EVIDENCE.full-val's finding; no byte reference for it
+    # Scripts count val_tokens as the stream (N) or as the targets (N-1): allow that one token.
+    tol = canonical.BYTES_REL_TOL + 1.0 / split.tokens
+    tol += canonical.rounding_tolerance(s.loss_decimals, s.bpb_decimals, s.val_loss, s.val_bpb)
+    ratio = implied / split.target_bytes
+    if abs(ratio - 1.0) <= tol:
+        return
+    known = canonical.fingerprint(ratio)
+    yield Finding.of(
+        BPB_BYTES,
+        f"{s.label}: val_loss {s.val_loss} / ln2 x {s.val_tokens:,} tokens / val_bpb "
+        f"{s.val_bpb} implies {implied:,.0f} bytes, x{ratio:.4f} the {split.target_bytes:,} "
+        f"golf-check counted on the {split.name}" + (f" ({known})" if known else ""),
+        file=s.log,
+        line=s.headline_line,
+        evidence=f"implied bytes {implied:,.0f}; measured {split.target_bytes:,}",
+        level=_level(s),
+        fix="compute bytes per token from the SentencePiece pieces exactly once "
+        "(leading space +1 only after a non-boundary token); see issue #1719",
+    )
+
+
 @detector(FULL_VAL, level="log")
 def partial_validation(ev: EvidenceSet) -> Iterator[Finding]:
     for s in ev.seeds:
+        if ev.split is not None and s.val_tokens is not None:
+            if s.val_tokens != ev.split.tokens:
+                yield Finding.of(
+                    FULL_VAL,
+                    f"{s.label}: {s.val_tokens:,} validation tokens, but the {ev.split.name} "
+                    f"golf-check loaded has {ev.split.tokens:,}",
+                    file=s.log,
+                    line=s.val_tokens_line,
+                    evidence=f"val_tokens {s.val_tokens}; measured {ev.split.tokens}",
+                    level=_level(s),
+                    fix="evaluate on every validation shard the run was given",
+                )
+            continue
         if s.val_tokens is None:
             if s.complete and s.val_bpb is not None:
                 yield Finding.of(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.evidence.model import Baseline, Claims, EvidenceSet, SeedEvidence
+from harness.evidence.model import Baseline, Claims, EvidenceSet, MeasuredSplit, SeedEvidence
 from harness.report import Finding
 from harness.rulebook import load_all
 
@@ -29,6 +29,7 @@ def build_evidence(
     other_runs: list[SeedEvidence] | None = None,
     duplicate_logs: list[tuple[str, str]] | None = None,
     unscored_logs: list[str] | None = None,
+    split: MeasuredSplit | None = None,
 ) -> EvidenceSet:
     """Bundle seeds and context; per-seed claims from ``claimed`` are attached to the seeds."""
     if claimed is not None:
@@ -50,6 +51,7 @@ def build_evidence(
         other_runs=list(other_runs or []),
         duplicate_logs=list(duplicate_logs or []),
         unscored_logs=list(unscored_logs or []),
+        split=split,
     )
 
 
@@ -70,10 +72,13 @@ def check_seeds(
     policy: str = "readme",
     folder: Path | None = None,
     submission: dict[str, Any] | None = None,
+    split: MeasuredSplit | None = None,
 ) -> list[Finding]:
     """Budget and evidence findings for ``seeds`` (train/eval time, artifact cap, seed count,
     same configuration, claim vs mean, std, byte accounting, full split, completeness,
-    significance against ``baseline`` under ``policy``)."""
+    significance against ``baseline`` under ``policy``). ``split``: the validation split
+    golf-check measured, when it is not a canonical export (byte and token counts are then
+    checked against it instead of the canonical tables)."""
     evidence = build_evidence(
         seeds,
         claimed=claimed,
@@ -82,5 +87,6 @@ def check_seeds(
         policy=policy,
         folder=folder,
         submission=submission,
+        split=split,
     )
     return run_detectors(evidence)

@@ -185,6 +185,28 @@ class Baseline:
     value_bpb: float | None = None  # a bare number: no per-seed values
 
 
+@dataclass(frozen=True)
+class MeasuredSplit:
+    """A validation split golf-check loaded and counted itself (a run on non-canonical data).
+
+    On the official export the canonical tables are the reference; on any other data (the
+    demo split) these measured figures are: ``tokens`` in the stream, and ``target_bytes``,
+    the bytes of every target position 1..tokens-1 by golf-check's own SentencePiece LUT.
+    """
+
+    tokens: int
+    target_bytes: int | None = None
+    name: str = "measured split"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "canonical": False,
+            "name": self.name,
+            "val_tokens": self.tokens,
+            "val_target_bytes": self.target_bytes,
+        }
+
+
 @dataclass
 class EvidenceSet:
     """Everything a log-level detector may read. Detectors yield nothing they cannot judge."""
@@ -203,6 +225,7 @@ class EvidenceSet:
     # Logs that look like train logs but have no final score (complete=False seeds are
     # judged here too; this lists the ones that could not become seeds at all).
     unscored_logs: list[str] = field(default_factory=list)
+    split: MeasuredSplit | None = None  # set when the data is not a canonical export
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property

@@ -15,7 +15,7 @@ from typing import Any
 
 from harness.errors import InputError
 from harness.evidence.logparse import parse_log
-from harness.evidence.model import CONTRACT_KEYS, Claims, SeedEvidence
+from harness.evidence.model import CONTRACT_KEYS, Claims, MeasuredSplit, SeedEvidence
 
 MAX_REPORT_BYTES = 64 * 1024 * 1024
 _NUMBER_KEYS = ("val_bpb", "val_loss", "train_time_s", "eval_time_s")
@@ -27,6 +27,7 @@ class RunReport:
     path: Path
     seeds: list[SeedEvidence] = field(default_factory=list)
     claims: Claims | None = None
+    split: MeasuredSplit | None = None  # the run's own data, when not a canonical export
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -101,10 +102,25 @@ def read_run_report(path: Path, doc: dict[str, Any], headline: str | None = None
         if seed.log:
             _attach_log(out, seed, base, headline)
         out.seeds.append(seed)
+    out.split = _measured_split(doc.get("run"))
     claimed = _number(doc.get("claimed_val_bpb"))
     if claimed is not None:
         out.claims = Claims(val_bpb=claimed, val_bpb_key="claimed_val_bpb")
     return out
+
+
+def _measured_split(run: Any) -> MeasuredSplit | None:
+    """The validation split the harness loaded, when the run was not on a canonical export."""
+    dataset = run.get("dataset") if isinstance(run, dict) else None
+    if not isinstance(dataset, dict) or dataset.get("canonical") is not False:
+        return None
+    tokens = _int(dataset.get("val_tokens"))
+    if not tokens:
+        return None
+    name = dataset.get("name") if isinstance(dataset.get("name"), str) else "measured split"
+    return MeasuredSplit(
+        tokens=tokens, target_bytes=_int(dataset.get("val_target_bytes")), name=name
+    )
 
 
 def _int(value: Any) -> int | None:

@@ -414,7 +414,13 @@ def _verify_run_report(
         baseline=base,
         policy=policy,
         headline=headline,
+        split=run.split,
     )
+    if run.split is not None:
+        report.notes.append(
+            f"the run used non-canonical data ({run.split.tokens:,} validation tokens): byte "
+            "and token counts are checked against what golf-check measured, not the tables"
+        )
     _judge(report, evidence)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.evidence.checks import check_seeds
-from harness.evidence.model import CONTRACT_KEYS, SeedEvidence
+from harness.evidence.model import CONTRACT_KEYS, MeasuredSplit, SeedEvidence
 from harness.report import Finding, Report, Table, validate_report_json
 from harness.rulebook import load_all
 from harness.runtime.session import RunOptions, SeedAudit
@@ -29,9 +29,6 @@ ABLATION = (
     ("+ Hedge", "quantized_ttt_hedge"),
 )
 _GATED_HERE = ("BUDGET.train-time", "BUDGET.eval-time")
-# Checks against the official export's token and byte counts; on other data (the demo) the
-# split size is checked against the stream golf-check loaded, and val_bpb by the ledger.
-_CANONICAL_ONLY = ("EVIDENCE.full-val", "EVIDENCE.bpb-bytes")
 
 # Two narrow tables rather than one that folds in a terminal.
 SCORE_COLUMNS = [
@@ -101,14 +98,21 @@ def seed_evidence(audit: SeedAudit) -> SeedEvidence:
     )
 
 
+def measured_split(audits: list[SeedAudit]) -> MeasuredSplit | None:
+    """The split golf-check loaded, when it is not a canonical export (the demo data): token
+    and byte counts are then checked against golf-check's own counts, not the tables."""
+    if not audits or audits[0].stream_is_canonical:
+        return None
+    stream = audits[0].stream
+    target_bytes = int(stream.token_bytes[1:].sum()) if stream.token_bytes is not None else None
+    return MeasuredSplit(tokens=int(stream.tokens.size), target_bytes=target_bytes)
+
+
 def evidence_findings(audits: list[SeedAudit]) -> list[Finding]:
     out = []
-    canonical_data = bool(audits) and audits[0].stream_is_canonical
-    for f in check_seeds([seed_evidence(a) for a in audits]):
+    for f in check_seeds([seed_evidence(a) for a in audits], split=measured_split(audits)):
         if f.rule in _GATED_HERE:
             continue
-        if f.rule in _CANONICAL_ONLY and not canonical_data:
-            continue  # not the official export: golf-check's own counts are the reference
         if f.rule == "EVIDENCE.seed-count":
             f.severity = "info"  # an audited run may use any seeds; a record needs three
         out.append(f)
@@ -254,6 +258,15 @@ def build_reports(
         "timing_gate": opts.timing_gate,
         "nproc": opts.nproc,
     }
+    split = measured_split(audits)
+    report.data["run"]["dataset"] = (
+        split.to_json()
+        if split
+        else {
+            "canonical": True,
+            "val_tokens": int(audits[0].stream.tokens.size) if audits else None,
+        }
+    )
     return report
 
 

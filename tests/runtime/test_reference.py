@@ -69,6 +69,10 @@ def test_clean_reference_passes_every_audit(small_data, tmp_path):
     verified = json.loads(done.output)
     assert verified["seeds"][0]["val_bpb"] == seed["val_bpb"]
     assert verified["seeds"][0]["source"] == "measured"
+    # on demo data the byte and token counts are checked against golf-check's own counts
+    assert doc["run"]["dataset"]["canonical"] is False
+    verified_rules = {f["rule"] for f in verified["findings"]}
+    assert not verified_rules & {"EVIDENCE.bpb-bytes", "EVIDENCE.full-val"}, verified["findings"]
 
 
 TRACE_ONLY = [

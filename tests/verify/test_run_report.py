@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 
 import pytest
@@ -109,3 +110,57 @@ def test_check_seeds_is_usable_without_logs():
     assert ("BUDGET.eval-time", "error") in rules
     assert ("EVIDENCE.bpb-bytes", "error") in rules
     assert all(f.level == "runtime" for f in findings if f.rule == "BUDGET.eval-time")
+
+
+def _demo_run_report(tmp_path, *, bytes_factor=1.0, val_tokens=25_837):
+    """A run on non-canonical data: the report names the split golf-check measured."""
+    tokens, target_bytes = 25_837, 62_990
+    items = []
+    for seed, loss in ((1337, 3.566), (42, 3.592), (2025, 3.590)):
+        bpb = loss / math.log(2) * tokens / (target_bytes * bytes_factor)
+        items.append(
+            {
+                "seed": seed,
+                "val_bpb": round(bpb, 8),
+                "val_loss": loss,
+                "train_time_s": 62.0,
+                "eval_time_s": 14.0,
+                "artifact_bytes": 551_000,
+                "val_tokens": val_tokens,
+                "complete": True,
+            }
+        )
+    run = {
+        "dataset": {
+            "canonical": False,
+            "name": "demo split",
+            "val_tokens": tokens,
+            "val_target_bytes": target_bytes,
+        }
+    }
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps({"command": "run", "verdict": "pass", "seeds": items, "run": run}))
+    return path
+
+
+def test_demo_data_run_is_checked_against_the_measured_split_not_the_tables(tmp_path):
+    report = verify_path(_demo_run_report(tmp_path))
+    assert not findings_of(report, "EVIDENCE.bpb-bytes")
+    assert not findings_of(report, "EVIDENCE.full-val")
+    assert report.exit_code == 0, [f.message for f in report.findings]
+    assert any("non-canonical data" in n for n in report.notes)
+
+
+def test_demo_data_byte_double_count_fails_against_the_measured_bytes(tmp_path):
+    report = verify_path(_demo_run_report(tmp_path, bytes_factor=1.17))
+    found = findings_of(report, "EVIDENCE.bpb-bytes", "error")
+    assert len(found) == 3
+    assert "62,990 golf-check counted on the demo split" in found[0].message
+    assert "x1.1700" in found[0].message
+
+
+def test_demo_data_partial_split_fails_against_the_measured_token_count(tmp_path):
+    report = verify_path(_demo_run_report(tmp_path, val_tokens=20_000))
+    found = findings_of(report, "EVIDENCE.full-val", "error")
+    assert len(found) == 3
+    assert "golf-check loaded has 25,837" in found[0].message
