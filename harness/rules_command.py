@@ -64,14 +64,22 @@ def catalogue_markdown() -> str:
     help="text for a terminal, markdown for docs, json for tools.",
 )
 def rules(rule_id: str | None, fmt: str) -> None:
-    """List every rule, or explain RULE_ID: what it checks, why, an example, its sources."""
+    """List every rule, or explain RULE_ID: what it checks, why, an example, its sources.
+
+    RULE_ID may also be a condition (C1, C2, C3, C4, DATA, BUDGET, EVIDENCE, PACKAGE) to list
+    that family.
+    """
     registry = load_all()
-    if rule_id:
+    everything = sorted(
+        registry.rules.values(), key=lambda r: (CONDITIONS.index(r.condition), r.id)
+    )
+    if rule_id and rule_id.upper() in CONDITIONS:  # a condition lists its family
+        chosen = [r for r in everything if r.condition == rule_id.upper()]
+        rule_id = None
+    elif rule_id:
         chosen = [get_rule(rule_id)]
     else:
-        chosen = sorted(
-            registry.rules.values(), key=lambda r: (CONDITIONS.index(r.condition), r.id)
-        )
+        chosen = everything
     if fmt == "json":
         doc = [
             {

@@ -67,6 +67,15 @@ def test_rules_command_lists_and_explains():
     assert one.title in out and one.sources[0] in out
 
 
+def test_a_condition_lists_its_family():
+    out = subprocess.run(
+        [sys.executable, "-m", "harness", "rules", "c3"], capture_output=True, text=True, check=True
+    ).stdout
+    family = [r.id for r in RULES if r.condition == "C3"]
+    assert family and all(rid in out for rid in family)
+    assert not any(r.id in out for r in RULES if r.condition != "C3")
+
+
 def test_unknown_rule_is_a_usage_error():
     proc = subprocess.run(
         [sys.executable, "-m", "harness", "rules", "C9.nope"], capture_output=True, text=True
