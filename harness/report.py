@@ -91,7 +91,7 @@ class FileResult:
     def verdict(self) -> str:
         if self.error:
             return "error"
-        return _verdict_of(self.findings)
+        return verdict_of(self.findings)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -141,7 +141,7 @@ class Report:
 
     @property
     def verdict(self) -> str:
-        verdict = _verdict_of(self.all_findings())
+        verdict = verdict_of(self.all_findings())
         if verdict == "pass" and (self.errors or any(f.error for f in self.files)):
             return "error"
         return verdict
@@ -150,7 +150,7 @@ class Report:
     def exit_code(self) -> int:
         if self.errors or any(f.error for f in self.files):
             return 2
-        verdict = _verdict_of(self.all_findings())
+        verdict = verdict_of(self.all_findings())
         if verdict == "fail" or (self.strict and verdict == "warn"):
             return 1
         return 0
@@ -189,7 +189,8 @@ class Report:
         return out
 
 
-def _verdict_of(findings: list[Finding]) -> str:
+def verdict_of(findings: list[Finding]) -> str:
+    """pass, warn or fail for a set of findings (suppressed ones do not count)."""
     counted = [f for f in findings if f.counts]
     if any(f.severity == "error" for f in counted):
         return "fail"

@@ -8,7 +8,6 @@ logs they reference are re-parsed and what the run printed is kept beside them
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from harness.errors import InputError
 from harness.evidence.logparse import parse_log
 from harness.evidence.model import CONTRACT_KEYS, Claims, MeasuredSplit, SeedEvidence
+from harness.evidence.submission import plausible_number
 
 MAX_REPORT_BYTES = 64 * 1024 * 1024
 _NUMBER_KEYS = ("val_bpb", "val_loss", "train_time_s", "eval_time_s")
@@ -57,17 +57,6 @@ def is_run_report(doc: Any) -> bool:
     return isinstance(doc, dict) and isinstance(doc.get("seeds"), list) and "command" in doc
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:  # an integer too large for a float is no plausible figure
-        return None
-    # Beyond 1e15 no figure (bpb, seconds, bytes, tokens) is plausible; it would overflow sums.
-    return number if math.isfinite(number) and abs(number) < 1e15 else None
-
-
 def read_run_report(path: Path, doc: dict[str, Any], headline: str | None = None) -> RunReport:
     if doc.get("command") != "run":
         raise InputError(f"{path}: a golf-check {doc.get('command')!r} report, not a run report")
@@ -84,10 +73,10 @@ def read_run_report(path: Path, doc: dict[str, Any], headline: str | None = None
         seed = SeedEvidence(
             seed=seed_value if isinstance(seed_value, int) else None,
             log=item.get("log") if isinstance(item.get("log"), str) else None,
-            val_bpb=_number(figures.get("val_bpb")),
-            val_loss=_number(figures.get("val_loss")),
-            train_time_s=_number(figures.get("train_time_s")),
-            eval_time_s=_number(figures.get("eval_time_s")),
+            val_bpb=plausible_number(figures.get("val_bpb")),
+            val_loss=plausible_number(figures.get("val_loss")),
+            train_time_s=plausible_number(figures.get("train_time_s")),
+            eval_time_s=plausible_number(figures.get("eval_time_s")),
             artifact_bytes=_int(figures.get("artifact_bytes")),
             val_tokens=_int(figures.get("val_tokens")),
             complete=bool(figures.get("complete", False)),
@@ -103,7 +92,7 @@ def read_run_report(path: Path, doc: dict[str, Any], headline: str | None = None
             _attach_log(out, seed, base, headline)
         out.seeds.append(seed)
     out.split = _measured_split(doc.get("run"))
-    claimed = _number(doc.get("claimed_val_bpb"))
+    claimed = plausible_number(doc.get("claimed_val_bpb"))
     if claimed is not None:
         out.claims = Claims(val_bpb=claimed, val_bpb_key="claimed_val_bpb")
     return out
@@ -124,7 +113,7 @@ def _measured_split(run: Any) -> MeasuredSplit | None:
 
 
 def _int(value: Any) -> int | None:
-    number = _number(value)
+    number = plausible_number(value)
     return int(number) if number is not None and number == int(number) else None
 
 

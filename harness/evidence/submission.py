@@ -101,7 +101,8 @@ def _decimals(value: float) -> int:
     return len(text.split(".")[1])
 
 
-def _number(value: Any) -> float | None:
+def plausible_number(value: Any) -> float | None:
+    """A JSON number that can be a figure (finite, not a bool, of a sane size), else None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     try:
@@ -122,15 +123,15 @@ def _seed_key(key: Any) -> int | None:
 def read_claims(doc: dict[str, Any]) -> Claims:
     """The figures the submission claims, wherever the historical files put them."""
     claims = Claims()
-    bpb = _number(doc.get("val_bpb"))
+    bpb = plausible_number(doc.get("val_bpb"))
     if bpb is not None:
         claims.val_bpb, claims.val_bpb_key = bpb, "val_bpb"
     else:
         for key in ("mean_val_bpb", "mean_bpb"):
-            if _number(doc.get(key)) is not None:
-                claims.val_bpb, claims.val_bpb_key = _number(doc[key]), key
+            if plausible_number(doc.get(key)) is not None:
+                claims.val_bpb, claims.val_bpb_key = plausible_number(doc[key]), key
                 break
-    loss = _number(doc.get("val_loss"))
+    loss = plausible_number(doc.get("val_loss"))
     if loss is not None:
         if claims.val_bpb is None and loss < BPB_LIKE_MAX:
             claims.val_bpb, claims.val_bpb_key = loss, "val_loss"  # the bpb under val_loss
@@ -138,16 +139,16 @@ def read_claims(doc: dict[str, Any]) -> Claims:
             claims.val_loss = loss
     if claims.val_loss is None:
         for key in ("mean_val_loss", "mean_val_loss_nats"):
-            if _number(doc.get(key)) is not None:
-                claims.val_loss = _number(doc[key])
+            if plausible_number(doc.get(key)) is not None:
+                claims.val_loss = plausible_number(doc[key])
                 break
     if claims.val_bpb is not None:
         claims.val_bpb_decimals = _decimals(claims.val_bpb)
     if claims.val_loss is not None:
         claims.val_loss_decimals = _decimals(claims.val_loss)
     for key in ("val_bpb_std", "std_bpb", "std_val_bpb"):
-        if _number(doc.get(key)) is not None:
-            claims.val_bpb_std, claims.val_bpb_std_key = _number(doc[key]), key
+        if plausible_number(doc.get(key)) is not None:
+            claims.val_bpb_std, claims.val_bpb_std_key = plausible_number(doc[key]), key
             claims.val_bpb_std_decimals = _decimals(claims.val_bpb_std)
             break
     for key in ("bytes_total", "artifact_bytes_max", "artifact_bytes"):
@@ -176,15 +177,15 @@ def _seed_figures(figures: dict[str, Any]) -> dict[str, Any]:
     """Normalise one seed's claimed figures to the units ``SeedEvidence`` uses."""
     out: dict[str, Any] = {}
     for key in ("val_bpb", "val_loss"):
-        if _number(figures.get(key)) is not None:
-            out[key] = _number(figures[key])
+        if plausible_number(figures.get(key)) is not None:
+            out[key] = plausible_number(figures[key])
     for key in ("artifact_bytes", "bytes_total"):
-        if _number(figures.get(key)) is not None:
+        if plausible_number(figures.get(key)) is not None:
             out["artifact_bytes"] = int(figures[key])
             break
     for stem in ("train_time", "eval_time"):
-        if _number(figures.get(f"{stem}_s")) is not None:
-            out[f"{stem}_s"] = _number(figures[f"{stem}_s"])
-        elif _number(figures.get(f"{stem}_ms")) is not None:
-            out[f"{stem}_s"] = _number(figures[f"{stem}_ms"]) / 1000.0
+        if plausible_number(figures.get(f"{stem}_s")) is not None:
+            out[f"{stem}_s"] = plausible_number(figures[f"{stem}_s"])
+        elif plausible_number(figures.get(f"{stem}_ms")) is not None:
+            out[f"{stem}_s"] = plausible_number(figures[f"{stem}_ms"]) / 1000.0
     return out

@@ -22,7 +22,7 @@ from harness.evidence.logparse import PROVENANCE_KEYS, RunLog, parse_log
 from harness.evidence.model import Baseline, Claims, EvidenceSet, SeedEvidence
 from harness.evidence.runreport import is_run_report, load_json_document, read_run_report
 from harness.evidence.submission import load_submission, read_claims
-from harness.report import Finding, Report, Table
+from harness.report import Finding, Report, Table, verdict_of
 
 LOG_SUFFIXES = {".log", ".txt", ".out", ".err", ""}
 MAX_DEPTH = 4
@@ -475,12 +475,7 @@ def _judge(report: Report, ev: EvidenceSet) -> None:
 
 
 def _mark(findings: list[Finding]) -> str:
-    live = [f for f in findings if f.counts]
-    if any(f.severity == "error" for f in live):
-        return "❌ fail"
-    if any(f.severity == "warning" for f in live):
-        return "⚠️ warn"
-    return "✅ pass"
+    return {"fail": "❌ fail", "warn": "⚠️ warn", "pass": "✅ pass"}[verdict_of(findings)]
 
 
 def _seed_table(title: str, ev: EvidenceSet, report: Report) -> Table:

@@ -17,7 +17,7 @@ from typing import Any
 
 from harness.evidence.checks import check_seeds
 from harness.evidence.model import CONTRACT_KEYS, MeasuredSplit, SeedEvidence
-from harness.report import Finding, Report, Table, validate_report_json
+from harness.report import Finding, Report, Table, validate_report_json, verdict_of
 from harness.rulebook import load_all
 from harness.runtime.session import RunOptions, SeedAudit
 
@@ -207,13 +207,6 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def _verdict(findings: list[Finding]) -> str:
-    counted = [f for f in findings if f.counts]
-    if any(f.severity == "error" for f in counted):
-        return "fail"
-    return "warn" if any(f.severity == "warning" for f in counted) else "pass"
-
-
 def build_reports(
     opts: RunOptions,
     audits: list[SeedAudit],
@@ -237,7 +230,7 @@ def build_reports(
     rows, items = [], []
     for audit in audits:
         findings = per_seed[audit.seed]
-        rows.append(seed_row(audit, _verdict(findings)))
+        rows.append(seed_row(audit, verdict_of(findings)))
         items.append(seed_item(audit, audit.log_rel))
         _write_seed_report(opts, audit, findings)
 
@@ -294,7 +287,7 @@ def summary_facts(audits: list[SeedAudit]) -> list[tuple[str, str]]:
 def _write_seed_report(opts: RunOptions, audit: SeedAudit, findings: list[Finding]) -> None:
     report = Report(command="run", target=f"{opts.target.label} seed {audit.seed}")
     report.findings = list(findings)
-    row = seed_row(audit, _verdict(findings))
+    row = seed_row(audit, verdict_of(findings))
     report.tables.append(Table(f"Seed {audit.seed}", SCORE_COLUMNS, [row]))
     report.tables.append(Table("Measured by golf-check", MEASURED_COLUMNS, [row]))
     report.data["seeds"] = [seed_item(audit, audit.log_path.name)]
