@@ -190,6 +190,8 @@ def _classify(
     for site in model.callers_of(func):
         if site.caller is func:
             continue
+        if not model.passes_val(func, site.node):
+            continue  # this call hands the helper training data, not validation tokens
         sub_chain = [*chain, site.node]
         result = _classify(model, site.node, site.caller, depth + 1, sub_chain, others)
         if others is not None:

@@ -147,6 +147,7 @@ class ProgramModel:
         self._assigned: dict[FunctionInfo | None, dict[str, list[ast.expr]]] = {}
         self._data: dict[int, tuple[frozenset[str], bool, bool, bool]] = {}
         self._reads_val: dict[str, bool] = {}
+        self._val_params: dict[str, frozenset[str] | None] = {}
         self._resolved: dict[int, str] = {}  # id(callee expression) -> resolved dotted name
         self._reaching: dict[tuple[ast.AST, int], bool] = {}  # is_val_reaching, memoized
         self._texts: dict[ast.AST, str] = {}  # unparse, memoized
@@ -709,6 +710,51 @@ class ProgramModel:
                 )
             self._reads_val[key] = found
         return self._reads_val[key]
+
+    def val_only_through_params(self, func: FunctionInfo) -> frozenset[str] | None:
+        """The parameters through which validation data reaches ``func``, when it reaches it
+        in no other way (no validation-named parameter, module value, attribute or shard
+        string in its body); ``None`` otherwise. A shared helper such as
+        ``train_steps(model, opt, tokens)`` called with training batches from one site and
+        validation tokens from another then adapts on validation data only from the second."""
+        key = func.qualname
+        if key not in self._val_params:
+            # Locals derived inside (``x, y = windows(tokens, ...)``) carry no source of
+            # their own: the sources are the parameters and what the body names directly.
+            tainted = self._val.get(func, set()) & set(func.params)
+            result: frozenset[str] | None = None
+            if (
+                tainted
+                and not any(_name_flags(p)[0] for p in tainted)
+                and not (tainted & _val_typed_params(func.node))
+            ):
+                module = self._val.get(None, set())
+                local = self._assigned.get(func, {})
+                other = False
+                for n in self.walk(func.node):
+                    if isinstance(n, ast.Attribute) and self._is_val_attr(n):
+                        other = True
+                    elif isinstance(n, ast.Constant) and isinstance(n.value, str):
+                        other = _names_val_split(n.value)
+                    elif isinstance(n, ast.Name):
+                        other = _name_flags(n.id)[0] or (n.id in module and n.id not in local)
+                    if other:
+                        break
+                result = None if other else frozenset(tainted)
+            self._val_params[key] = result
+        return self._val_params[key]
+
+    def passes_val(self, func: FunctionInfo, call: ast.Call) -> bool:
+        """Whether this call of ``func`` can bring validation data into it (see
+        ``val_only_through_params``): false only when every parameter that carries it is
+        bound here to an argument that carries none."""
+        through = self.val_only_through_params(func)
+        if through is None:
+            return True
+        bound = dict(_bind(func, call))
+        if not through <= bound.keys():
+            return True  # a default or *args we cannot see: assume it may
+        return any(self.is_val_reaching(bound[p]) for p in through)
 
     # ------------------------------------------------------------------ updates and scoring
 
