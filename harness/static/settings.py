@@ -164,6 +164,17 @@ class Settings:
             if isinstance(expr.func, ast.Attribute) and name in ("lower", "upper", "strip"):
                 base = v(expr.func.value)
                 return getattr(base, name)() if isinstance(base, str) else UNKNOWN
+            # Mode lists: ``set(os.environ.get("MODES", "legal").split(","))`` and the like, so
+            # that ``"rescore" in MODES`` is decided by the default.
+            if isinstance(expr.func, ast.Attribute) and name == "split" and not expr.keywords:
+                base = v(expr.func.value)
+                sep = v(expr.args[0]) if len(expr.args) == 1 else None
+                if isinstance(base, str) and len(expr.args) <= 1 and (sep is None or sep):
+                    return tuple(base.split(sep)) if isinstance(sep, str | None) else UNKNOWN
+                return UNKNOWN
+            if name in ("set", "frozenset", "list", "tuple") and len(expr.args) == 1:
+                arg = v(expr.args[0])
+                return tuple(arg) if isinstance(arg, tuple) else UNKNOWN
         return UNKNOWN
 
     def truth(self, test: ast.expr, scope: FunctionInfo | None) -> tuple[bool | None, list[str]]:

@@ -22,6 +22,9 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     "legal_record_phased.py": [],
     "legal_record_baseline.py": [],
     "C3.prequant-ttt/illegal_in_record.py": [("C3.prequant-ttt", 135, "error")],
+    # Switches read from a comma-separated mode list: `"ttt-all" in MODES` decided by its default.
+    "C3.pretrain-on-val/legal_mode_list_off.py": [("C3.pretrain-on-val", 49, "warning")],
+    "C3.pretrain-on-val/illegal_mode_list_on.py": [("C3.pretrain-on-val", 48, "error")],
     # A shared train-step helper: only the call that hands it validation tokens is reported.
     "C3.prequant-ttt/illegal_shared_step_on_val.py": [("C3.prequant-ttt", 37, "error")],
     "C3.prequant-ttt/legal_shared_step_on_train.py": [("C3.prequant-ttt", 40, "warning")],
