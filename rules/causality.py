@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 
+from harness.report import Finding
 from harness.rulebook import detector, rule
 
 TARGET_IN_KEY = rule(
@@ -362,8 +363,6 @@ Example:
 
 @detector(FLIP_TEST, level="ledger")
 def flip_test(audit):
-    from harness.report import Finding
-
     flip = audit.flip
     if flip is None or not flip.supported or not flip.violated:
         return
@@ -388,8 +387,6 @@ def flip_test(audit):
 
 @detector(CANARY_BOUND, level="canary")
 def canary_bound(audit):
-    from harness.report import Finding
-
     canary = audit.canary
     if canary is None or not canary.violated:
         return

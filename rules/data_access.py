@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 
+from harness.report import Finding
 from harness.rulebook import detector, rule
 
 VAL_CALIBRATION = rule(
@@ -322,8 +323,6 @@ def network_access(model):
 
 @detector(VAL_IN_TRAINING, level="runtime")
 def trained_on_validation(audit):
-    from harness.report import Finding
-
     cov = audit.coverage
     if cov is None or not cov.trained_before_artifact:
         return
@@ -340,8 +339,6 @@ def trained_on_validation(audit):
 
 @detector(VAL_CALIBRATION, level="runtime")
 def calibrated_on_validation(audit):
-    from harness.report import Finding
-
     if audit.coverage is None:
         return
     t_art = audit.artifact.written_at if audit.artifact else float("inf")
@@ -363,8 +360,6 @@ def calibrated_on_validation(audit):
 
 @detector(TRAIN_AT_EVAL, level="runtime")
 def training_shards_at_eval(audit):
-    from harness.report import Finding
-
     if audit.artifact is None:
         return
     late = [e for e in audit.trace.opens("train") if e["t"] > audit.artifact.written_at]
@@ -383,8 +378,6 @@ def training_shards_at_eval(audit):
 
 @detector(NETWORK, level="runtime")
 def network_attempts(audit):
-    from harness.report import Finding
-
     attempts = audit.trace.of("net")
     if attempts:
         hosts = sorted({f"{e.get('host')}:{e.get('port')}" for e in attempts})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 
+from harness.report import Finding
 from harness.rulebook import detector, rule
 from harness.static.model import callee_name
 
@@ -267,8 +268,6 @@ Example:
 
 @detector(NOT_NORMALIZED, level="ledger")
 def ledger_normalization(audit):
-    from harness.report import Finding
-
     for v in audit.ledger_violations("C2"):
         yield Finding.of(
             NOT_NORMALIZED,

@@ -3,6 +3,7 @@ that used it (issue #1017 C3; README 2026-03-20; issue #402)."""
 
 from __future__ import annotations
 
+from harness.report import Finding
 from harness.rulebook import detector, rule
 
 PRETRAIN_ON_VAL = rule(
@@ -171,8 +172,6 @@ def adaptation_order(model):
 @detector(UPDATE_BEFORE_SCORE, level="runtime")
 def updated_before_scored(audit):
     """Trace: an update during evaluation used positions no no-grad pass had covered yet."""
-    from harness.report import Finding
-
     cov = audit.coverage
     if cov is None or not cov.unscored_updates:
         return
@@ -191,8 +190,6 @@ def updated_before_scored(audit):
 @detector(UPDATE_BEFORE_SCORE, PRETRAIN_ON_VAL, level="ledger")
 def ledger_score_before_update(audit):
     """Ledger: an adapting() call on positions not yet scored in its pass (exact)."""
-    from harness.report import Finding
-
     for v in audit.ledger_violations("C3"):
         outside = v.pass_name.startswith("(")
         yield Finding.of(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 
+from harness.report import Finding
 from harness.rulebook import detector, rule
 
 RESCORE = rule(
@@ -232,8 +233,6 @@ Example:
 @detector(RESCORE, level="runtime")
 def rescored_after_adapting(audit):
     """Trace: no-grad windows ending on positions that were scored and then adapted on."""
-    from harness.report import Finding
-
     cov = audit.coverage
     # A rescoring pass re-scores what it adapted on; a handful of windows is within what
     # duplicated text in the stream can make the black-box mapping attribute wrongly.
@@ -255,8 +254,6 @@ def rescored_after_adapting(audit):
 @detector(RESCORE, SCORE_ONCE, level="ledger")
 def ledger_single_pass(audit):
     """Ledger: positions scored twice in a pass, or never (exact)."""
-    from harness.report import Finding
-
     for v in audit.ledger_violations("C4"):
         twice = "more than once" in v.message or "twice" in v.message
         yield Finding.of(
