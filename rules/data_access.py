@@ -214,8 +214,26 @@ def validation_in_artifact(model):
     saved_names = {
         n.id for call in sinks for a in call.args for n in model.walk(a) if isinstance(n, ast.Name)
     }
+    # The store into a saved container is the precise evidence; its save is then not
+    # reported again.
+    stored: set[str] = set()
+    for node in model.of_type(ast.Assign):
+        target = node.targets[0] if len(node.targets) == 1 else None
+        if not isinstance(target, ast.Subscript) or not isinstance(target.value, ast.Name):
+            continue
+        if target.value.id in saved_names and model.is_val_tokens(node.value):
+            stored.add(target.value.id)
+            yield model.finding(
+                VAL_IN_TRAINING,
+                node,
+                f"stores validation tokens in `{target.value.id}`, which is saved into the "
+                "artifact (paid prefix)",
+                fix="never store validation tokens in the artifact",
+            )
     for call in sinks:
         for arg in call.args[:1]:
+            if isinstance(arg, ast.Name) and arg.id in stored:
+                continue
             if model.is_val_tokens(arg):
                 yield model.finding(
                     VAL_IN_TRAINING,
@@ -224,18 +242,6 @@ def validation_in_artifact(model):
                     f"(`{ast.unparse(arg)[:50]}`): the artifact would carry the validation set",
                     fix="never store validation tokens (or statistics of them) in the artifact",
                 )
-    for node in model.of_type(ast.Assign):
-        target = node.targets[0] if len(node.targets) == 1 else None
-        if not isinstance(target, ast.Subscript) or not isinstance(target.value, ast.Name):
-            continue
-        if target.value.id in saved_names and model.is_val_tokens(node.value):
-            yield model.finding(
-                VAL_IN_TRAINING,
-                node,
-                f"stores validation tokens in `{target.value.id}`, which is saved into the "
-                "artifact (paid prefix)",
-                fix="never store validation tokens in the artifact",
-            )
 
 
 @detector(TRAIN_AT_EVAL, level="static")

@@ -151,7 +151,9 @@ class ProgramModel:
         self._resolved: dict[int, str] = {}  # id(callee expression) -> resolved dotted name
         self._reaching: dict[tuple[ast.AST, int], bool] = {}  # is_val_reaching, memoized
         self._texts: dict[ast.AST, str] = {}  # unparse, memoized
+        self._intrinsic: dict[tuple[FunctionInfo, bool], bool] = {}
         self._collect_assignments()
+        self._returns = self._collect_returns()
         self._propagate_taint()
         self._scoring_funcs = self._find_scoring_functions()
         self._all_scoring_sites = self._collect_scoring_sites()
@@ -391,14 +393,113 @@ class ProgramModel:
             for target, value in pairs:
                 for name in _target_names(target):
                     table.setdefault(name, []).append(value)
+                # A store into a buffer or container (``xb[i, :n] = val_tokens[a:b]``) puts
+                # the value into the container itself.
+                base = _container_name(target)
+                if base is not None:
+                    table.setdefault(base, []).append(value)
+        # In-place writes: ``buf.copy_(x)``, ``chunks.append(x)``, ``cache.update(x)``.
+        for call in self.of_type(ast.Call):
+            func = call.func
+            if not (isinstance(func, ast.Attribute) and func.attr in _MUTATORS and call.args):
+                continue
+            base = _container_name(func.value, store=False)
+            if base is None:
+                continue
+            table = self._assigned.setdefault(self.function_of(call), {})
+            table.setdefault(base, []).extend(call.args)
+
+    def _collect_returns(self) -> dict[FunctionInfo, list[ast.expr]]:
+        """What each function returns or yields (for the taint of its call sites)."""
+        out: dict[FunctionInfo, list[ast.expr]] = {}
+        for node in self.of_type(ast.Return, ast.Yield, ast.YieldFrom):
+            func = self.function_of(node)
+            if func is not None and node.value is not None:
+                out.setdefault(func, []).append(node.value)
+        return out
+
+    def script_callees(self, call: ast.Call) -> list[FunctionInfo]:
+        """The script's own functions a call may run (by simple name), or ``[]`` for a
+        library call (``torch.cat``, ``np.array``, ``x.to``) or an unknown callee."""
+        name = callee_name(call)
+        funcs = self.by_name.get(name)
+        if not funcs or name in _NO_TAINT_CALLS:
+            return []
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            head = func.value
+            while isinstance(head, ast.Attribute):
+                head = head.value
+            if isinstance(head, ast.Name) and head.id in self.aliases:
+                return []  # torch.save, np.save: a module's function, not the script's
+        return funcs
+
+    def _call_val(self, call: ast.Call, scope: FunctionInfo | None, carries) -> bool:
+        """Whether the value a call to the script's own function returns carries validation
+        data: the function returns something derived from validation data, and this call
+        hands it some (an argument or the object it is called on), or the function reads
+        validation data by itself. A model returned by ``train_model(h, device, val_data)``
+        is validation data only if what is returned is computed from it; a model that was
+        only scored on validation tokens under no-grad is not."""
+        funcs = self.script_callees(call)
+        if not any(f in self._returns_val for f in funcs):
+            return False
+        func = call.func
+        via_self = False
+        if isinstance(func, ast.Attribute):
+            receiver = func.value
+            if isinstance(receiver, ast.Name) and receiver.id in ("self", "cls"):
+                via_self = True
+            elif carries(receiver, scope):
+                return True
+        args = [a.value if isinstance(a, ast.Starred) else a for a in call.args]
+        if any(carries(a, scope) for a in args + [k.value for k in call.keywords]):
+            return True
+        return any(f in self._returns_val and self._reads_val_itself(f, via_self) for f in funcs)
+
+    def _reads_val_itself(self, func: FunctionInfo, via_self: bool) -> bool:
+        """Whether ``func`` names validation data in its own body, not only through its
+        parameters (or, when called on ``self``, through the object's attributes)."""
+        key = (func, via_self)
+        cache = self._intrinsic
+        if key not in cache:
+            params = set(func.params)
+            module = self._val.get(None, set())
+            local = self._assigned.get(func, {})
+            found = False
+            for n in self.walk(func.node):
+                if isinstance(n, ast.Name):
+                    found = n.id not in params and (
+                        _name_flags(n.id)[0] or (n.id in module and n.id not in local)
+                    )
+                elif isinstance(n, ast.Attribute):
+                    base = n.value
+                    if isinstance(base, ast.Name) and base.id in params:
+                        # ``val_data.tokens`` of a parameter comes with the argument;
+                        # ``self.tokens`` comes with the object it is called on.
+                        found = via_self and base.id == "self" and self._is_val_attr(n)
+                    else:
+                        found = _name_flags(n.attr)[0]
+                elif isinstance(n, ast.Constant) and isinstance(n.value, str):
+                    found = _names_val_split(n.value)
+                if found:
+                    break
+            cache[key] = found
+        return cache[key]
 
     def _propagate_taint(self) -> None:
         """Name taint, then attributes of ``self`` set from validation data (``self.tokens_t =
         torch.from_numpy(val.tokens)``), which taint their readers in turn: repeated until no
         new attribute turns up (a class-based evaluator keeps its tokens on ``self``)."""
         self._val_attrs: set[str] = set()
-        for _ in range(4):
+        self._returns_val: set[FunctionInfo] = set()
+        for _ in range(6):
             self._propagate_names()
+            returning = {
+                f
+                for f, values in self._returns.items()
+                if any(self._expr_val(v, f) for v in values)
+            }
             found = {
                 t.attr
                 for node in self.of_type(ast.Assign)
@@ -409,10 +510,12 @@ class ProgramModel:
                 and t.attr not in self._val_attrs
                 and self._expr_val(node.value, self.function_of(node))
             }
-            if not found:
+            if not found and returning <= self._returns_val:
                 return
+            self._returns_val |= returning
             self._val_attrs |= found
-            self._data.clear()
+            if found:
+                self._data.clear()
 
     def _is_val_attr(self, node: ast.Attribute) -> bool:
         if _name_flags(node.attr)[0]:
@@ -470,6 +573,12 @@ class ProgramModel:
                 or (isinstance(node, ast.Attribute) and node.attr in _NO_TAINT_ATTRS)
                 or isinstance(node, ast.Lambda | ast.FunctionDef)
             )
+            if not skip and isinstance(node, ast.Call) and self.script_callees(node):
+                yield node  # the caller decides it with _call_val; its insides are not data
+                if node in self._index:
+                    i += self._end[node] - self._index[node]
+                    continue
+                return
             if skip and node is not expr and node in self._index:
                 i += self._end[node] - self._index[node]
                 continue
@@ -478,15 +587,20 @@ class ProgramModel:
             yield node
             i += 1
 
-    def _data_of(self, expr: ast.AST) -> tuple[frozenset[str], bool, bool, bool]:
+    def _data_of(self, expr: ast.AST) -> tuple[frozenset[str], bool, bool, bool, tuple]:
         """Cached: (names used, mentions validation by name/string, names a target by name,
-        names the validation split by attribute or string)."""
+        names the validation split by attribute or string, calls to the script's own
+        functions). A call to the script's own function is not scanned: what it returns is
+        decided by ``_call_val``; the names inside it are still listed (they wake the taint
+        worklist, and target taint still reads them)."""
         key = id(expr)
         cached = self._data.get(key)
         if cached is not None:
             return cached
         start = self._index.get(expr)
         names: set[str] = set()
+        inner: set[str] = set()  # names inside calls of the script's own functions
+        calls: list[ast.Call] = []
         val_attr = False
         if start is None:  # a node built after indexing: walk it
             for node in self._names_in(expr):
@@ -512,6 +626,12 @@ class ProgramModel:
                         val_attr = self._is_val_attr(node)
                 elif kind is ast.Call:
                     skip = callee_name(node) in _NO_TAINT_CALLS
+                    if not skip and self.script_callees(node):
+                        calls.append(node)
+                        skip = True
+                        inner.update(
+                            n.id for n in nodes[i : end_of[node]] if type(n) is ast.Name
+                        )
                 elif kind is ast.Constant:
                     skip = False
                     if not val_attr and isinstance(node.value, str):
@@ -520,8 +640,6 @@ class ProgramModel:
                     skip = kind is ast.Lambda or kind is ast.FunctionDef
                 if not skip:
                     i += 1
-                elif node is expr:
-                    break
                 else:
                     i = end_of[node]  # past the skipped subtree
         val_named = target_named = False
@@ -529,24 +647,39 @@ class ProgramModel:
             val, target = _name_flags(name)
             val_named |= val
             target_named |= target
-        cached = (frozenset(names), val_named, target_named, val_attr)
+        for name in inner - names:
+            target_named |= _name_flags(name)[1]
+        cached = (frozenset(names | inner), val_named, target_named, val_attr, tuple(calls))
         self._data[key] = cached
         return cached
 
     def _expr_val(self, expr: ast.AST, scope: FunctionInfo | None) -> bool:
-        names, val_named, _, val_attr = self._data_of(expr)
+        names, val_named, _, val_attr, calls = self._data_of(expr)
         if val_named or val_attr:
             return True
+        if calls:  # names inside the script's own calls count only through _call_val
+            names = self._outer_names(expr)
         if names & self._val.get(scope, set()):
             return True
         if scope is not None:
             module = self._val.get(None, set())
             local = self._assigned.get(scope, {})
-            return any(n in module and n not in local for n in names)
-        return False
+            if any(n in module and n not in local for n in names):
+                return True
+        return any(self._call_val(c, scope, self._expr_val) for c in calls)
+
+    def _outer_names(self, expr: ast.AST) -> frozenset[str]:
+        """Names used in ``expr`` outside calls of the script's own functions."""
+        key = ("outer", id(expr))
+        cached = self._data.get(key)
+        if cached is None:
+            cached = self._data[key] = frozenset(
+                n.id for n in self._names_in(expr) if isinstance(n, ast.Name)
+            )
+        return cached
 
     def _expr_target(self, expr: ast.AST, scope: FunctionInfo | None) -> bool:
-        names, _, target_named, _ = self._data_of(expr)
+        names, _, target_named, _, _ = self._data_of(expr)
         return target_named or bool(names & self._target.get(scope, set()))
 
     def is_val(self, expr: ast.AST) -> bool:
@@ -569,6 +702,12 @@ class ProgramModel:
         for node in self._names_in(expr):
             if isinstance(node, ast.Attribute) and self._is_val_attr(node):
                 return True
+            if isinstance(node, ast.Call):  # the script's own function (see _names_in)
+                if depth > 0 and not self.is_scoring_function(callee_name(node)):
+                    carries = lambda e, _s, d=depth - 1: self.is_val_tokens(e, d)  # noqa: E731
+                    if self._call_val(node, scope, carries):
+                        return True
+                continue
             if not isinstance(node, ast.Name):
                 continue
             if VAL_NAME.search(node.id):
@@ -609,6 +748,11 @@ class ProgramModel:
         for node in self._names_in(expr):
             if isinstance(node, ast.Attribute) and self._is_val_attr(node):
                 return True
+            if isinstance(node, ast.Call):  # the script's own function (see _names_in)
+                carries = lambda e, _s, d=depth: self.is_val_reaching(e, d)  # noqa: E731
+                if self._call_val(node, scope, carries):
+                    return True
+                continue
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 if VAL_STRING.search(node.value):
                     return True
@@ -1099,6 +1243,26 @@ def _target_names(target: ast.AST) -> Iterator[str]:
             yield from _target_names(elt)
     elif isinstance(target, ast.Starred):
         yield from _target_names(target.value)
+
+
+# In-place methods that put their argument into the object they are called on.
+_MUTATORS = frozenset(
+    "append extend insert add update copy_ index_copy_ index_put_ put_ scatter_ "
+    "masked_scatter_ set_".split()
+)
+
+
+def _container_name(target: ast.AST, store: bool = True) -> str | None:
+    """The local name a store writes into: ``xb`` for ``xb[i, :n] = ...`` (and, for an
+    in-place method's receiver, ``xb`` for ``xb[i].copy_(...)`` or ``xb.copy_(...)``).
+    Attribute stores are left to the ``self`` attribute rule."""
+    if store and not isinstance(target, ast.Subscript):
+        return None
+    while isinstance(target, ast.Subscript):
+        target = target.value
+    if isinstance(target, ast.Name) and target.id not in ("self", "cls"):
+        return target.id
+    return None
 
 
 def _bind(func: FunctionInfo, call: ast.Call) -> Iterator[tuple[str, ast.expr]]:

@@ -73,7 +73,7 @@ TAINT = """
 import torch
 
 def load_validation_tokens(pattern):
-    return torch.zeros(10)
+    return torch.load(pattern)
 
 def score(model, toks):
     chunk = toks[2:5]
