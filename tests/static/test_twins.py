@@ -21,6 +21,19 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     "legal_record.py": [],
     "legal_record_phased.py": [],
     "legal_record_baseline.py": [],
+    # Validation taint follows values: a model scored on validation tokens under no-grad
+    # logging is not validation data; buffers, containers and helper returns that hold
+    # validation tokens are.
+    "DATA.val-calibration/legal_model_logged_on_val_then_quantized.py": [
+        ("BUDGET.gptq-reserve", 40, "warning")
+    ],
+    "DATA.val-calibration/illegal_calibration_batches_returned_from_val.py": [
+        ("DATA.val-calibration", 19, "error"),
+        ("BUDGET.gptq-reserve", 20, "warning"),
+        ("DATA.val-calibration", 21, "error"),
+    ],
+    "C3.pretrain-on-val/illegal_buffer_filled_from_val.py": [("C3.pretrain-on-val", 28, "error")],
+    "C3.pretrain-on-val/legal_buffer_filled_from_train.py": [],
     "C3.prequant-ttt/illegal_in_record.py": [("C3.prequant-ttt", 135, "error")],
     # Switches read from a comma-separated mode list: `"ttt-all" in MODES` decided by its default.
     "C3.pretrain-on-val/legal_mode_list_off.py": [("C3.pretrain-on-val", 49, "warning")],

