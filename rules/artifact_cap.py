@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from harness.errors import InputError
+from harness.evidence.codesize import CodeCount, detect_convention
+from harness.evidence.codesize import recompute_code as recompute_code_as
 from harness.evidence.model import EvidenceSet
 from harness.report import Finding
 from harness.rulebook import detector, rule
@@ -57,12 +59,12 @@ def artifact_over_cap(ev: EvidenceSet) -> Iterator[Finding]:
             if seed.complete:
                 yield _no_size_line(seed, level)
             continue
-        recomputed = None
-        if code is not None and model is None and seed.model_bytes is not None:
-            recomputed = seed.model_bytes + code[0]
-        if recomputed is not None and recomputed != seed.artifact_bytes:
-            yield from _logged_vs_recomputed(seed, recomputed, code)
-            continue
+        counted = _counted_code(ev, seed) if code is not None and model is None else None
+        if counted is not None and seed.model_bytes is not None:
+            recomputed = seed.model_bytes + counted.bytes
+            if recomputed != seed.artifact_bytes:
+                yield from _logged_vs_recomputed(seed, recomputed, counted)
+                continue
         if seed.artifact_bytes > ARTIFACT_CAP_BYTES:
             yield Finding.of(
                 ARTIFACT_CAP,
@@ -83,6 +85,7 @@ def artifact_over_cap(ev: EvidenceSet) -> Iterator[Finding]:
                 severity="info",
                 confidence="medium",
                 file="train_gpt.py",
+                line=1,
             )
 
 
@@ -98,6 +101,21 @@ def recompute_code(folder: Path) -> tuple[int, list[Path], list[str]] | None:
         return needed.total_bytes(), list(needed.files), list(needed.unresolved)
     except InputError as exc:  # the script cannot be parsed: count its bytes alone
         return script.stat().st_size, [script], [f"train_gpt.py: {exc}"]
+
+
+def _counted_code(ev: EvidenceSet, seed) -> CodeCount | None:
+    """The folder's code counted the way this seed's log counted it (cached per convention)."""
+    code = _shipped_code(ev)
+    if code is None or ev.folder is None:
+        return None
+    key = f"counted_code:{seed.code_bytes_compressed}"
+    if key not in ev._cache:
+        script = ev.folder / "train_gpt.py"
+        convention = detect_convention(script, seed.code_bytes_compressed)
+        counted = recompute_code_as(script, convention, [p for p in code[1] if p != script])
+        counted.unresolved = list(code[2])
+        ev._cache[key] = counted
+    return ev._cache[key]
 
 
 def shipped_model(folder: Path) -> Path | None:
@@ -146,42 +164,99 @@ def _whole_artifact_from_files(code, model: Path) -> Iterator[Finding]:
         )
 
 
-def _logged_vs_recomputed(seed, recomputed: int, code) -> Iterator[Finding]:
-    """The log's total against the logged model bytes plus the code as shipped.
+def _logged_vs_recomputed(seed, recomputed: int, counted: CodeCount) -> Iterator[Finding]:
+    """The log's total against the logged model bytes plus the code counted the record's way.
 
-    The shipped code is what counts (LZMA wrappers as committed, helpers included), so the
-    recomputed total gates. A log that counted more code than ships (the unwrapped source,
-    the #1835 dispute) gets a warning; one that counted less (helpers left out) is over the
-    cap or warned about.
+    The shipped code is what counts (as committed, or compressed the way the record's log
+    counted it, helpers raw), so the recomputed total gates when it is exact. A log that
+    counted more code than ships (the unwrapped source, the #1835 dispute) gets a warning; one
+    that counted less (helpers left out) is over the cap or warned about. When golf-check can
+    only bound the figure (a minifier it does not run), the bound passes a record under the
+    cap and is otherwise a warning: the log's own figure may be right.
     """
-    code_bytes, files, _ = code
-    names = ", ".join(p.name for p in files)
+    names = ", ".join(p.name for p in counted.files)
     logged = seed.artifact_bytes
+    logged_code = seed.code_bytes if seed.code_bytes is not None else logged - seed.model_bytes
     over = recomputed > ARTIFACT_CAP_BYTES
+    figures = (
+        f"the log counts {logged_code:,} code bytes, golf-check recomputes {counted.bytes:,} "
+        f"for {names} ({counted.describe()}; {counted.raw_bytes:,} raw)"
+    )
+    evidence = (
+        f"logged total {logged}; logged model {seed.model_bytes} + recomputed code "
+        f"{counted.bytes} = {recomputed}"
+    )
+    if not counted.exact:
+        if over and logged <= ARTIFACT_CAP_BYTES:
+            yield Finding.of(
+                ARTIFACT_CAP,
+                f"{seed.label}: {figures}; with the logged model {seed.model_bytes:,} bytes the "
+                f"bound is {recomputed:,} bytes, over the cap, while the log's total is "
+                f"{logged:,}",
+                severity="warning",
+                confidence="medium",
+                file=seed.log,
+                line=seed.code_line or seed.artifact_line,
+                evidence=evidence,
+            level=_level(seed),
+                fix="ship the code in the form the log counted (e.g. the compressed wrapper)",
+            )
+        elif not over:
+            yield Finding.of(
+                ARTIFACT_CAP,
+                f"{seed.label}: {figures}; with the logged model {seed.model_bytes:,} bytes the "
+                f"artifact is at most {recomputed:,} bytes, under the cap",
+                severity="info",
+                confidence="medium",
+                file=seed.log,
+                line=seed.code_line or seed.artifact_line,
+                evidence=evidence,
+            level=_level(seed),
+            )
+        if logged > ARTIFACT_CAP_BYTES:
+            yield _over_cap(seed, logged)
+        return
     if over or recomputed > logged:
         yield Finding.of(
             ARTIFACT_CAP,
-            f"{seed.label}: the log counts {seed.code_bytes or logged - seed.model_bytes:,} code "
-            f"bytes but the folder's code ({names}) is {code_bytes:,} bytes; with the logged "
-            f"model {seed.model_bytes:,} bytes the artifact is {recomputed:,} bytes"
+            f"{seed.label}: {figures}; with the logged model {seed.model_bytes:,} bytes the "
+            f"artifact is {recomputed:,} bytes"
             + (f", {recomputed - ARTIFACT_CAP_BYTES:,} over the cap" if over else ""),
             severity="error" if over else "warning",
             file=seed.log,
             line=seed.artifact_line,
-            evidence=f"logged total {logged}; logged model {seed.model_bytes} + shipped code "
-            f"{code_bytes}",
+            evidence=evidence,
+            level=_level(seed),
             fix="count every code file the run needs (or fold the helpers into train_gpt.py)",
         )
     elif logged > ARTIFACT_CAP_BYTES:
         yield Finding.of(
             ARTIFACT_CAP,
-            f"{seed.label}: the log's total {logged:,} bytes is over the cap, but the logged "
-            f"model {seed.model_bytes:,} bytes plus the code as shipped ({code_bytes:,} bytes) "
-            f"is {recomputed:,}: the log counted code that does not ship (unwrapped source?)",
+            f"{seed.label}: the log's total {logged:,} bytes is "
+            f"{logged - ARTIFACT_CAP_BYTES:,} over the cap, but {figures}, and with the logged "
+            f"model {seed.model_bytes:,} bytes that is {recomputed:,}: the log counted code that "
+            "does not ship (unwrapped source?)",
             severity="warning",
             file=seed.log,
             line=seed.artifact_line,
-            evidence=f"logged total {logged}; logged model {seed.model_bytes} + shipped code "
-            f"{code_bytes}",
+            evidence=evidence,
+            level=_level(seed),
             fix="log the size of the code as committed so the log and the files agree",
         )
+
+
+def _over_cap(seed, total: int) -> Finding:
+    return Finding.of(
+        ARTIFACT_CAP,
+        f"{seed.label}: artifact is {total:,} bytes, "
+        f"{total - ARTIFACT_CAP_BYTES:,} over the 16,000,000-byte cap",
+        file=seed.log,
+        line=seed.artifact_line,
+        evidence=f"Total submission size {seed.artifact_tag or ''}: {total} bytes",
+        level=_level(seed),
+        fix="shrink the model or pack the code (16,000,000 is decimal, not 16 MiB)",
+    )
+
+
+def _level(seed) -> str:
+    return "runtime" if seed.source == "measured" else "log"

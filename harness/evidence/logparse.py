@@ -58,7 +58,7 @@ _NGRAM_PRECOMPUTE = re.compile(r"^ngram_tilt:precompute\b.*?elapsed=(\d+(?:\.\d+
 _TOTAL_SIZE_TAGGED = re.compile(r"^Total submission size (\S+?):\s*(\d+) bytes")
 _TOTAL_SIZE_RAW = re.compile(r"^Total submission size:\s*(\d+) bytes")
 _MODEL_SIZE_TAGGED = re.compile(r"^Serialized model (\S+?):\s*(\d+) bytes")
-_CODE_SIZE = re.compile(r"^Code size(?: \((un)?compressed\))?:\s*(\d+) bytes")
+_CODE_SIZE = re.compile(r"^Code size(?: \(((?:un)?compressed)\))?:\s*(\d+) bytes")
 _VAL_TOKENS = re.compile(r"^val_tokens:\s*(\d+)")
 _VAL_LOADER_TOKENS = re.compile(r"^val_loader:.*\btokens:\s*(\d+)")
 _SEED_LINE = re.compile(r"^seed:\s*(-?\d+)\s*$")
@@ -182,6 +182,8 @@ class RunLog:
     model_bytes: int | None = None  # last tagged "Serialized model <tag>: N bytes"
     code_bytes: int | None = None  # the figure that counts: compressed if both are logged
     code_bytes_uncompressed: int | None = None
+    code_bytes_compressed: bool = False  # the counted figure was logged as "(compressed)"
+    code_line: int | None = None
     val_tokens: int | None = None
     val_tokens_line: int | None = None
     tokenizer_path: str | None = None
@@ -563,10 +565,12 @@ def _fact(log: RunLog, line: str, lineno: int, training_started: bool) -> None:
     if line.startswith("Code size"):
         m = _CODE_SIZE.match(line)
         if m:
-            if m.group(1):  # "(uncompressed)"
+            if m.group(1) == "uncompressed":
                 log.code_bytes_uncompressed = int(m.group(2))
             else:
                 log.code_bytes = int(m.group(2))
+                log.code_bytes_compressed = m.group(1) == "compressed"
+                log.code_line = lineno
         return
     if line.startswith("total_eval_time"):
         m = _TOTAL_EVAL.match(line)

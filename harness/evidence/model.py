@@ -61,6 +61,8 @@ class SeedEvidence:
     artifact_tag: str | None = None
     raw_total_bytes: int | None = None
     code_bytes: int | None = None
+    code_bytes_compressed: bool = False  # the log counted its code compressed
+    code_line: int | None = None
     model_bytes: int | None = None
     val_tokens_line: int | None = None
     tokenizer_family: str | None = None
@@ -142,6 +144,8 @@ class SeedEvidence:
             artifact_tag=log.artifact_tag,
             raw_total_bytes=log.raw_total_bytes,
             code_bytes=log.code_bytes,
+            code_bytes_compressed=log.code_bytes_compressed,
+            code_line=log.code_line,
             model_bytes=log.model_bytes,
             val_tokens_line=log.val_tokens_line,
             tokenizer_family=tokenizer_family,
