@@ -9,6 +9,7 @@ import re
 from harness.report import Finding
 from harness.rulebook import detector, rule
 from harness.static.model import callee_name
+from harness.static.patterns import ENTROPY, flows_into, kinds, reads_target
 
 ENTROPY_EXPERT = rule(
     "C2.entropy-expert",
@@ -76,76 +77,105 @@ Example:
     ],
 )
 
-_PROBISH = re.compile(r"prob|(^|_)p($|_)|softmax|exp", re.IGNORECASE)
-_LOGISH = re.compile(r"log", re.IGNORECASE)
 _BYTES = re.compile(r"byte|(^|_)nb($|_)|n_b|bpt", re.IGNORECASE)
-_MIXER = re.compile(r"logsumexp|hedge|mix|expert", re.IGNORECASE)
 _PPM = re.compile(r"ppm", re.IGNORECASE)
-
-
-def _is_entropy(model, expr: ast.AST) -> bool:
-    """``(p * logp).sum(...)`` (negated anywhere around it) with a probability and a log factor."""
-    if model.indexed(expr):  # a node of the script: test only the script's entropy sums
-        return any(model.contains(expr, n) for n in _entropy_sums(model))
-    return any(_is_entropy_sum(n) for n in model.walk(expr))
-
-
-def _entropy_sums(model) -> list[ast.Call]:
-    """Every ``(p * logp).sum(...)`` call in the script, found once per model (the detectors
-    ask about each assignment, and most scripts have a handful of such sums at most)."""
-    cached = model.__dict__.get("_entropy_sums")
-    if cached is None:
-        cached = model._entropy_sums = [n for n in model.of_type(ast.Call) if _is_entropy_sum(n)]
-    return cached
-
-
-def _is_entropy_sum(n: ast.AST) -> bool:
-    if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)):
-        return False
-    if n.func.attr != "sum":
-        return False
-    inner = n.func.value
-    if isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Mult):
-        a, b = ast.unparse(inner.left), ast.unparse(inner.right)
-        if (_LOGISH.search(a) and _PROBISH.search(b)) or (_LOGISH.search(b) and _PROBISH.search(a)):
-            return True
-    return False
+_STACKS = {"stack", "cat", "concatenate", "hstack", "column_stack", "dstack"}
 
 
 @detector(ENTROPY_EXPERT, level="static")
 def entropy_as_expert(model):
-    """An entropy term placed among expert NLLs that a mixer combines."""
+    """A per-token value computed from the distribution alone (its entropy), stacked with
+    expert losses read at the target, where the stack reaches a mixer (``logsumexp`` over
+    the experts, or a Hedge weight update)."""
+    for call in model.of_type(ast.Call):
+        if callee_name(call) not in _STACKS or not call.args:
+            continue
+        elements = _stacked(model, call.args[0])
+        if len(elements) < 2:
+            continue
+        free = [e for e in elements if ENTROPY in kinds(model, e)]
+        if not free:
+            continue
+        scored = [e for e in elements if e not in free and reads_target(model, e) is not None]
+        if not scored:
+            continue
+        mixer = flows_into(model, call, _mixes)
+        if mixer is None:
+            continue
+        entropy = free[0]
+        where = _definition(model, entropy) or call
+        yield model.finding(
+            ENTROPY_EXPERT,
+            where,
+            f"`{ast.unparse(entropy)[:40]}` is computed from the predicted distribution alone "
+            f"(an entropy: it does not depend on the target) and is stacked at line "
+            f"{call.lineno} with expert losses read at the target "
+            f"(`{ast.unparse(scored[0])[:40]}`), then mixed at line {mixer.lineno} as if it "
+            "were an expert's loss",
+            fix="drop the entropy expert; use entropy only to gate weights of real experts",
+            gate_nodes=[where, call],
+        )
     yield from _entropy_helper_experts(model)
-    for node in model.of_type(ast.Assign):
-        if not (isinstance(node, ast.Assign) and _is_entropy(model, node.value)):
-            continue
-        names = [t.id for t in node.targets if isinstance(t, ast.Name)]
-        if not names:
-            continue
-        name = names[0]
-        scope = model.function_of(node)
-        body = scope.node if scope else model.tree
-        for use in model.walk(body):
-            if not (
-                isinstance(use, ast.Call) and getattr(use.func, "attr", "") in ("stack", "cat")
-            ):
-                continue
-            if not use.args or not isinstance(use.args[0], ast.List | ast.Tuple):
-                continue
-            elts = [ast.unparse(e) for e in use.args[0].elts]
-            if name not in elts or len(elts) < 2:
-                continue
-            others = [e for e in elts if e != name]
-            mixed = _MIXER.search(ast.unparse(body)) is not None
-            if any(re.search(r"nll|loss|logp", e, re.I) for e in others) and mixed:
-                yield model.finding(
-                    ENTROPY_EXPERT,
-                    node,
-                    f"`{name}` is an entropy (it does not depend on the target) stacked with "
-                    f"expert NLLs at line {use.lineno} and mixed as if it were an expert",
-                    fix="drop the entropy expert; use entropy only to gate weights of real experts",
-                )
-                break
+
+
+def _stacked(model, arg: ast.AST) -> list[ast.AST]:
+    """The elements a stack call combines: a list literal, or a list built by appends."""
+    if isinstance(arg, ast.List | ast.Tuple):
+        return list(arg.elts)
+    if not isinstance(arg, ast.Name):
+        return []
+    scope = model.function_of(arg)
+    out: list[ast.AST] = []
+    for value in model.assigned_values(arg.id, scope):
+        if isinstance(value, ast.List | ast.Tuple):
+            out.extend(value.elts)
+    body = scope.node if scope is not None else None
+    for call in scope.calls if scope is not None else []:
+        if (
+            callee_name(call) == "append"
+            and isinstance(call.func, ast.Attribute)
+            and isinstance(call.func.value, ast.Name)
+            and call.func.value.id == arg.id
+            and call.args
+            and body is not None
+        ):
+            out.append(call.args[0])
+    return out
+
+
+def _definition(model, expr: ast.AST) -> ast.AST | None:
+    """The assignment that gives ``expr`` (a name) its entropy value."""
+    if not isinstance(expr, ast.Name):
+        return None
+    for value in model.assigned_values(expr.id, model.function_of(expr)):
+        if ENTROPY in kinds(model, value):
+            return model.statement_of(value)
+    return None
+
+
+def _mixes(stmt: ast.stmt) -> bool:
+    """A mixing statement: ``logsumexp`` over experts, or a multiplicative-weights update
+    (``log_w -= eta * loss``)."""
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Sub):
+        return True
+    own = _header(stmt)
+    return any(isinstance(n, ast.Call) and callee_name(n) == "logsumexp" for n in own)
+
+
+def _header(stmt: ast.stmt) -> list[ast.AST]:
+    """The nodes a statement itself evaluates (a compound statement's test or iterable, not
+    its body)."""
+    if isinstance(stmt, ast.If | ast.While):
+        parts = [stmt.test]
+    elif isinstance(stmt, ast.For | ast.AsyncFor):
+        parts = [stmt.iter]
+    elif isinstance(stmt, ast.With | ast.AsyncWith):
+        parts = [i.context_expr for i in stmt.items]
+    elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Try):
+        parts = []
+    else:
+        parts = [stmt]
+    return [n for p in parts for n in ast.walk(p)]
 
 
 @detector(GOLD_COUNT_RATIO, level="static")
@@ -280,19 +310,20 @@ def ledger_normalization(audit):
 
 
 def _entropy_helper_experts(model):
-    """A helper that returns a value built from an entropy (``exp(-H)``), whose result is
-    added to the list of expert distributions a mixer stacks (``probs.append(helper(p))``)."""
+    """A helper whose return value is built from an entropy (``exp(-H)``), added to the list
+    of expert distributions that a mixer combines (``probs.append(helper(p))``)."""
     helpers = set()
-    for node in model.of_type(ast.Assign):
-        func = model.function_of(node)
-        names = [t.id for t in node.targets if isinstance(t, ast.Name)]
-        if func is None or not names or not _is_entropy(model, node.value):
+    for ret in model.of_type(ast.Return):
+        func = model.function_of(ret)
+        if func is None or ret.value is None:
             continue
-        for ret in model.walk(func.node):
-            if isinstance(ret, ast.Return) and ret.value is not None:
-                used = {n.id for n in model.walk(ret.value) if isinstance(n, ast.Name)}
-                if names[0] in used:
-                    helpers.add(func.name)
+        if any(
+            ENTROPY in kinds(model, n)
+            for part in model.expand(ret.value, depth=1)
+            for n in model.walk(part)
+            if isinstance(n, ast.Name | ast.Call)
+        ):
+            helpers.add(func.name)
     for site in model.call_sites:
         if site.callee not in helpers or site.caller is None:
             continue
@@ -302,13 +333,23 @@ def _entropy_helper_experts(model):
             and getattr(parent.func, "attr", "") in ("append", "extend", "stack", "cat")
         ) and not isinstance(parent, ast.List | ast.Tuple):
             continue
-        body = site.caller.node
-        if _MIXER.search(ast.unparse(body)) is None:
+        mixer = flows_into(model, site.node, _mixes_distributions)
+        if mixer is None:
             continue
         yield model.finding(
             ENTROPY_EXPERT,
             site.node,
             f"{site.callee}(...) returns a value computed from an entropy (it does not depend "
-            "on the target) and is added to the experts that a mixer combines",
+            f"on the target) and is added to the experts that are mixed at line {mixer.lineno}",
             fix="drop the entropy expert; use entropy only to gate weights of real experts",
         )
+
+
+def _mixes_distributions(stmt: ast.stmt) -> bool:
+    """A mixture of expert distributions: a weighted sum, a stack-and-reduce or a logsumexp."""
+    if _mixes(stmt):
+        return True
+    return any(
+        isinstance(n, ast.Call) and callee_name(n) in _STACKS | {"sum", "einsum", "matmul"}
+        for n in _header(stmt)
+    )

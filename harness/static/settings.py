@@ -61,6 +61,14 @@ class Settings:
                 if isinstance(key, ast.Constant) and isinstance(key.value, str):
                     default = self.value(node.args[1]) if len(node.args) > 1 else None
                     self.env_defaults.setdefault(key.value, (default, node.lineno))
+        # A counter the run itself grows (``self.total_tokens += n``) is state, not a
+        # setting: its initial value says nothing about what runs later.
+        for node in model.of_type(ast.AugAssign):
+            target = node.target
+            if isinstance(target, ast.Name):
+                self.names[target.id] = UNKNOWN
+            elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+                self.attrs[target.attr] = UNKNOWN
 
     def _record(self, target: ast.expr, value: ast.expr, seen: dict[str, int]) -> None:
         env = self._env_key(value)
