@@ -8,6 +8,7 @@ import re
 
 from harness.report import Finding
 from harness.rulebook import detector, rule
+from harness.static.model import callee_name
 
 TARGET_IN_KEY = rule(
     "C1.target-in-key",
@@ -186,48 +187,207 @@ def target_in_lookup_key(model):
 
 @detector(SLOT, level="static")
 def slot_optimization(model):
-    """Eval-time delta/bias tensors optimized on validation windows, then scored."""
+    """A tensor created with gradients inside an evaluation function (a delta, a logit bias),
+    optimized on a loss computed through it, then used again to score the same window: read
+    from the structure, whatever the names and however the tokens reached the window."""
+    reported: set[int] = set()
+    for hit in _slot_sites(model):
+        func, param, site, context_only = hit
+        if id(func) in reported:
+            continue
+        reported.add(id(func))
+        yield _slot_finding(model, param, site, context_only, "high", [site])
     from harness.static.adaptation import adaptations
 
-    seen: set[int] = set()
     for a in adaptations(model):
-        if not a.slot_param or id(a.func) in seen or a.kind in ("score-first", "unscored"):
+        if not a.slot_param or id(a.func) in reported or a.kind in ("score-first", "unscored"):
             continue  # a delta updated only on already-scored tokens is score-first adaptation
-        seen.add(id(a.func))
+        reported.add(id(a.func))
+        confidence = "high" if a.kind in ("update-before-score", "pretrain") else "medium"
         context_only = _loss_covers_context_only(model, a.site)
-        if context_only:
-            yield model.finding(
-                SLOT,
-                a.site,
-                f"optimizes eval-time parameter `{a.slot_param}` on validation windows; the "
-                'loss seems to cover only context positions ("causal SLOT", never ruled on)',
-                confidence="low",
-                severity="warning",
-                fix="prove causality with a flip test (`golf-check run`), or drop SLOT",
-                gate_nodes=a.chain,
-            )
-        else:
-            yield model.finding(
-                SLOT,
-                a.site,
-                f"optimizes eval-time parameter `{a.slot_param}` with a loss over validation "
-                f"positions (backward at line {a.site.lineno}) and then scores them (SLOT)",
-                confidence="high" if a.kind in ("update-before-score", "pretrain") else "medium",
-                fix="remove the per-window optimization, or restrict its loss to positions "
-                "already scored in earlier windows",
-                gate_nodes=a.chain,
-            )
+        yield _slot_finding(model, a.slot_param, a.site, context_only, confidence, a.chain)
+
+
+def _slot_finding(model, param, site, context_only, confidence, gate_nodes):
+    if context_only:
+        return model.finding(
+            SLOT,
+            site,
+            f"optimizes eval-time parameter `{param}` on validation windows; the loss seems "
+            'to cover only context positions ("causal SLOT", never ruled on)',
+            confidence="low",
+            severity="warning",
+            fix="prove causality with a flip test (`golf-check run`), or drop SLOT",
+            gate_nodes=gate_nodes,
+        )
+    return model.finding(
+        SLOT,
+        site,
+        f"optimizes eval-time parameter `{param}` with a loss over the window's positions "
+        f"(backward at line {site.lineno}) and then scores the same window with it (SLOT)",
+        confidence=confidence,
+        fix="remove the per-window optimization, or restrict its loss to positions already "
+        "scored in earlier windows",
+        gate_nodes=gate_nodes,
+    )
+
+
+_TENSOR_MAKERS = {"zeros", "zeros_like", "ones", "ones_like", "full", "full_like", "empty"}
+_TENSOR_MAKERS |= {"empty_like", "randn", "randn_like", "rand", "tensor", "clone"}
+_OPTIMIZER = re.compile(r"^(SGD|Adam|AdamW|LBFGS|RMSprop|Adagrad|Adamax|NAdam|RAdam|Muon)$")
+_SCORE_CALLS = {"cross_entropy", "nll_loss", "log_softmax", "gather"}
+
+
+def _slot_sites(model):
+    """(function, parameter, backward call, loss covers context only) for each eval-time
+    parameter optimized on a window that is then scored with it, on-by-default ones first."""
+    hits = []
+    for created, name in _eval_time_parameters(model):
+        func = model.function_of(created)
+        optimizers = _optimizers_over(model, func, name)
+        if not optimizers:
+            continue
+        start = model.position(created)
+        for site in model.backward_sites():
+            if not model.contains(func.node, site) or model.position(site) < start:
+                continue
+            loss = model.loss_of_backward(site)
+            if not any(
+                isinstance(n, ast.Name) and n.id == name
+                for part in model.expand(loss, depth=4)
+                for n in model.walk(part)
+            ):
+                continue
+            block, common = _optimization_block(model, site, created)
+            if block is None or not _scored_after(model, common, block, name):
+                continue
+            hits.append((func, name, site, _loss_covers_context_only(model, site)))
+            break
+    hits.sort(key=lambda h: (model.default_state(h[2]).state == "off", h[3]))
+    return hits
+
+
+def _eval_time_parameters(model):
+    """``delta = torch.zeros(..., requires_grad=True)``, ``x.requires_grad_()`` and
+    ``nn.Parameter(...)`` bound to a local name inside a function other than a constructor."""
+    for stmt in model.of_type(ast.Assign):
+        value = stmt.value
+        if not (isinstance(value, ast.Call) and len(stmt.targets) == 1):
+            continue
+        target = stmt.targets[0]
+        func = model.function_of(stmt)
+        if not isinstance(target, ast.Name) or func is None or func.name == "__init__":
+            continue
+        name = callee_name(value)
+        grad_kw = any(
+            k.arg == "requires_grad" and isinstance(k.value, ast.Constant) and k.value.value
+            for k in value.keywords
+        )
+        if (grad_kw and name in _TENSOR_MAKERS) or name in ("requires_grad_", "Parameter"):
+            yield stmt, target.id
+
+
+def _optimizers_over(model, func, name: str) -> list[ast.Call]:
+    out = []
+    for n in model.walk(func.node):
+        if isinstance(n, ast.Call) and _OPTIMIZER.match(callee_name(n)) and n.args:
+            if any(isinstance(x, ast.Name) and x.id == name for x in model.walk(n.args[0])):
+                out.append(n)
+    return out
+
+
+def _optimization_block(model, site: ast.AST, created: ast.AST):
+    """The outermost statement around ``site`` that does not contain the parameter's
+    creation (the optimization loop), and the block that holds both."""
+    child = site
+    for anc in model.ancestors(site):
+        if model.contains(anc, created):
+            return child, anc
+        child = anc
+    return None, None
+
+
+def _scored_after(model, common: ast.AST, block: ast.AST, name: str) -> bool:
+    """After the optimization block (same iteration), the parameter is read again where a
+    score is computed, committed or handed back to the caller."""
+    end = model.position(block) + len(model.walk(block))
+    later = [n for n in model.walk(common) if model.position(n) >= end]
+    if not any(isinstance(n, ast.Name) and n.id == name for n in later):
+        return False
+    return any(
+        isinstance(n, ast.Return)
+        or (isinstance(n, ast.Call) and callee_name(n) in _SCORE_CALLS)
+        for n in later
+    ) or bool(
+        [s for s in model.scoring_sites(common) if model.position(s) >= end]
+    )
 
 
 def _loss_covers_context_only(model, site: ast.Call) -> bool:
-    """Every slice in the loss has only an upper bound (``[:, :s]``): context positions."""
-    slices = [
-        n
-        for part in model.expand(model.loss_of_backward(site), depth=2)
-        for n in model.walk(part)
-        if isinstance(n, ast.Slice)
-    ]
-    return bool(slices) and all(s.lower is None and s.upper is not None for s in slices)
+    """The loss reads only positions before the scored ones: its slices and the masks it is
+    built from (``ctx_mask[i, :s] = True``) have an upper bound and no lower one. A shift by
+    a constant (``[:, :-1]``) says nothing; a lower bound (``[:, s:]``) is the scored part."""
+    nodes = _value_chain(model, model.loss_of_backward(site), depth=4)
+    names = {n.id for n in nodes if isinstance(n, ast.Name)}
+    slices = [n for n in nodes if isinstance(n, ast.Slice)]
+    func = model.function_of(site)
+    scope = func.node if func is not None else model.tree
+    for stmt in model.walk(scope):
+        if (
+            isinstance(stmt, ast.Assign)
+            and isinstance(stmt.value, ast.Constant)  # a mask: ``m[i, a:b] = True``
+            and any(
+                isinstance(t, ast.Subscript)
+                and isinstance(t.value, ast.Name)
+                and t.value.id in names
+                for t in stmt.targets
+            )
+        ):
+            slices += [n for t in stmt.targets for n in model.walk(t) if isinstance(n, ast.Slice)]
+    context = scored = False
+    for sl in slices:
+        if sl.lower is not None and not _zero(sl.lower):
+            scored = True
+        elif sl.upper is not None and not _constant_bound(sl.upper):
+            context = True
+    return context and not scored
+
+
+_SHAPE_CALLS = _TENSOR_MAKERS | {"len", "range", "arange", "size", "numel", "min", "max"}
+
+
+def _value_chain(model, expr: ast.AST, depth: int) -> list[ast.AST]:
+    """The nodes that compute ``expr``'s values, following names to their definitions but not
+    into shapes and sizes (``torch.zeros(len(group), n)``: ``group`` is not part of the value)."""
+    out: list[ast.AST] = []
+    scope = model.function_of(expr)
+    seen: set[str] = set()
+    frontier = [expr]
+    for _ in range(depth + 1):
+        nxt: list[ast.AST] = []
+        for root in frontier:
+            stack = [root]
+            while stack:
+                n = stack.pop()
+                out.append(n)
+                if isinstance(n, ast.Call) and callee_name(n) in _SHAPE_CALLS:
+                    continue
+                if isinstance(n, ast.Name) and n.id not in seen:
+                    seen.add(n.id)
+                    nxt.extend(model.assigned_values(n.id, scope))
+                stack.extend(ast.iter_child_nodes(n))
+        frontier = nxt
+    return out
+
+
+def _zero(e: ast.AST) -> bool:
+    return isinstance(e, ast.Constant) and e.value == 0
+
+
+def _constant_bound(e: ast.AST) -> bool:
+    if isinstance(e, ast.UnaryOp):
+        e = e.operand
+    return isinstance(e, ast.Constant)
 
 
 @detector(ORACLE, level="static")

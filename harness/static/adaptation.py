@@ -157,14 +157,18 @@ def _classify(
         if inside:
             return "update-before-score", node, loop, inside[0]
     for loop in model.enclosing_loops(node):
-        after = [s for s in model.scoring_sites(loop) if s.lineno > line]
+        after = [
+            s
+            for s in model.scoring_sites(loop)
+            if s.lineno > line and _scores_after_update(model, s, node)
+        ]
         if after:
             if _trains_on_previous(model, node, loop):
                 return "score-first", node, loop, after[0]  # trains on chunk k-1, scores k
             return "update-before-score", node, loop, after[0]
     body = func.node if func else model.tree
     own = [s for s in _val_scoring(model, body) if model.function_of(s) is func]
-    later = [s for s in own if s.lineno > line]
+    later = [s for s in own if s.lineno > line and _scores_after_update(model, s, node)]
     earlier = [s for s in own if s.lineno < line]
     first_later = later[0].lineno if later else 10**9
     calls = func.calls if func is not None else [s.node for s in model.call_sites]
@@ -178,6 +182,11 @@ def _classify(
     if later and earlier:
         if _same_scoring(model, earlier, later):
             return "rescore", node, None, later[0]
+        if epoch_loops or (depth > 0 and _hands_whole_split(model, node)):
+            # An earlier diagnostic pass does not make epochs of training on validation
+            # tokens, or ``adapt(model, val_tokens)`` over the whole split, then scoring, any
+            # less a train-before-score.
+            return "pretrain", node, None, later[0]
         # Legal phased TTT also scores, trains on what it scored, then scores new tokens.
         return "rescore-maybe", node, None, later[0]
     if saves:
@@ -203,6 +212,36 @@ def _classify(
 
 
 _EPOCH = re.compile(r"epoch|(^|_)ep($|_)", re.IGNORECASE)
+
+
+def _hands_whole_split(model: ProgramModel, call: ast.AST) -> bool:
+    """A call that hands an adapting helper the validation tokens whole, by a bare name
+    (``ttt_adapt(args, model, val_tokens)``), rather than a slice or the documents already
+    scored."""
+    if not isinstance(call, ast.Call):
+        return False
+    args = list(call.args) + [k.value for k in call.keywords]
+    return any(isinstance(a, ast.Name | ast.Attribute) and model.is_val_tokens(a) for a in args)
+
+
+def _scores_after_update(model: ProgramModel, site: ast.AST, update: ast.AST) -> bool:
+    """Whether a scoring site after an update in its loop scores tokens again. Adding up the
+    very loss that is back-propagated (``epoch_loss += loss.detach() * n``), or a count that
+    carries no validation data (``epoch_tokens += y.numel()``), is training-loss logging."""
+    if isinstance(site, ast.Call) and not _ACCUMULATING_CALLS.search(callee_name(site)):
+        return True  # a call to a scoring function
+    value = accumulated(site)
+    if not model.is_val(value):
+        return False
+    if update not in model.backward_sites():
+        return True
+    loss = model.loss_of_backward(update)
+    if not isinstance(loss, ast.Name):
+        return True
+    return not any(isinstance(n, ast.Name) and n.id == loss.id for n in model.walk(value))
+
+
+_ACCUMULATING_CALLS = re.compile(r"^(add_|append|extend)$")
 
 
 def _is_epoch_loop(model: ProgramModel, loop: ast.AST) -> bool:

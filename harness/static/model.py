@@ -629,9 +629,7 @@ class ProgramModel:
                     if not skip and self.script_callees(node):
                         calls.append(node)
                         skip = True
-                        inner.update(
-                            n.id for n in nodes[i : end_of[node]] if type(n) is ast.Name
-                        )
+                        inner.update(n.id for n in nodes[i : end_of[node]] if type(n) is ast.Name)
                 elif kind is ast.Constant:
                     skip = False
                     if not val_attr and isinstance(node.value, str):
