@@ -315,12 +315,9 @@ def _scored_after(model, common: ast.AST, block: ast.AST, name: str) -> bool:
     if not any(isinstance(n, ast.Name) and n.id == name for n in later):
         return False
     return any(
-        isinstance(n, ast.Return)
-        or (isinstance(n, ast.Call) and callee_name(n) in _SCORE_CALLS)
+        isinstance(n, ast.Return) or (isinstance(n, ast.Call) and callee_name(n) in _SCORE_CALLS)
         for n in later
-    ) or bool(
-        [s for s in model.scoring_sites(common) if model.position(s) >= end]
-    )
+    ) or bool([s for s in model.scoring_sites(common) if model.position(s) >= end])
 
 
 def _loss_covers_context_only(model, site: ast.Call) -> bool:
