@@ -34,6 +34,15 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     ],
     "C3.pretrain-on-val/illegal_buffer_filled_from_val.py": [("C3.pretrain-on-val", 28, "error")],
     "C3.pretrain-on-val/legal_buffer_filled_from_train.py": [],
+    # Logging the back-propagated loss is not a scoring pass; an earlier diagnostic pass
+    # does not excuse epochs over the split, or a helper handed the whole split.
+    "C3.pretrain-on-val/illegal_epochs_after_diagnostic_pass.py": [
+        ("C3.pretrain-on-val", 30, "error")
+    ],
+    "C3.pretrain-on-val/illegal_helper_adapts_whole_split_after_diagnostic.py": [
+        ("C3.pretrain-on-val", 29, "error")
+    ],
+    "C3.pretrain-on-val/legal_chunk_scored_then_trained_logging_loss.py": [],
     "C3.prequant-ttt/illegal_in_record.py": [("C3.prequant-ttt", 135, "error")],
     # Switches read from a comma-separated mode list: `"ttt-all" in MODES` decided by its default.
     "C3.pretrain-on-val/legal_mode_list_off.py": [("C3.pretrain-on-val", 49, "warning")],
