@@ -100,19 +100,41 @@ def rescore_after_adaptation(model):
                 continue
             if resets_between(model, caller, site.node.lineno, call.lineno):
                 continue
+            # The last pass over the whole split is the one a record reports: a rescore.
+            # An earlier one, or one over a slice, may be a diagnostic: a warning.
+            final = _whole_split(model, call) and not _scored_later(model, caller, call)
             yield model.finding(
                 RESCORE,
                 call,
                 f"validation is scored again (line {call.lineno}) after test-time training "
-                f"updated the model on it ({site.callee} at line {site.node.lineno})",
-                confidence="medium",
-                severity="warning",
+                f"updated the model on it ({site.callee} at line {site.node.lineno})"
+                + ("; this last pass over the whole split is the reported score" if final else ""),
+                confidence="high" if final else "medium",
+                severity="error" if final else "warning",
                 fix="reload the artifact state before any further validation pass, or report "
                 "only the score-first TTT score",
                 gate_nodes=[call, site.node],
             )
             break
     yield from _switches(model)
+
+
+def _whole_split(model, call: ast.Call) -> bool:
+    """The call hands the validation tokens whole, by name, not a slice of them."""
+    args = list(call.args) + [k.value for k in call.keywords]
+    return any(isinstance(a, ast.Name | ast.Attribute) and model.is_val_tokens(a) for a in args)
+
+
+def _scored_later(model, caller, call: ast.Call) -> bool:
+    """Another validation scoring call after ``call`` in the same function."""
+    body = caller.node if caller else model.tree
+    return any(
+        isinstance(c, ast.Call)
+        and c.lineno > call.lineno
+        and model.function_of(c) is caller
+        and model.is_val_scoring_call(c)
+        for c in model.walk(body)
+    )
 
 
 def _switches(model):

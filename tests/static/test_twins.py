@@ -131,6 +131,10 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     "C4.rescore/illegal_two_pass_switch_on.py": [("C4.rescore", 6, "error")],
     "C4.rescore/legal_two_pass_switch_off.py": [("C4.rescore", 6, "warning")],
     "C4.rescore/legal_single_pass_after_reload.py": [],
+    # After score-first TTT, the last pass over the whole split is the reported rescore; a
+    # probe over a slice is only a warning.
+    "C4.rescore/illegal_full_pass_after_score_first_ttt.py": [("C4.rescore", 31, "error")],
+    "C4.rescore/legal_diagnostic_slice_before_final_ttt.py": [("C4.rescore", 30, "warning")],
     "DATA.network/illegal_hf_download.py": [
         ("DATA.network", 8, "error"),
         ("DATA.network", 9, "error"),
