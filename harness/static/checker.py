@@ -10,6 +10,11 @@ Which files are checked (documented in docs/static-checker.md):
   name starts with ``train``, or it is a self-extracting wrapper, or its (unwrapped) source
   mentions ``val_bpb``, the ``fineweb_`` shards, ``val_tokens`` / ``val_np`` / ``val_data``,
   ``eval_val`` or calls ``.backward(``.
+
+Under which configuration (``runconfig``): a script found in a folder given on the command
+line (and, with ``record_config``, any script) whose folder documents a run (README.md,
+submission.json or logs) is judged under the configuration that run used; ``run_config``
+(``--env`` / ``--run-config``) is applied on top, to every script.
 """
 
 from __future__ import annotations
@@ -29,6 +34,14 @@ from harness.static.codefiles import needed_code_files
 from harness.static.loader import LoadedScript, load_script
 from harness.static.model import ProgramModel
 from harness.static.package import ENTRY_POINTS, is_package_folder, join_modules
+from harness.static.runconfig import (
+    RunConfig,
+    RunContext,
+    applied,
+    folder_config,
+    is_record_folder,
+    track_of,
+)
 from harness.static.suppressions import apply_suppressions, parse_suppressions
 
 _SKIP_DIRS = {"__pycache__", ".git", ".venv", "venv", "node_modules", ".mypy_cache", ".tox"}
@@ -42,13 +55,24 @@ def check_paths(
     select: set[str] | None = None,
     ignore: set[str] | None = None,
     strict: bool = False,
+    run_config: RunConfig | None = None,
+    record_config: bool = False,
 ) -> Report:
-    """Check scripts and folders statically; one ``FileResult`` per script."""
+    """Check scripts and folders statically; one ``FileResult`` per script.
+
+    ``run_config`` (``--env`` / ``--run-config``) applies to every script. A script found in
+    a folder argument, or any script with ``record_config`` (``verify`` and ``ci``), is also
+    judged under the configuration its record folder documents (``runconfig``)."""
     paths = [Path(p) for p in paths]
     report = Report(command="check", target=" ".join(str(p) for p in paths), strict=strict)
     scripts: list[Path | _Package] = []
+    from_folder: set[int] = set()  # ids of scripts found by walking a folder argument
     for path in paths:
-        scripts.extend(_discover(path, report))
+        found = _discover(path, report)
+        if path.is_dir():
+            from_folder.update(id(s) for s in found)
+        scripts.extend(found)
+    configs = _RunConfigs(run_config, report)
     seen: set[Path] = set()
     sizes = Table(
         "Scripts checked (code bytes as shipped count toward the 16,000,000-byte cap)",
@@ -61,8 +85,10 @@ def check_paths(
         ],
     )
     for script in scripts:
+        folder_wide = record_config or id(script) in from_folder
         if isinstance(script, _Package):
-            for result, loaded in _check_package(script, select, ignore, seen):
+            context = configs.context(script.folder, None, None, folder_wide)
+            for result, loaded in _check_package(script, select, ignore, seen, context):
                 report.files.append(result)
                 if loaded is not None:
                     sizes.rows.append(_size_row(loaded, result))
@@ -75,7 +101,9 @@ def check_paths(
         if key in seen:
             continue
         seen.add(key)
-        result, loaded = _check_one(script, select, ignore, str(script))
+        result, loaded = _check_one(
+            script, select, ignore, str(script), configs.for_script(script, folder_wide)
+        )
         report.files.append(result)
         if loaded is not None:
             sizes.rows.append(_size_row(loaded, result))
@@ -84,6 +112,7 @@ def check_paths(
     report.facts.append(("scripts checked", str(len(report.files))))
     if sizes.rows:
         report.tables.append(sizes)
+    configs.finish()
     report.notes.append(
         "Static findings are hypotheses read from the source, never from running it; "
         "confidence says how sure each one is. `golf-check run` measures what a run does."
@@ -111,7 +140,11 @@ class _Package:
 
 
 def _check_package(
-    package: _Package, select: set[str] | None, ignore: set[str] | None, seen: set[Path]
+    package: _Package,
+    select: set[str] | None,
+    ignore: set[str] | None,
+    seen: set[Path],
+    context: RunContext | None = None,
 ) -> list[tuple[FileResult, LoadedScript | None]]:
     """Check a package's modules joined into one program; one ``FileResult`` per module."""
     out: list[tuple[FileResult, LoadedScript | None]] = []
@@ -129,7 +162,7 @@ def _check_package(
         if not modules:
             return out
         program = join_modules(package.folder, modules)
-        joined = check_script(program.script, select=select, ignore=ignore)
+        joined = check_script(program.script, select=select, ignore=ignore, context=context)
     results = [FileResult(display) for display, _ in modules]
     for note in joined.notes:
         results[0].notes.append(note)
@@ -157,14 +190,76 @@ def _local_lines(message: str, program, module: int) -> str:
 
 
 def _check_one(
-    path: Path, select: set[str] | None, ignore: set[str] | None, display: str
+    path: Path,
+    select: set[str] | None,
+    ignore: set[str] | None,
+    display: str,
+    context_of=None,
 ) -> tuple[FileResult, LoadedScript | None]:
     with _gc_paused():
         try:
             script = load_script(path)
         except InputError as exc:
             return FileResult(display, error=str(exc)), None
-        return check_script(script, select=select, ignore=ignore, display=display), script
+        context = context_of(script) if context_of is not None else None
+        result = check_script(
+            script, select=select, ignore=ignore, display=display, context=context
+        )
+        return result, script
+
+
+class _RunConfigs:
+    """The run context of each checked script: its track, and the configuration its record
+    folder documents (read once per folder) with the user's ``--env`` / ``--run-config`` on
+    top; afterwards, the report's run-configuration table and notes."""
+
+    def __init__(self, explicit: RunConfig | None, report: Report) -> None:
+        self.explicit = explicit
+        self.report = report
+        self.table = Table(
+            "Run configuration: settings judged as the record ran (not the script's defaults)",
+            [
+                ("script", "script"),
+                ("setting", "setting"),
+                ("value", "value"),
+                ("default", "default"),
+                ("source", "source"),
+                ("other sources", "other sources"),
+            ],
+        )
+        self._notes: list[str] = []
+        self._contexts: list[tuple[str, RunContext]] = []
+
+    def for_script(self, path: Path, folder_wide: bool):
+        return lambda script: self.context(path.parent, path, script.source, folder_wide)
+
+    def context(
+        self, folder: Path, path: Path | None, source: str | None, folder_wide: bool
+    ) -> RunContext | None:
+        track, why = track_of(path if path is not None else folder / "__main__.py")
+        config = None
+        if folder_wide and is_record_folder(folder):
+            config = folder_config(folder, path, source)
+            for note in config.notes:
+                if note not in self._notes:
+                    self._notes.append(note)
+        if self.explicit:
+            config = self.explicit if config is None else config.merged(self.explicit)
+        if config is None and track is None:
+            return None
+        context = RunContext(config=config, track=track, track_source=why)
+        self._contexts.append((str(path or folder), context))
+        return context
+
+    def finish(self) -> None:
+        for script, context in self._contexts:
+            for row in context.rows:
+                changed, disputed = row.pop("changed"), row.pop("disputed")
+                if changed or disputed:
+                    self.table.rows.append({"script": script, **row})
+        if self.table.rows:
+            self.report.tables.append(self.table)
+        self.report.notes.extend(self._notes)
 
 
 @contextmanager
@@ -188,8 +283,62 @@ def check_script(
     select: set[str] | None = None,
     ignore: set[str] | None = None,
     display: str | None = None,
+    context: RunContext | None = None,
 ) -> FileResult:
-    """Run every static detector over an already loaded script."""
+    """Run every static detector over an already loaded script, under ``context`` (the run
+    configuration and track) when given."""
+    with applied(context):
+        result, model = _run_detectors(script, select, ignore, display)
+    if context is None:
+        return result
+    if context.track:
+        result.notes.append(
+            f"{context.track} track ({context.track_source}): the 600 s training limit "
+            "does not apply"
+        )
+    if context.config and model.env.configured:
+        context.rows = model.env.rows()
+        changed = sum(1 for row in context.rows if row["changed"])
+        result.notes.append(
+            f"judged as the record ran: {changed} setting(s) differ from the script's "
+            "defaults (see the run configuration table)"
+        )
+        # The same check under the defaults says which findings the configuration turned on.
+        with applied(RunContext(track=context.track, track_source=context.track_source)):
+            base, _ = _run_detectors(script, select, ignore, display)
+        _mark_configured(result, base, model)
+    return result
+
+
+_SWITCH_NAME = re.compile(r"(?:setting )?([A-Za-z_]\w*) \(default")
+
+
+def _mark_configured(result: FileResult, base: FileResult, model: ProgramModel) -> None:
+    """Say, on each finding, how the run configuration changed it: an error on a path that is
+    off by default names the settings that turned it on, and where each came from."""
+    before = {(f.rule, f.line): f for f in base.findings}
+    for finding in result.findings:
+        finding.message = finding.message.replace(
+            "(off by default; switched on by", "(off as the record ran; switched on by"
+        )
+        old = before.get((finding.rule, finding.line))
+        if finding.severity != "error" or (old is not None and old.severity == "error"):
+            continue
+        if old is None:
+            finding.message += " (found only under the configuration the record ran with)"
+            continue
+        names = _SWITCH_NAME.findall(old.message.rpartition("(off by default;")[2])
+        sources = [s for s in (model.env.source_of(n) for n in names) if s]
+        how = ", ".join(sources) or "settings in the run configuration table"
+        finding.message += f" (off by default; on as the record ran: {how})"
+
+
+def _run_detectors(
+    script: LoadedScript,
+    select: set[str] | None,
+    ignore: set[str] | None,
+    display: str | None,
+) -> tuple[FileResult, ProgramModel]:
     registry = load_all()
     display = display or str(script.path)
     result = FileResult(display)
@@ -257,7 +406,7 @@ def check_script(
             )
     findings.sort(key=lambda f: (f.line or 0, f.rule))
     result.findings = findings
-    return result
+    return result, model
 
 
 def _size_row(loaded: LoadedScript, result: FileResult) -> dict:

@@ -2,17 +2,27 @@
 
 Submissions read their configuration from environment variables with defaults
 (``os.environ.get("TTT_ENABLED", "0")``), in module constants, ``Hyperparameters``-style
-class attributes (reached as ``args.x`` / ``h.x``) and locals. Detectors report what the
-*default* configuration does, so the program model needs those defaults: this module holds
-a tiny evaluator for constant expressions over them (``int(...)``, ``bool(int(...))``,
-``.lower() in (...)``, comparisons, ``and``/``or``/``not``, arithmetic) and answers whether an
-``if`` test is true, false or unknown under the defaults.
+class attributes and dataclass fields (reached as ``args.x`` / ``h.x`` or
+``getattr(h, "x", False)``) and locals. Detectors report what the *default* configuration
+does, so the program model needs those defaults: this module holds a tiny evaluator for
+constant expressions over them (``int(...)``, ``bool(int(...))``, ``.lower() in (...)``,
+comparisons, ``and``/``or``/``not``, arithmetic) and answers whether an ``if`` test is true,
+false or unknown under the defaults.
+
+When the configuration a record ran with is known (``runconfig``: its README run command,
+submission.json, the hyperparameters its logs echo, ``--env`` / ``--run-config``), those
+settings replace the defaults here, so every gate is decided as the record ran, and
+``rows`` says which setting came from where.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from typing import TYPE_CHECKING
+
+from harness.static import runconfig
+from harness.static.runconfig import ConfigSetting
 
 if TYPE_CHECKING:
     from harness.static.model import FunctionInfo, ProgramModel
@@ -38,6 +48,20 @@ class Settings:
         # field): every field ``x`` is then the environment variable ``X``.
         self.fields_from_env = False
         env_calls = [call for call in model.of_type(ast.Call) if is_environ_get(call)]
+        context = runconfig.current()
+        self.track = context.track if context else None
+        self.track_source = context.track_source if context else ""
+        # The run configuration, resolved to what this script reads: environment variables
+        # (text, as the environment holds it) and config-class attributes (typed).
+        self.env_set: dict[str, tuple[str, ConfigSetting]] = {}
+        self.attr_set: dict[str, ConfigSetting] = {}
+        self._conflicts: dict[str, list[ConfigSetting]] = {}
+        self._attr_applied: dict[str, tuple[object, object]] = {}  # name -> (default, value)
+        self._config_classes: set[ast.ClassDef] = set()
+        # Attribute names something other than an assignment can set, for ``getattr`` gates.
+        self._mentioned: set[str] = _set_elsewhere(model)
+        if context is not None and context.config:
+            self._resolve(context.config, env_calls, model)
         for call in env_calls:
             key = call.args[0]
             if isinstance(key, ast.Call) and _callee(key) == "upper":
@@ -80,8 +104,14 @@ class Settings:
             return
         # Class-body attributes are reached as ``args.name``: record them as attributes too.
         parent = self._parents.get(target)
-        in_class = isinstance(self._parents.get(parent), ast.ClassDef) if parent else False
+        owner = self._parents.get(parent) if parent else None
+        in_class = isinstance(owner, ast.ClassDef)
         val = self.value(value)
+        if in_class and name in self.attr_set and self._takes_config(owner, value, name):
+            configured = runconfig.coerce(self.attr_set[name].value, val)
+            if configured is not None:
+                self._attr_applied[name] = (val, configured)
+                val = configured
         for tab in (table, self.attrs) if in_class else (table,):
             key = f"{id(tab)}:{name}"
             if key in seen and tab.get(name, UNKNOWN) != val:
@@ -137,8 +167,16 @@ class Settings:
             return UNKNOWN if any(x is UNKNOWN for x in values) else values[-1]
         if isinstance(expr, ast.Compare):
             left = v(expr.left)
+            left_e = expr.left
             for op, right_e in zip(expr.ops, expr.comparators, strict=True):
                 right = v(right_e)
+                if isinstance(op, ast.In | ast.NotIn) and dotted(right_e).endswith("environ"):
+                    # ``"X" in os.environ``: unset by default, set when the run set it.
+                    if not isinstance(left, str):
+                        return UNKNOWN
+                    return (left in self.env_set) is isinstance(op, ast.In)
+                if _never_crossed(left_e, left, op, right_e, right, self._parents):
+                    return False
                 if left is UNKNOWN or right is UNKNOWN:
                     return UNKNOWN
                 try:
@@ -147,7 +185,7 @@ class Settings:
                     return UNKNOWN
                 if not ok:
                     return False
-                left = right
+                left, left_e = right, right_e
             return True
         if isinstance(expr, ast.BinOp):
             a, b = v(expr.left), v(expr.right)
@@ -157,10 +195,27 @@ class Settings:
                 return _BINOP[type(expr.op)](a, b)
             except (TypeError, KeyError, ZeroDivisionError, ValueError, OverflowError):
                 return UNKNOWN
+        if isinstance(expr, ast.Subscript) and dotted(expr.value).endswith("environ"):
+            key = expr.slice
+            if isinstance(key, ast.Constant) and key.value in self.env_set:
+                return self.env_set[key.value][0]
+            return UNKNOWN
         if isinstance(expr, ast.Call):
             if is_environ_get(expr):
+                key = expr.args[0]
+                if isinstance(key, ast.Constant) and key.value in self.env_set:
+                    return self.env_set[key.value][0]
                 return v(expr.args[1]) if len(expr.args) > 1 else None
             name = _callee(expr)
+            if name == "getattr" and isinstance(expr.func, ast.Name):
+                return self._getattr_value(expr, depth)
+            if name == "field" and not expr.args:  # a dataclass field's default
+                for kw in expr.keywords:
+                    if kw.arg == "default":
+                        return v(kw.value)
+                    if kw.arg == "default_factory" and isinstance(kw.value, ast.Lambda):
+                        return v(kw.value.body)
+                return UNKNOWN
             if name in ("int", "float", "bool", "str") and len(expr.args) == 1:
                 arg = v(expr.args[0])
                 if arg is UNKNOWN:
@@ -218,6 +273,16 @@ class Settings:
 
     def describe(self, switch: str) -> str:
         """``SWITCH (default '0')`` for a message: an env var, or a setting and its default."""
+        if switch in self.env_set:
+            text, entry = self.env_set[switch]
+            default = self.env_defaults.get(switch, (None, None))[0]
+            return f"{switch} (default {default!r}; {text!r} as run, {entry.source})"
+        if switch in self._attr_applied:
+            default, value = self._attr_applied[switch]
+            return (
+                f"setting {switch} (default {default!r}; {value!r} as run, "
+                f"{self.attr_set[switch].source})"
+            )
         if switch in self.env_defaults:
             return f"{switch} (default {self.env_defaults[switch][0]!r})"
         if not self.known(switch):
@@ -234,10 +299,127 @@ class Settings:
         return f"{env}setting {switch} (default {default!r})"
 
     def setting(self, env_var: str) -> tuple[object, int | None]:
-        """Default of an environment variable and the line that reads it."""
+        """Value of an environment variable (its default, or the value the run set) and the
+        line that reads it."""
         if env_var in self.env_defaults:
-            return self.env_defaults[env_var]
+            default, line = self.env_defaults[env_var]
+            if env_var in self.env_set:
+                return self.env_set[env_var][0], line
+            return default, line
         return UNKNOWN, None
+
+    # ---------------------------------------------------------------- run configuration
+
+    def source_of(self, switch: str) -> str | None:
+        """``TTT_ENABLED=1 (README.md:84)`` when the run configuration set ``switch``."""
+        if switch in self.env_set:
+            text, entry = self.env_set[switch]
+            return f"{switch}={text} ({entry.source})"
+        if switch in self._attr_applied:
+            return f"{switch}={self._attr_applied[switch][1]!r} ({self.attr_set[switch].source})"
+        return None
+
+    @property
+    def configured(self) -> bool:
+        """Whether any setting of this script was replaced by the run configuration."""
+        return bool(self.env_set or self._attr_applied)
+
+    def rows(self) -> list[dict]:
+        """What the run configuration set, one row per setting the script reads: its value,
+        default and source, and what the other sources said."""
+        out = []
+        for env_var, (text, entry) in sorted(self.env_set.items()):
+            default = self.env_defaults.get(env_var, (UNKNOWN, None))[0]
+            out.append(self._row(env_var, text, default, entry))
+        for name, (default, value) in sorted(self._attr_applied.items()):
+            if name.upper() in self.env_set:
+                continue  # already shown as its environment variable
+            out.append(self._row(name, value, default, self.attr_set[name]))
+        return out
+
+    def _row(self, name: str, value: object, default: object, entry: ConfigSetting) -> dict:
+        others = [
+            f"{e.source}: {e.value!r}"
+            + ("" if runconfig.same_value(e.value, value) else " (differs)")
+            for e in self._conflicts.get(name, [])
+        ]
+        return {
+            "setting": name,
+            "value": str(value),
+            "default": "?" if default is UNKNOWN else repr(default),
+            "source": entry.source,
+            "changed": "" if runconfig.same_value(value, default) else "yes",
+            "other sources": "; ".join(others),
+            "disputed": any(o.endswith("(differs)") for o in others),
+        }
+
+    def _resolve(self, config: runconfig.RunConfig, env_calls: list[ast.Call], model) -> None:
+        """Map the run configuration's keys to what the script reads, in precedence order."""
+        literal_default: dict[str, object] = {}
+        for call in env_calls:
+            key = call.args[0]
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                default = call.args[1] if len(call.args) > 1 else None
+                literal_default.setdefault(
+                    key.value, default.value if isinstance(default, ast.Constant) else None
+                )
+        fields_from_env = any(
+            isinstance(c.args[0], ast.Call) and _callee(c.args[0]) == "upper" for c in env_calls
+        )
+        self._config_classes = {c for c in model.of_type(ast.ClassDef) if _is_config_class(c)}
+        entries = sorted(config.entries, key=lambda e: runconfig._RANK[e.origin])
+        for entry in entries:
+            key = entry.key
+            if entry.env_style:
+                if key in literal_default:
+                    self._set_env(key, str(entry.value), entry)
+                    self.attr_set.pop(key.lower(), None)
+                elif fields_from_env:
+                    self._set_attr(key.lower(), entry)
+                continue
+            self._set_attr(key, entry)
+            default = literal_default.get(key.upper(), UNKNOWN)
+            if default is not UNKNOWN and _fits(entry.value, default):
+                self._set_env(key.upper(), _env_text(entry.value, default), entry)
+        for key, disputed in config.disputed.items():  # the logs disagree: keep the others
+            name = key.upper() if key.upper() in literal_default else key
+            if name in self.env_set or name in self.attr_set:
+                self._conflicts.setdefault(name, []).extend(disputed)
+
+    def _set_env(self, key: str, text: str, entry: ConfigSetting) -> None:
+        if key in self.env_set:
+            self._conflicts.setdefault(key, []).append(self.env_set[key][1])
+        self.env_set[key] = (text, entry)
+
+    def _set_attr(self, name: str, entry: ConfigSetting) -> None:
+        if name in self.attr_set:
+            self._conflicts.setdefault(name, []).append(self.attr_set[name])
+        self.attr_set[name] = entry
+
+    def _takes_config(self, owner: ast.AST, value: ast.expr, name: str) -> bool:
+        """Whether a class attribute is a setting the run configuration may set: it reads the
+        environment, or its class is a config class (``Hyperparameters``, a dataclass)."""
+        entry = self.attr_set[name]
+        if entry.origin in (runconfig.FILE, runconfig.CLI):
+            return True
+        return self._env_key(value) is not None or owner in self._config_classes
+
+    def _getattr_value(self, call: ast.Call, depth: int) -> object:
+        """``getattr(h, "x", default)``: the setting ``x`` when the script defines it; the
+        default when nothing in the script can set ``x``."""
+        if len(call.args) not in (2, 3) or not isinstance(call.args[1], ast.Constant):
+            return UNKNOWN
+        attr = call.args[1].value
+        if not isinstance(attr, str):
+            return UNKNOWN
+        if attr in self.attrs:
+            return self.attrs[attr]
+        if len(call.args) == 3 and attr not in self._set_elsewhere():
+            return self.value(call.args[2], depth + 1)
+        return UNKNOWN
+
+    def _set_elsewhere(self) -> set[str]:
+        return self._mentioned
 
 
 _COMPARE = {
@@ -260,6 +442,123 @@ _BINOP = {
     ast.FloorDiv: lambda a, b: a // b,
     ast.Mod: lambda a, b: a % b,
 }
+
+
+_CONFIG_CLASS = re.compile(r"hyper|config|conf$|args|param|setting|hparam", re.IGNORECASE)
+_PROBABILITY_CALLS = {"softmax", "sigmoid"}
+_REDUCTIONS = {"max", "amax", "min", "amin", "mean", "item", "squeeze", "gather", "values"}
+
+
+def _is_config_class(node: ast.ClassDef) -> bool:
+    """A class that holds settings: named like one, or a dataclass."""
+    if _CONFIG_CLASS.search(node.name):
+        return True
+    return any(dotted(getattr(d, "func", d)).endswith("dataclass") for d in node.decorator_list)
+
+
+def _set_elsewhere(model: ProgramModel) -> set[str]:
+    """Attribute names something other than a plain assignment can set: keyword arguments
+    (``SimpleNamespace(x=1)``), ``setattr`` / ``add_argument`` strings, bare annotations.
+    Empty (and not computed) when the script has no three-argument ``getattr``."""
+    calls = model.of_type(ast.Call)
+    if not any(_callee(c) == "getattr" and len(c.args) == 3 for c in calls):  # type: ignore[arg-type]
+        return set()
+    found: set[str] = set()
+    for kw in model.of_type(ast.keyword):
+        if kw.arg:  # type: ignore[attr-defined]
+            found.add(kw.arg)  # type: ignore[attr-defined]
+    for node in model.of_type(ast.AnnAssign):
+        if isinstance(node.target, ast.Name):  # type: ignore[attr-defined]
+            found.add(node.target.id)  # type: ignore[attr-defined]
+    for call in calls:
+        name = _callee(call)  # type: ignore[arg-type]
+        if name not in ("setattr", "add_argument"):
+            continue
+        args = call.args if name == "add_argument" else call.args[1:2]  # type: ignore[attr-defined]
+        for arg in args:
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                found.add(arg.value.lstrip("-").replace("-", "_"))
+    return found
+
+
+def _fits(value: object, default: object) -> bool:
+    """Whether a logged value can be the value of a setting whose default is ``default``
+    (``eval_only:loading`` is a log tag, not a value of ``EVAL_ONLY`` defaulting to "0")."""
+    if default is None:
+        return True
+    reference = runconfig.coerce(default, "") if not isinstance(default, str) else default
+    text = str(reference).strip().lower()
+    if text in ("true", "false", "yes", "no", "on", "off"):
+        return runconfig.coerce(value, True) is not None
+    try:
+        float(text)
+    except ValueError:
+        return not isinstance(value, bool)
+    return runconfig.coerce(value, 0.0) is not None
+
+
+def _env_text(value: object, default: object) -> str:
+    """A logged value as the environment text the script parses (``True`` as ``1``, or as
+    ``true`` when the default is written that way)."""
+    if isinstance(value, bool) and isinstance(default, str):
+        if default.lower() in ("true", "false", "yes", "no", "on", "off"):
+            word = "true" if value else "false"
+            return word.capitalize() if default[:1].isupper() else word
+    return "1" if value is True else "0" if value is False else str(value)
+
+
+def _never_crossed(
+    left_e: ast.expr, left: object, op: ast.cmpop, right_e: ast.expr, right: object, parents
+) -> bool:
+    """A probability compared with a threshold it can never cross: ``p > 99.0``,
+    ``p >= 1.5``, ``2 < p``, where ``p`` is computed by a softmax or sigmoid."""
+    if isinstance(op, ast.Lt | ast.LtE):  # ``T < p`` reads as ``p > T``
+        left_e, left, right_e, right = right_e, right, left_e, left
+        op = ast.Gt() if isinstance(op, ast.Lt) else ast.GtE()
+    if not isinstance(op, ast.Gt | ast.GtE) or left is not UNKNOWN:
+        return False
+    if isinstance(right, bool) or not isinstance(right, int | float):
+        return False
+    if right < 1 or (right == 1 and isinstance(op, ast.GtE)):
+        return False
+    return _is_probability(left_e, parents, 0)
+
+
+def _is_probability(expr: ast.AST, parents, depth: int) -> bool:
+    """Whether ``expr`` is a probability in [0, 1]: a softmax or sigmoid (or ``exp`` of a
+    log-softmax), a reduction or element of one, or a local assigned from one."""
+    if depth > 4:
+        return False
+    if isinstance(expr, ast.Call):
+        name = _callee(expr)
+        if name in _PROBABILITY_CALLS:
+            return True
+        if name == "exp" and isinstance(expr.func, ast.Attribute):
+            inner = expr.func.value
+            return isinstance(inner, ast.Call) and _callee(inner) == "log_softmax"
+        if name in _REDUCTIONS and isinstance(expr.func, ast.Attribute):
+            return _is_probability(expr.func.value, parents, depth + 1)
+        return False
+    if isinstance(expr, ast.Subscript):
+        return _is_probability(expr.value, parents, depth + 1)
+    if isinstance(expr, ast.Attribute) and expr.attr == "values":
+        return _is_probability(expr.value, parents, depth + 1)
+    if isinstance(expr, ast.Name):
+        scope: ast.AST | None = expr
+        while scope is not None and not isinstance(
+            scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module
+        ):
+            scope = parents.get(scope)
+        if scope is None:
+            return False
+        values = [
+            node.value
+            for node in ast.walk(scope)
+            if isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == expr.id for t in node.targets)
+        ]
+        return bool(values) and all(_is_probability(v, parents, depth + 1) for v in values)
+    return False
 
 
 def dotted(func: ast.AST) -> str:
