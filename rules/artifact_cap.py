@@ -198,7 +198,7 @@ def _logged_vs_recomputed(seed, recomputed: int, counted: CodeCount) -> Iterator
                 file=seed.log,
                 line=seed.code_line or seed.artifact_line,
                 evidence=evidence,
-            level=_level(seed),
+                level=_level(seed),
                 fix="ship the code in the form the log counted (e.g. the compressed wrapper)",
             )
         elif not over:
@@ -211,7 +211,7 @@ def _logged_vs_recomputed(seed, recomputed: int, counted: CodeCount) -> Iterator
                 file=seed.log,
                 line=seed.code_line or seed.artifact_line,
                 evidence=evidence,
-            level=_level(seed),
+                level=_level(seed),
             )
         if logged > ARTIFACT_CAP_BYTES:
             yield _over_cap(seed, logged)

@@ -186,6 +186,12 @@ def _tol(decimals: int) -> float:
     return st.claim_tolerance(decimals)
 
 
+def _last_digit(decimals: int) -> float:
+    """One unit of a figure's last printed digit, for figures precise enough (4+ decimals)
+    that a slip there is rounding; coarser claims get no such leeway."""
+    return 10.0**-decimals if decimals >= 4 else 0.0
+
+
 def _fmt(values: list) -> str:
     return ", ".join(f"{v:.8f}" if isinstance(v, float) else str(v) for v in values)
 
@@ -327,7 +333,20 @@ def claim_not_the_mean(ev: EvidenceSet) -> Iterator[Finding]:
             if claimed is None or measured is None:
                 continue
             decimals = len(repr(float(claimed)).split(".")[-1])
-            if abs(claimed - measured) > _tol(decimals):
+            printed = s.bpb_decimals if key == "val_bpb" else s.loss_decimals
+            tol = max(_tol(decimals), 0.5 * 10.0**-printed + 1e-12)
+            if tol < abs(claimed - measured) <= tol + _last_digit(min(decimals, printed)):
+                yield Finding.of(
+                    CLAIM_MISMATCH,
+                    f"{s.label}: submission.json claims {key} {claimed} for this seed, the "
+                    f"log's {s.headline_kind} line says {measured}: they differ only in the "
+                    "last printed digit",
+                    severity="info",
+                    file="submission.json",
+                    evidence=f"claimed {claimed}; log line {s.headline_line}: {measured}",
+                    level=_level(s),
+                )
+            elif abs(claimed - measured) > tol:
                 yield Finding.of(
                     CLAIM_MISMATCH,
                     f"{s.label}: submission.json claims {key} {claimed} for this seed, "
@@ -357,8 +376,23 @@ def _compare_mean(
 ) -> Iterator[Finding]:
     values = [getattr(s, metric) for s in scored]
     recomputed = st.mean(values)
-    tol = _tol(decimals)
+    # The per-seed lines are rounded too: their mean is only known to half their last digit.
+    printed = min(s.bpb_decimals if metric == "val_bpb" else s.loss_decimals for s in scored)
+    tol = max(_tol(decimals), 0.5 * 10.0**-printed + 1e-12)
     if recomputed is None or abs(claimed - recomputed) <= tol:
+        return
+    if abs(claimed - recomputed) <= tol + _last_digit(decimals):
+        yield Finding.of(
+            CLAIM_MISMATCH,
+            f"submission.json {key} {claimed} differs from the mean of the per-seed headlines "
+            f"{recomputed:.8f} only in its last printed digit (a rounding slip, not a claim "
+            "the logs contradict)",
+            severity="info",
+            file="submission.json",
+            evidence=f"per-seed {metric}: {_fmt(values)}",
+            level="log",
+            fix=f'claim the mean: "{metric}": {recomputed:.8f}',
+        )
         return
     n = len(values)
     same_as = [s for s in scored if abs(getattr(s, metric) - claimed) <= tol]

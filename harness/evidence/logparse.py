@@ -72,6 +72,11 @@ MAX_GPUS = 64
 _HPARAM = re.compile(r"^\s+([A-Za-z_][\w.]*):\s?(.*?)\s*$")
 _HEADER_PAIRS = re.compile(r"^[a-z_][a-z0-9_]*:\S+(?: [a-z_][a-z0-9_]*:\S+)*$")
 _HEADER_ONE = re.compile(r"^([a-z_][a-z0-9_]*): (\S+)$")
+_EXACT_NAME = re.compile(r"([A-Za-z][A-Za-z0-9_]*)_exact\b")
+MAX_ECHOED_NAMES = 256
+# An echo this long is the whole script (a real train_gpt.py runs to 500+ lines); a shorter
+# block (a placeholder, a snippet) says nothing about which lines the script prints.
+MIN_ECHOED_SCRIPT_LINES = 200
 _PYTHON_START = re.compile(r"^(?:#|import |from |def |class |@|\"\"\"|'''|if __name__)")
 
 # Lines that mean the evaluation (or training) was still going on. One of these after the
@@ -195,6 +200,9 @@ class RunLog:
     hyperparameters: dict[str, str] = field(default_factory=dict)
     last_progress_line: int | None = None
     source_echo_lines: int = 0
+    # Score-line names ending in "_exact" that the echoed source prints (bounded): a script
+    # that never prints "<kind>_exact" cannot leave that twin out of its log.
+    echoed_exact_kinds: set[str] = field(default_factory=set)
 
     # ------------------------------------------------------------------ derived facts
 
@@ -258,8 +266,11 @@ class RunLog:
                 f"the run continued after its last score line (line {self.last_progress_line}) "
                 "and the log stops before a final score"
             )
+        whole_script = self.source_echo_lines >= MIN_ECHOED_SCRIPT_LINES
+        prints_twin = not whole_script or head.kind in self.echoed_exact_kinds
         if (
             kind is None
+            and prints_twin
             and not head.kind.endswith("_exact")
             and head.bpb_decimals <= 4
             and any(s.kind == head.kind + "_exact" for s in self.scores) is False
@@ -360,6 +371,8 @@ def parse_log(path: str | Path) -> RunLog:
                     in_source = True
             if in_source:
                 log.source_echo_lines += 1
+                if "_exact" in line and len(log.echoed_exact_kinds) < MAX_ECHOED_NAMES:
+                    log.echoed_exact_kinds.update(_EXACT_NAME.findall(line))
                 continue
 
             if in_hparams:

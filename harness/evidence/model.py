@@ -42,6 +42,7 @@ class SeedEvidence:
     complete: bool
     hyperparameters: dict[str, str] = field(default_factory=dict)
     headline_kind: str | None = None
+    headline_reason: str | None = None  # why this line is the seed's score (shown per seed)
     claimed: dict[str, Any] = field(default_factory=dict)  # submission.json's per-seed figures
     source: str = "log"  # "log" (what the run printed) or "measured" (what golf-check measured)
     # Detail the rules use for their messages and tolerances.
@@ -86,6 +87,8 @@ class SeedEvidence:
             source=self.source,
             seed_source=self.seed_source,
             tokenizer_family=self.tokenizer_family,
+            headline_line=self.headline_line,
+            headline_reason=self.headline_reason,
         )
         if self.claimed:
             out["claimed"] = self.claimed
@@ -127,6 +130,7 @@ class SeedEvidence:
             complete=reason is None,
             hyperparameters=log.config(),
             headline_kind=head.kind if head else None,
+            headline_reason=_why_headline(head, alias, headline),
             source="log",
             headline_line=head.line if head else None,
             headline_eval_time_s=head.eval_time_s if head else None,
@@ -155,6 +159,16 @@ class SeedEvidence:
             alias_line=alias.line if alias else None,
             notes=notes,
         )
+
+
+def _why_headline(head, alias, kind: str | None) -> str | None:
+    if head is None:
+        return None
+    if kind is not None:
+        return f"the last {kind} line (--headline)"
+    if alias is not None:
+        return f"the line behind the alias line L{alias.line} ({alias.kind}, same numbers)"
+    return "the log's last final score line"
 
 
 def _plausible(*values: float) -> bool:

@@ -19,7 +19,7 @@ from .conftest import findings_of
 
 SMEAR = "2026-04-16_SmearGate_AttentionOutputGate_ScoreFirstTTT"  # models up to 15,911,493 B
 
-WRAPPED_SIZE = '''
+WRAPPED_SIZE = """
 import base64, lzma
 
 
@@ -29,20 +29,20 @@ def _compressed_code_size(code):
     encoded = base64.b85encode(packed)
     wrapper = b"import lzma as L,base64 as B\\nexec(L.decompress(B.b85decode(\\"" + encoded + b"\\")))\\n"
     return len(raw), len(wrapper)
-'''
+"""
 
 MINIFIED_SIZE = WRAPPED_SIZE.replace(
-    "raw = code.encode(\"utf-8\")",
+    'raw = code.encode("utf-8")',
     'raw = subprocess.run(["pyminify", "-"], input=code.encode(), capture_output=True).stdout',
 )
 
-ZLIB_SIZE = '''
+ZLIB_SIZE = """
 import zlib
 
 
 def code_bytes_packed(code):
     return len(zlib.compress(code.encode(), 9))
-'''
+"""
 
 
 def _padding(kilobytes: int) -> str:

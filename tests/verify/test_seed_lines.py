@@ -1,0 +1,121 @@
+"""Every claimed seed stays visible, each with the score line chosen and why; logs of other
+versions of a script are another configuration, not more seeds of the claim."""
+
+from __future__ import annotations
+
+import json
+
+from harness.evidence.verifier import verify_path
+
+from .conftest import edit, findings_of
+
+LOOP45 = "2026-04-05_SP8192_GPTQ-Embeddings_SDClip_Loop45x2"  # seed_results, 5 seeds
+LOADER = "2026-03-29_Loader_FullGPTQ_XSA11_BigramHash2816"  # a mean claim only, 3 seeds
+BROKEN_PASS = "ttt_diagnostic_eval val_loss:3.45000000 val_bpb:1.33600000 eval_time:201000ms\n"
+
+
+def _rows(report, title_start="Per-seed"):
+    table = next(t for t in report.tables if t.title.startswith(title_start))
+    return table.rows
+
+
+def _append(path, text):
+    path.write_text(path.read_text() + text)
+
+
+def test_a_later_broken_pass_does_not_replace_the_claimed_line(record):
+    folder = record(LOOP45)
+    before = verify_path(folder)
+    _append(folder / "train_seed42.log", BROKEN_PASS)
+    report = verify_path(folder)
+    assert report.verdict == before.verdict
+    assert not findings_of(report, "EVIDENCE.claim-mismatch", "error")
+    row = next(r for r in _rows(report) if r["seed"] == "42")
+    assert row["line"] == "L193" and row["why"] == "claimed line"
+    assert "quantized_sliding_window" in row["reason"] and "1.336" in row["reason"]
+    assert len(_rows(report)) == 5
+
+
+def test_the_claimed_line_must_be_on_the_eval_path_of_the_other_seeds(record):
+    # Seed 42 claims its "quantized" line while every other seed claims its sliding-window
+    # line: "quantized" is not the record's eval path, so the log's last line stays.
+    folder = record(LOOP45)
+    _append(folder / "train_seed42.log", BROKEN_PASS)
+    sub = folder / "submission.json"
+    doc = json.loads(sub.read_text())
+    doc["seed_results"]["42"]["val_bpb"] = 1.10344992  # seed 42's "quantized" line
+    sub.write_text(json.dumps(doc))
+    report = verify_path(folder)
+    row = next(r for r in _rows(report) if r["seed"] == "42")
+    assert row["why"] == "last line" and row["val_bpb"] == "1.336000"
+
+
+def test_claims_of_one_earlier_kind_in_every_seed_name_the_eval_path(record):
+    folder = record(LOOP45)
+    for log in folder.glob("train_seed*.log"):
+        _append(log, BROKEN_PASS)
+    report = verify_path(folder)
+    assert {r["why"] for r in _rows(report)} == {"claimed line"}
+    assert not findings_of(report, "EVIDENCE.claim-mismatch", "error")
+
+
+def test_a_mean_claim_names_the_eval_path_when_a_later_pass_follows(record):
+    folder = record(LOADER)
+    for log in folder.glob("*.log"):
+        _append(log, BROKEN_PASS)
+    report = verify_path(folder)
+    assert not findings_of(report, "EVIDENCE.claim-mismatch", "error")
+    assert {r["why"] for r in _rows(report)} == {"claimed mean"}
+
+
+def test_a_claimed_seed_without_a_log_keeps_its_row(record):
+    folder = record(LOOP45)
+    (folder / "train_seed2025.log").unlink()
+    rows = _rows(verify_path(folder))
+    row = next(r for r in rows if r["seed"] == "2025")
+    assert row["log"] == "no log found" and row["check"] == "⚠️ no log"
+
+
+def test_a_claim_off_in_its_last_digit_is_not_an_error(record):
+    folder = record(LOOP45)  # five seeds average 1.08562480
+    sub = folder / "submission.json"
+    doc = json.loads(sub.read_text())
+    doc["val_bpb"] = 1.0855  # one unit of the fourth decimal below 1.0856
+    sub.write_text(json.dumps(doc))
+    report = verify_path(folder)
+    assert not findings_of(report, "EVIDENCE.claim-mismatch", "error")
+    [info] = [f for f in findings_of(report, "EVIDENCE.claim-mismatch") if "val_bpb" in f.message]
+    assert info.severity == "info" and "last printed digit" in info.message
+    doc["val_bpb"] = 1.0853  # three units better than the evidence: a real mismatch
+    sub.write_text(json.dumps(doc))
+    assert findings_of(verify_path(folder), "EVIDENCE.claim-mismatch", "error")
+
+
+def test_logs_of_another_script_version_are_another_configuration(record):
+    # A train_v0.txt of an earlier script (other code size, other settings, other score)
+    # beside the claimed three seeds is listed apart, not averaged or judged with them.
+    folder = record(LOADER)
+    old = folder / "train_v0.txt"
+    old.write_text((folder / "train_seed42.log").read_text())
+    edit(old, "Code size: 96398 bytes", "Code size: 91200 bytes")
+    edit(old, "val_bpb:1.11271417", "val_bpb:1.13000000", count=2)
+    report = verify_path(folder)
+    assert [r["log"] for r in _rows(report, "Other runs")] == ["train_v0.txt"]
+    assert not findings_of(report, "EVIDENCE.same-config")
+    assert not findings_of(report, "EVIDENCE.claim-mismatch", "error")
+    assert report.exit_code == verify_path(folder).exit_code == 0
+
+
+def test_budget_findings_of_other_runs_do_not_fail_the_record(record):
+    folder = record(LOADER)
+    old = folder / "train_v0.txt"
+    old.write_text((folder / "train_seed42.log").read_text())
+    edit(old, "Code size: 96398 bytes", "Code size: 91200 bytes")
+    edit(old, "val_bpb:1.11271417", "val_bpb:1.13000000", count=2)
+    text = old.read_text()
+    stop = next(line for line in text.splitlines() if line.startswith("stopping_early"))
+    edit(old, stop, stop.replace("train_time:586200ms", "train_time:986200ms"))
+    report = verify_path(folder)
+    over = findings_of(report, "BUDGET.train-time")
+    assert over and all(f.severity == "warning" for f in over)
+    assert all(f.message.startswith("not in the claim:") for f in over)
