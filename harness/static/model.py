@@ -728,7 +728,7 @@ class ProgramModel:
                 return True
         return False
 
-    def is_val_reaching(self, expr: ast.AST, depth: int = 5) -> bool:
+    def is_val_reaching(self, expr: ast.AST, depth: int = 10) -> bool:
         """Like ``is_val`` but follows, for each local name, only the last assignment before
         the use (a cheap reaching-definition rule), so a name reused for training batches
         elsewhere in a long ``main`` does not taint this use."""

@@ -131,6 +131,11 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     "C4.rescore/illegal_two_pass_switch_on.py": [("C4.rescore", 6, "error")],
     "C4.rescore/legal_two_pass_switch_off.py": [("C4.rescore", 6, "warning")],
     "C4.rescore/legal_single_pass_after_reload.py": [],
+    # Tokens that reach the loss through a long chain of buffers and slices.
+    "C3.update-before-score/illegal_final_epoch_scoring_through_buffers.py": [
+        ("C3.update-before-score", 28, "error")
+    ],
+    "C3.update-before-score/legal_score_then_train_through_buffers.py": [],
     # After score-first TTT, the last pass over the whole split is the reported rescore; a
     # probe over a slice is only a warning.
     "C4.rescore/illegal_full_pass_after_score_first_ttt.py": [("C4.rescore", 31, "error")],
