@@ -75,6 +75,12 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
         ("C2.gold-count-ratio", 19, "error"),
     ],
     "C1.target-in-key/legal_bigram_hash_and_update.py": [],
+    # The scored token found by what is read (seq[pos] beside seq[pos - k]), not by its name.
+    "C1.target-in-key/illegal_vectorized_next_token_bucket.py": [
+        ("C1.target-in-key", 18, "error"),
+        ("C2.gold-count-ratio", 20, "error"),
+    ],
+    "C1.target-in-key/legal_vectorized_context_row.py": [],
     # No target-named variable: the token at the loop position, with jv-1/jv-2 as context.
     "C1.target-in-key/illegal_position_token_in_key.py": [
         ("C1.target-in-key", 16, "error"),
