@@ -9,7 +9,9 @@ from harness.evidence.stats import POLICIES
 
 
 @click.command()
-@click.argument("path", type=click.Path(exists=False, dir_okay=True, file_okay=True))
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=False, dir_okay=True, file_okay=True)
+)
 @click.option(
     "--baseline",
     metavar="PATH|BPB",
@@ -35,7 +37,7 @@ from harness.evidence.stats import POLICIES
 @strict_option()
 @output_option()
 def verify(
-    path: str,
+    paths: tuple[str, ...],
     baseline: str | None,
     policy: str,
     headline: str | None,
@@ -45,12 +47,17 @@ def verify(
 ) -> None:
     """Verify a record folder, a train log, or a `golf-check run` JSON report.
 
+    Several paths, or a folder of record folders (records/), are verified folder by
+    folder, each with its own verdict; their logs are never averaged together.
+
     \b
     Reads every run log (found by content), recomputes per seed the headline score,
     training and evaluation time, artifact bytes, validation tokens and byte accounting,
     and checks them and the submission.json claims against the rules. Never runs code.
     """
-    from harness.evidence.verifier import verify_path
+    from harness.evidence.verifier import verify_paths
 
-    report = verify_path(path, baseline=baseline, policy=policy, headline=headline, strict=strict)
+    report = verify_paths(
+        list(paths), baseline=baseline, policy=policy, headline=headline, strict=strict
+    )
     emit(report, fmt, output)

@@ -63,6 +63,8 @@ def verify_path(
         raise InputError(f"{target}: no such file or directory")
     base = load_baseline(baseline, headline=headline) if baseline is not None else None
     report = Report(command="verify", target=str(target), strict=strict)
+    # Findings name files relative to the record folder (or the log's folder).
+    report.paths_relative_to = str((target if target.is_dir() else target.parent).resolve())
     if not (target.is_dir() or target.is_file()):  # a FIFO or device would block a read
         raise InputError(f"{target}: not a regular file or folder")
     if target.is_dir():
@@ -79,6 +81,175 @@ def verify_path(
         _verify_run_report(report, target, doc, base, policy, headline)
     else:
         _verify_single_log(report, target, base, policy, headline)
+    _locate_every_finding(report, target)
+    return report
+
+
+def _locate_every_finding(report: Report, target: Path) -> None:
+    """Every finding gets a file and a line: GitHub code scanning rejects a whole SARIF
+    upload when one result has no location. A folder-level finding points at
+    submission.json line 1 (else the first log), a finding on a single file at that file."""
+    if target.is_dir():
+        seeds = report.data.get("seeds") or []
+        if (target / "submission.json").is_file() or not seeds:
+            home = "submission.json"
+        else:
+            home = seeds[0].get("log") or "submission.json"
+    else:
+        home = target.name
+    for finding in report.all_findings():
+        if not finding.file:
+            finding.file = home
+        if not finding.line:
+            finding.line = 1
+
+
+def verify_paths(
+    paths: list[str | Path],
+    *,
+    baseline: str | float | None = None,
+    policy: str = "readme",
+    headline: str | None = None,
+    strict: bool = False,
+) -> Report:
+    """``verify A [B ...]``: one folder as ``verify_path`` does; several folders, or a folder
+    holding record folders (``records/``), folder by folder with a verdict each.
+
+    Logs of different records are never pooled into one mean: each record folder is judged
+    on its own, its findings keep their paths under the folder, and a summary table lists
+    every folder's verdict, mean and claim. The exit code is the worst folder's.
+    """
+    if not paths:
+        raise InputError("verify: give a record folder, a train log or a run report")
+    options = dict(baseline=baseline, policy=policy, headline=headline, strict=strict)
+    if len(paths) == 1:
+        target = Path(paths[0])
+        folders = record_folders_under(target) if target.is_dir() else []
+        if not folders:
+            return verify_path(target, **options)
+        shown = [(f, f.relative_to(target)) for f in folders]
+        return _verify_each(str(target), shown, options, parent=target)
+    for p in paths:
+        if not Path(p).exists():
+            raise InputError(f"{p}: no such file or directory")
+    return _verify_each(", ".join(map(str, paths)), [(Path(p), Path(p)) for p in paths], options)
+
+
+def record_folders_under(target: Path) -> list[Path]:
+    """The record folders inside ``target`` when ``target`` is not one itself (no
+    submission.json, no run log of its own): children, or grandchildren under a track folder
+    (``records/track_10min_16mb/<record>``)."""
+    if _looks_like_record(target):
+        return []
+    found: list[Path] = []
+
+    def walk(folder: Path, depth: int) -> None:
+        for child in sorted(folder.iterdir()):
+            if not child.is_dir() or child.is_symlink() or child.name.startswith("."):
+                continue
+            if child.name in _SKIP_DIRS:
+                continue
+            if _looks_like_record(child):
+                found.append(child)
+            elif depth < 2 and len(found) < MAX_FILES:
+                walk(child, depth + 1)
+
+    try:
+        walk(target, 0)
+    except OSError as exc:
+        raise InputError(f"{target}: cannot list the folder: {exc.strerror or exc}") from None
+    return found
+
+
+def _looks_like_record(folder: Path) -> bool:
+    """A submission.json, or a run log, directly in the folder."""
+    if (folder / "submission.json").is_file():
+        return True
+    try:
+        entries = sorted(folder.iterdir())[:200]
+    except OSError:
+        return False
+    for entry in entries:
+        if entry.suffix.lower() not in (".log", ".txt", ".out") or not entry.is_file():
+            continue
+        if entry.name.lower().startswith(("readme", "requirements")):
+            continue
+        try:
+            if parse_log(entry).is_run_log:
+                return True
+        except InputError:
+            continue
+    return False
+
+
+def _verify_each(
+    target: str,
+    folders: list[tuple[Path, Path]],
+    options: dict[str, Any],
+    parent: Path | None = None,
+) -> Report:
+    report = Report(command="verify", target=target, strict=options["strict"])
+    if parent is not None:  # findings are named relative to the parent folder
+        report.paths_relative_to = str(parent.resolve())
+    rows, per_folder = [], []
+    for folder, shown in folders:
+        prefix = shown.as_posix().rstrip("/")
+        try:
+            sub = verify_path(folder, **options)
+        except InputError as exc:
+            report.errors.append(str(exc))
+            rows.append({"folder": prefix, "verdict": "error", "note": str(exc)[:160]})
+            continue
+        for finding in sub.all_findings():
+            if folder.is_dir():
+                finding.file = f"{prefix}/{finding.file or 'submission.json'}"
+                finding.line = finding.line or 1
+            report.findings.append(finding)
+        report.errors.extend(f"{prefix}: {e}" for e in sub.errors)
+        report.notes.extend(f"{prefix}: {n}" for n in sub.notes)
+        for table in sub.tables:
+            table.title = f"{prefix}: {table.title}"
+            report.tables.append(table)
+        counts = sub.summary()
+        rows.append(
+            {
+                "folder": prefix,
+                "verdict": sub.verdict,
+                "seeds": len(sub.data.get("seeds") or []),
+                "mean_val_bpb": _short(sub.data.get("mean_val_bpb")),
+                "claimed_val_bpb": sub.data.get("claimed_val_bpb"),
+                "errors": counts["errors"],
+                "warnings": counts["warnings"],
+            }
+        )
+        per_folder.append({"folder": prefix, "verdict": sub.verdict, **sub.data})
+    verdicts = [r["verdict"] for r in rows]
+    report.tables.insert(
+        0,
+        Table(
+            title=f"Record folders ({len(rows)}), each verified on its own",
+            columns=[
+                ("folder", "folder"),
+                ("verdict", "verdict"),
+                ("seeds", "seeds"),
+                ("mean_val_bpb", "mean val_bpb"),
+                ("claimed_val_bpb", "claimed"),
+                ("errors", "errors"),
+                ("warnings", "warnings"),
+            ],
+            rows=rows,
+        ),
+    )
+    report.facts.append(("record folders", str(len(rows))))
+    report.facts.append(
+        ("verdicts", ", ".join(f"{verdicts.count(v)} {v}" for v in sorted(set(verdicts))))
+    )
+    report.notes.insert(
+        0,
+        "each record folder is verified on its own: logs of different folders are never "
+        "averaged together",
+    )
+    report.data["folders"] = per_folder
     return report
 
 
