@@ -9,7 +9,6 @@ import re
 from harness.report import Finding
 from harness.rulebook import detector, rule
 from harness.static.model import callee_name
-from harness.static.patterns import hashed_key, realized_token
 
 TARGET_IN_KEY = rule(
     "C1.target-in-key",
@@ -130,7 +129,7 @@ _TILT_SWITCH = re.compile(r"^(WITHIN|WORD)(_START)?_(BETA|TAU|WEIGHT|GATE|BONUS)
 
 
 def _targetish(model, expr: ast.AST) -> bool:
-    return model.is_scored_token(expr) or realized_token(model, expr)
+    return model.is_scored_token(expr)
 
 
 def _hashes_target(model, expr: ast.AST) -> ast.AST | None:
@@ -168,12 +167,8 @@ def target_in_lookup_key(model):
         parent = model.parents.get(node)
         if isinstance(parent, ast.AugAssign) and parent.target is node:
             continue  # a count update after scoring may use the target
-        if (
-            not model.is_target(node.slice)
-            and not _TABLE.search(model.unparse(node.value))
-            and not hashed_key(model, node.slice)
-        ):
-            continue  # only table reads by a hashed key are worth expanding
+        if not model.is_target(node.slice) and not _TABLE.search(ast.unparse(node.value)):
+            continue  # only count-table-like reads are worth expanding without a target name
         func = model.function_of(node)
         if func is not None and _UPDATER.search(func.name):
             continue  # a cache update after the score may key on the target
@@ -331,7 +326,7 @@ def _loss_covers_context_only(model, site: ast.Call) -> bool:
     a constant (``[:, :-1]``) says nothing; a lower bound (``[:, s:]``) is the scored part."""
     nodes = _value_chain(model, model.loss_of_backward(site), depth=4)
     names = {n.id for n in nodes if isinstance(n, ast.Name)}
-    slices = [s for n in nodes for s in _position_slices(n)]
+    slices = [n for n in nodes if isinstance(n, ast.Slice)]
     func = model.function_of(site)
     scope = func.node if func is not None else model.tree
     for stmt in model.walk(scope):
@@ -345,7 +340,7 @@ def _loss_covers_context_only(model, site: ast.Call) -> bool:
                 for t in stmt.targets
             )
         ):
-            slices += [s for t in stmt.targets for s in _position_slices(t)]
+            slices += [n for t in stmt.targets for n in model.walk(t) if isinstance(n, ast.Slice)]
     context = scored = False
     for sl in slices:
         if sl.lower is not None and not _zero(sl.lower):
@@ -380,14 +375,6 @@ def _value_chain(model, expr: ast.AST, depth: int) -> list[ast.AST]:
                 stack.extend(ast.iter_child_nodes(n))
         frontier = nxt
     return out
-
-
-def _position_slices(n: ast.AST) -> list[ast.Slice]:
-    """Slices along an axis of a batched tensor (``x[:, :s]``, ``m[i, s:n]``); a flat
-    ``stream[a:b]`` cuts tokens out of the split and says nothing about the loss positions."""
-    if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Tuple):
-        return [e for e in n.slice.elts if isinstance(e, ast.Slice)]
-    return []
 
 
 def _zero(e: ast.AST) -> bool:

@@ -117,6 +117,79 @@ def rescore_after_adaptation(model):
             )
             break
     yield from _switches(model)
+    yield from _cache_built_before_scoring(model)
+
+
+_COUNT_ADDERS = ("add.at", "index_add_", "scatter_add_", "index_put_")
+
+
+def _count_builds(model):
+    """``(table name, node)`` for each place a table is incremented at keys computed from
+    validation tokens: ``counts[a, b] += 1``, ``np.add.at(counts, keys, 1)``,
+    ``counts.index_add_(0, keys, ones)``, ``counts = np.bincount(keys)``."""
+    for node in model.of_type(ast.AugAssign):
+        target = node.target
+        if isinstance(node.op, ast.Add) and isinstance(target, ast.Subscript):
+            base = target.value
+            if isinstance(base, ast.Name) and model.is_val_reaching(target.slice):
+                yield base.id, node
+    for site in model.call_sites:
+        call = site.node
+        name = model.unparse(call.func)
+        if name.endswith(_COUNT_ADDERS):
+            if name.endswith("add.at") and len(call.args) >= 2:
+                table, keys = call.args[0], call.args[1]
+            elif isinstance(call.func, ast.Attribute) and len(call.args) >= 2:
+                table, keys = call.func.value, call.args[1]
+            else:
+                continue
+            if isinstance(table, ast.Name) and model.is_val_reaching(keys):
+                yield table.id, call
+        elif site.callee == "bincount" and call.args and model.is_val_reaching(call.args[0]):
+            parent = model.parents.get(call)
+            if isinstance(parent, ast.Assign) and isinstance(parent.targets[0], ast.Name):
+                yield parent.targets[0].id, call
+
+
+def _cache_built_before_scoring(model):
+    """A count table built over the validation tokens in a pass of its own (no scoring in
+    any loop around the build), then read by a later scoring loop in the same function: every
+    token is scored with counts that already include it (two-pass n-gram caches)."""
+    reported: set[tuple[str, int]] = set()
+    for table, build in _count_builds(model):
+        func = model.function_of(build)
+        build_loops = model.enclosing_loops(build)
+        if any(model.scoring_sites(loop) for loop in build_loops):
+            continue  # scored in the same pass, before or after: the causal-cache shape
+        outer_build = build_loops[-1] if build_loops else model.statement_of(build)
+        body = func.node if func else model.tree
+        for site in model.scoring_sites(body):
+            if model.function_of(site) is not func or site.lineno <= build.lineno:
+                continue
+            if model.contains(outer_build, site):
+                continue
+            loops = model.enclosing_loops(site)
+            if not loops:
+                continue
+            scoring_loop = loops[-1]
+            reads = any(
+                isinstance(n, ast.Name) and n.id == table and isinstance(n.ctx, ast.Load)
+                for n in model.walk(scoring_loop)
+            )
+            if not reads or (table, site.lineno) in reported:
+                continue
+            reported.add((table, site.lineno))
+            yield model.finding(
+                RESCORE,
+                site,
+                f"scores validation tokens (line {site.lineno}) with `{table}`, a count table "
+                f"built over the validation tokens in an earlier pass (line {build.lineno}): "
+                "each token is scored with counts that already include it",
+                fix="update the table only after each token is scored (a causal cache), or "
+                "build it from training data inside the artifact",
+                gate_nodes=[site, build],
+            )
+            break
 
 
 def _whole_split(model, call: ast.Call) -> bool:
@@ -169,7 +242,11 @@ def _switches(model):
 
 def _truthy(value) -> bool:
     if isinstance(value, str):
-        return value.strip().lower() not in ("", "0", "false", "no", "off", "none")
+        text = value.strip().lower()
+        try:
+            return float(text) != 0.0  # "0.0" (a fraction of tokens) is off
+        except ValueError:
+            return text not in ("", "false", "no", "off", "none")
     return bool(value)
 
 

@@ -146,6 +146,14 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     # probe over a slice is only a warning.
     "C4.rescore/illegal_full_pass_after_score_first_ttt.py": [("C4.rescore", 31, "error")],
     "C4.rescore/legal_diagnostic_slice_before_final_ttt.py": [("C4.rescore", 30, "warning")],
+    # Count tables built over the whole split in a pass of their own, then scored with.
+    "C4.rescore/illegal_counts_over_split_then_score.py": [
+        ("C4.rescore", 21, "error"),
+        ("C4.rescore", 35, "error"),
+    ],
+    "C4.rescore/legal_causal_counts_updated_after_scoring.py": [],
+    # A numeric switch "0.0" is off.
+    "C4.rescore/legal_second_pass_fraction_zero.py": [("C4.rescore", 6, "warning")],
     "DATA.network/illegal_hf_download.py": [
         ("DATA.network", 8, "error"),
         ("DATA.network", 9, "error"),
