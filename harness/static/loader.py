@@ -14,10 +14,12 @@ import base64
 import bz2
 import lzma
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import InputError
+from harness.static.parsing import parse_python
 
 MAX_SCRIPT_BYTES = 16_000_000  # nothing legal is larger than the artifact cap itself
 MAX_DECODED_BYTES = 16 * 1024 * 1024  # a payload decompressing past this is treated as a bomb
@@ -103,12 +105,8 @@ def _decode_text(raw: bytes, name: str) -> str:
 
 
 def _parse(source: str, name: str) -> ast.Module:
-    try:
-        return ast.parse(source, filename=name)
-    except SyntaxError as exc:
-        raise InputError(f"{name}: syntax error at line {exc.lineno}: {exc.msg}") from None
-    except (ValueError, RecursionError, MemoryError) as exc:
-        raise InputError(f"{name}: cannot parse: {exc}") from None
+    # The host's own parser first; the newer-grammar rewrite only when it refuses the file.
+    return parse_python(source, name)
 
 
 # --------------------------------------------------------------------------- unwrapping
@@ -123,7 +121,7 @@ def _unwrap_once(tree: ast.Module, name: str) -> tuple[bytes, list[str]] | None:
         if aliases is None:
             if not _mentions_exec(node.func):
                 continue
-            aliases = _import_aliases(tree)
+            aliases = import_aliases(ast.walk(tree))
         if _call_name(node.func, aliases) != "exec":
             continue
         if not node.args:
@@ -151,10 +149,12 @@ def _mentions_exec(func: ast.expr) -> bool:
     )
 
 
-def _import_aliases(tree: ast.Module) -> dict[str, str]:
-    """Local name -> dotted origin, e.g. ``L`` -> ``lzma``, ``b85decode`` -> ``base64.b85decode``."""
+def import_aliases(nodes: Iterable[ast.AST]) -> dict[str, str]:
+    """Local name -> dotted origin over the import statements among ``nodes``: ``L`` ->
+    ``lzma``, ``b85decode`` -> ``base64.b85decode``. ``import a.b`` binds ``a`` itself (so
+    ``a.b.f`` stays ``a.b.f``); only ``import a.b as c`` binds ``c`` to ``a.b``."""
     aliases: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             for a in node.names:
                 aliases[a.asname or a.name.split(".")[0]] = (

@@ -32,7 +32,7 @@ from functools import lru_cache
 
 from harness.report import Finding
 from harness.rulebook import Rule
-from harness.static.loader import LoadedScript
+from harness.static.loader import LoadedScript, import_aliases
 from harness.static.settings import UNKNOWN, Settings, dotted  # noqa: F401  (re-exported)
 
 # --------------------------------------------------------------------------- vocabularies
@@ -137,7 +137,7 @@ class ProgramModel:
         self._func_of_node: dict[ast.AST, FunctionInfo] = {}
         self._index_tree()
         script.nodes = self.nodes  # shared with codefiles, which would otherwise re-walk
-        self.aliases = _import_aliases(self)
+        self.aliases = import_aliases(self.of_type(ast.Import, ast.ImportFrom))
         self.call_sites: list[CallSite] = []
         self.calls_to: dict[str, list[CallSite]] = {}
         self._collect_calls()
@@ -1174,18 +1174,6 @@ def callee_name(call: ast.Call) -> str:
     if isinstance(func, ast.Name):
         return func.id
     return ""
-
-
-def _import_aliases(model: ProgramModel) -> dict[str, str]:
-    aliases: dict[str, str] = {}
-    for node in model.of_type(ast.Import, ast.ImportFrom):
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            for a in node.names:
-                aliases[a.asname or a.name] = f"{node.module}.{a.name}"
-    return aliases
 
 
 def resolved_name(model: ProgramModel, func: ast.AST) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import lzma
 from pathlib import Path
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from harness.errors import InputError
-from harness.static.loader import MAX_DECODED_BYTES, load_script
+from harness.static.checker import check_paths
+from harness.static.loader import MAX_DECODED_BYTES, import_aliases, load_script
 
 TWINS = Path(__file__).parent / "twins"
 RECORD = (TWINS / "legal_record.py").read_bytes()
@@ -115,3 +117,32 @@ def test_fifo_is_refused_without_blocking(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(InputError, match="not a regular file"):
         load_script(fifo)
+
+
+# --------------------------------------------------------------------------- import aliases
+
+
+def test_import_aliases_bind_what_python_binds():
+    tree = ast.parse(
+        "import urllib.request\nimport torch.nn.functional as F\nimport lzma as L\n"
+        "from base64 import b85decode as d\nfrom . import sibling\n"
+    )
+    assert import_aliases(ast.walk(tree)) == {
+        "urllib": "urllib",  # `import a.b` binds `a`, not `a.b`
+        "F": "torch.nn.functional",
+        "L": "lzma",
+        "d": "base64.b85decode",
+    }
+
+
+def test_dotted_module_call_is_named_once(tmp_path):
+    # The program model resolves callees with the loader's aliases: `urllib.request.urlopen`
+    # must not come out as `urllib.request.request.urlopen`.
+    path = tmp_path / "train_gpt.py"
+    path.write_text(
+        "import urllib.request\n\ndef fetch(url):\n    return urllib.request.urlopen(url)\n"
+    )
+    (result,) = check_paths([path]).files
+    (finding,) = [f for f in result.findings if f.rule == "DATA.network"]
+    assert finding.line == 4
+    assert "urllib.request.urlopen(" in finding.message and "request.request" not in finding.message
