@@ -144,7 +144,7 @@ def _run_check(report: Report, mapper: _PathMapper, paths: list[str]) -> None:
     if check_paths is None:
         return
     try:
-        sub = check_paths(paths, strict=report.strict)
+        sub = check_paths(paths, strict=report.strict, record_config=True)  # judged as run
     except InputError as exc:
         report.errors.append(mapper.text(str(exc)))
         return

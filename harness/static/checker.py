@@ -310,7 +310,20 @@ def check_script(
     return result
 
 
-_SWITCH_NAME = re.compile(r"(?:setting )?([A-Za-z_]\w*) \(default")
+def _switch_names(described: str) -> list[str]:
+    """Setting names in ``X (default '0'), setting y (default False), z)``."""
+    described = described.strip().removesuffix(")")
+    while True:  # drop the parenthesized defaults, innermost first
+        stripped = re.sub(r"\([^()]*\)", "", described)
+        if stripped == described:
+            break
+        described = stripped
+    names = []
+    for item in described.split(","):
+        words = item.replace("/", " ").split()
+        if words and re.fullmatch(r"[A-Za-z_]\w*", words[-1]):
+            names.append(words[-1])
+    return names
 
 
 def _mark_configured(result: FileResult, base: FileResult, model: ProgramModel) -> None:
@@ -327,7 +340,7 @@ def _mark_configured(result: FileResult, base: FileResult, model: ProgramModel) 
         if old is None:
             finding.message += " (found only under the configuration the record ran with)"
             continue
-        names = _SWITCH_NAME.findall(old.message.rpartition("(off by default;")[2])
+        names = _switch_names(old.message.rpartition("(off by default; switched on by")[2])
         sources = [s for s in (model.env.source_of(n) for n in names) if s]
         how = ", ".join(sources) or "settings in the run configuration table"
         finding.message += f" (off by default; on as the record ran: {how})"

@@ -143,7 +143,7 @@ def parse_run_config_file(path: Path, script_name: str | None = None) -> RunConf
             raise InputError(f"{path}: not valid JSON ({exc})") from None
         if not isinstance(data, dict):
             raise InputError(f"{path}: a run configuration in JSON must be an object")
-        entries = [ConfigSetting(k, _env_text(v), name, FILE) for k, v in _json_settings(data)]
+        entries = [ConfigSetting(k, v, name, FILE) for k, v in _json_settings(data)]
         return RunConfig(entries)
     if path.suffix.lower() == ".md":
         config = readme_config(path, script_name)
@@ -160,6 +160,8 @@ def parse_run_config_file(path: Path, script_name: str | None = None) -> RunConf
         )
     entries = []
     for _start, tokens in _logical_lines(text):
+        if tokens and tokens[0][0] in ("export", "env"):
+            tokens = tokens[1:]
         for key, value, line in _leading_assignments(tokens):
             entries.append(ConfigSetting(key, value, f"{name}:{line}", FILE))
     if not entries and stripped:

@@ -247,6 +247,8 @@ class Settings:
         switches = sorted({self.env_of.get(n, "") for n in names} - {""})
         if not switches:  # no environment read: name the settings whose defaults decided it
             switches = sorted({n for n in _names(self._deciding(test)) if self.known(n)})
+        if not switches:  # ``getattr(h, "x", False)``: the attribute is the setting
+            switches = sorted(_getattr_names(test))
         if value is UNKNOWN:
             return None, switches
         return bool(value), switches
@@ -319,6 +321,14 @@ class Settings:
             return f"{switch}={self._attr_applied[switch][1]!r} ({self.attr_set[switch].source})"
         return None
 
+    def where_set(self, switch: str) -> str | None:
+        """``README.md:84`` when the run configuration set ``switch``, else None."""
+        if switch in self.env_set:
+            return self.env_set[switch][1].source
+        if switch in self._attr_applied:
+            return self.attr_set[switch].source
+        return None
+
     @property
     def configured(self) -> bool:
         """Whether any setting of this script was replaced by the run configuration."""
@@ -370,13 +380,15 @@ class Settings:
         entries = sorted(config.entries, key=lambda e: runconfig._RANK[e.origin])
         for entry in entries:
             key = entry.key
-            if entry.env_style:
-                if key in literal_default:
-                    self._set_env(key, str(entry.value), entry)
-                    self.attr_set.pop(key.lower(), None)
-                elif fields_from_env:
+            if entry.env_style and key in literal_default:
+                self._set_env(key, str(entry.value), entry)
+                self.attr_set.pop(key.lower(), None)
+                continue
+            if entry.env_style and entry.origin == runconfig.README:
+                if fields_from_env:  # a config read field by field from ``NAME.upper()``
                     self._set_attr(key.lower(), entry)
                 continue
+            # An echoed or typed value, or the user's own option naming an attribute.
             self._set_attr(key, entry)
             default = literal_default.get(key.upper(), UNKNOWN)
             if default is not UNKNOWN and _fits(entry.value, default):
@@ -414,8 +426,14 @@ class Settings:
             return UNKNOWN
         if attr in self.attrs:
             return self.attrs[attr]
-        if len(call.args) == 3 and attr not in self._set_elsewhere():
-            return self.value(call.args[2], depth + 1)
+        default = self.value(call.args[2], depth + 1) if len(call.args) == 3 else UNKNOWN
+        if attr in self.attr_set and default is not UNKNOWN:  # the run echoed or set it
+            configured = runconfig.coerce(self.attr_set[attr].value, default)
+            if configured is not None:
+                self._attr_applied[attr] = (default, configured)
+                return configured
+        if attr not in self._set_elsewhere():
+            return default
         return UNKNOWN
 
     def _set_elsewhere(self) -> set[str]:
@@ -578,6 +596,19 @@ def _callee(call: ast.Call) -> str:
     if isinstance(func, ast.Attribute):
         return func.attr
     return func.id if isinstance(func, ast.Name) else ""
+
+
+def _getattr_names(expr: ast.AST) -> set[str]:
+    return {
+        n.args[1].value
+        for n in ast.walk(expr)
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Name)
+        and n.func.id == "getattr"
+        and len(n.args) >= 2
+        and isinstance(n.args[1], ast.Constant)
+        and isinstance(n.args[1].value, str)
+    }
 
 
 def _names(expr: ast.AST) -> list[str]:

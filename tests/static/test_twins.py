@@ -57,6 +57,17 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     "BUDGET.uncounted-code/legal_single_file/train_gpt.py": [],
     "BUDGET.wallclock-default/illegal_wallclock_900.py": [("BUDGET.wallclock-default", 5, "error")],
     "BUDGET.wallclock-default/legal_wallclock_600.py": [],
+    # Track-aware: the non-record track (by its folder, or declared in submission.json) has no
+    # 600 s training limit; a declared record track keeps it.
+    "BUDGET.wallclock-default/records/track_non_record_16mb/legal_unlimited_compute/train_gpt.py": [
+        ("BUDGET.wallclock-default", 7, "info")
+    ],
+    "BUDGET.wallclock-default/legal_declared_non_record/train_gpt.py": [
+        ("BUDGET.wallclock-default", 4, "info")
+    ],
+    "BUDGET.wallclock-default/illegal_declared_record_track/train_gpt.py": [
+        ("BUDGET.wallclock-default", 4, "error")
+    ],
     "BUDGET.gptq-reserve/illegal_no_reserve.py": [("BUDGET.gptq-reserve", 31, "warning")],
     "BUDGET.gptq-reserve/legal_with_reserve.py": [],
     # Contested ruling that merged records predate: a warning.
