@@ -9,6 +9,7 @@ import re
 from harness.report import Finding
 from harness.rulebook import detector, rule
 from harness.static.model import callee_name
+from harness.static.patterns import hashed_key, reads_target, realized_token
 
 TARGET_IN_KEY = rule(
     "C1.target-in-key",
@@ -129,7 +130,7 @@ _TILT_SWITCH = re.compile(r"^(WITHIN|WORD)(_START)?_(BETA|TAU|WEIGHT|GATE|BONUS)
 
 
 def _targetish(model, expr: ast.AST) -> bool:
-    return model.is_scored_token(expr)
+    return model.is_scored_token(expr) or realized_token(model, expr)
 
 
 def _hashes_target(model, expr: ast.AST) -> ast.AST | None:
@@ -167,8 +168,12 @@ def target_in_lookup_key(model):
         parent = model.parents.get(node)
         if isinstance(parent, ast.AugAssign) and parent.target is node:
             continue  # a count update after scoring may use the target
-        if not model.is_target(node.slice) and not _TABLE.search(ast.unparse(node.value)):
-            continue  # only count-table-like reads are worth expanding without a target name
+        if (
+            not model.is_target(node.slice)
+            and not _TABLE.search(model.unparse(node.value))
+            and not hashed_key(model, node.slice)
+        ):
+            continue  # only table reads by a hashed key are worth expanding
         func = model.function_of(node)
         if func is not None and _UPDATER.search(func.name):
             continue  # a cache update after the score may key on the target
@@ -326,7 +331,7 @@ def _loss_covers_context_only(model, site: ast.Call) -> bool:
     a constant (``[:, :-1]``) says nothing; a lower bound (``[:, s:]``) is the scored part."""
     nodes = _value_chain(model, model.loss_of_backward(site), depth=4)
     names = {n.id for n in nodes if isinstance(n, ast.Name)}
-    slices = [n for n in nodes if isinstance(n, ast.Slice)]
+    slices = [s for n in nodes for s in _position_slices(n)]
     func = model.function_of(site)
     scope = func.node if func is not None else model.tree
     for stmt in model.walk(scope):
@@ -340,7 +345,7 @@ def _loss_covers_context_only(model, site: ast.Call) -> bool:
                 for t in stmt.targets
             )
         ):
-            slices += [n for t in stmt.targets for n in model.walk(t) if isinstance(n, ast.Slice)]
+            slices += [s for t in stmt.targets for s in _position_slices(t)]
     context = scored = False
     for sl in slices:
         if sl.lower is not None and not _zero(sl.lower):
@@ -375,6 +380,14 @@ def _value_chain(model, expr: ast.AST, depth: int) -> list[ast.AST]:
                 stack.extend(ast.iter_child_nodes(n))
         frontier = nxt
     return out
+
+
+def _position_slices(n: ast.AST) -> list[ast.Slice]:
+    """Slices along an axis of a batched tensor (``x[:, :s]``, ``m[i, s:n]``); a flat
+    ``stream[a:b]`` cuts tokens out of the split and says nothing about the loss positions."""
+    if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Tuple):
+        return [e for e in n.slice.elts if isinstance(e, ast.Slice)]
+    return []
 
 
 def _zero(e: ast.AST) -> bool:
@@ -417,7 +430,7 @@ def oracle_selection(model):
         if len(operands) < 2:
             continue
         names = [ast.unparse(o) for o in operands]
-        if all(_LOSSY.search(n) for n in names) and not _is_pass_results(model, operands):
+        if all(_lossy(model, o) for o in operands) and not _is_pass_results(model, operands):
             yield model.finding(
                 ORACLE,
                 call,
@@ -427,6 +440,76 @@ def oracle_selection(model):
                 fix="mix predictors with weights computed from the prefix (e.g. model entropy), "
                 "never from the loss at the target",
             )
+
+
+def _lossy(model, expr: ast.AST) -> bool:
+    """A loss or probability read at the target: by its name, or by what computes it."""
+    if isinstance(expr, ast.Constant):
+        return False
+    return bool(_LOSSY.search(model.unparse(expr))) or reads_target(model, expr) is not None
+
+
+_LESS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+
+
+@detector(ORACLE, level="static")
+def oracle_compare_and_keep(model):
+    """Per item, keep whichever prediction lost less at the target: ``torch.where(nll_a <
+    nll_b, ...)``, or ``if nll < best[b]: best[b] = nll`` / ``best[b].copy_(...)`` in a
+    function that scores validation tokens."""
+    for node in model.of_type(ast.Compare):
+        if len(node.ops) != 1 or not isinstance(node.ops[0], _LESS):
+            continue
+        left, right = node.left, node.comparators[0]
+        if not (_lossy(model, left) or _lossy(model, right)):
+            continue
+        parent = model.parents.get(node)
+        if isinstance(parent, ast.Call) and callee_name(parent) == "where":
+            if parent.args[:1] == [node] and _lossy(model, left) and _lossy(model, right):
+                yield _oracle_finding(model, parent, left, right, "torch.where chooses by")
+            continue
+        if not (isinstance(parent, ast.If) and parent.test is node):
+            continue
+        kept = _kept_per_item(model, parent, left, right)
+        if kept is None:
+            continue
+        func = model.function_of(parent)
+        if func is None or not (model.is_scoring_function(func.name) or model.reads_val(func)):
+            continue
+        yield _oracle_finding(model, parent, left, right, f"keeps `{kept}` when")
+
+
+def _kept_per_item(model, branch: ast.If, left: ast.AST, right: ast.AST) -> str | None:
+    """The per-item running best the branch overwrites: one side of the comparison is
+    ``best[k]`` and the body writes ``best[k]`` (or ``best[k].copy_(...)``)."""
+    for side in (left, right):
+        if not (isinstance(side, ast.Subscript) and isinstance(side.value, ast.Name)):
+            continue
+        base = side.value.id
+        for stmt in branch.body:
+            for n in ast.walk(stmt):
+                written = None
+                if isinstance(n, ast.Assign):
+                    written = n.targets[0]
+                elif isinstance(n, ast.Call) and callee_name(n) in ("copy_", "fill_"):
+                    written = n.func.value if isinstance(n.func, ast.Attribute) else None
+                while isinstance(written, ast.Subscript | ast.Attribute):
+                    written = written.value
+                if isinstance(written, ast.Name) and written.id == base:
+                    return model.unparse(side)
+    return None
+
+
+def _oracle_finding(model, node, left, right, how: str):
+    a, b = model.unparse(left)[:30], model.unparse(right)[:30]
+    return model.finding(
+        ORACLE,
+        node,
+        f"{how} `{a}` < `{b}`: the loss at the target decides which prediction is kept and scored",
+        confidence="medium",
+        fix="mix predictors with weights computed from the prefix (e.g. model entropy), "
+        "never from the loss at the target",
+    )
 
 
 def _is_pass_results(model, operands) -> bool:

@@ -75,6 +75,12 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     "C1.cross-document-smear/legal_smear_bos_mask.py": [],
     "C1.oracle-selection/illegal_safety_gate.py": [("C1.oracle-selection", 13, "error")],
     "C1.oracle-selection/legal_entropy_gate.py": [],
+    # Selection by the loss at the target, found by computation: per-item keep, torch.where.
+    "C1.oracle-selection/illegal_keep_better_pass_per_doc.py": [
+        ("C1.oracle-selection", 17, "error")
+    ],
+    "C1.oracle-selection/illegal_where_lower_loss.py": [("C1.oracle-selection", 15, "error")],
+    "C1.oracle-selection/legal_keep_lowest_reconstruction_error.py": [],
     "C1.slot/illegal_slot_delta.py": [("C1.slot", 23, "error")],
     "C1.slot/legal_no_slot.py": [],
     # SLOT read from its structure: tokens through a buffer, `requires_grad_()`, a masked loss.
@@ -114,6 +120,9 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     "C2.byte-mixture/legal_token_level_bpb.py": [],
     "C2.entropy-expert/illegal_hedge_entropy_expert.py": [("C2.entropy-expert", 28, "error")],
     "C2.entropy-expert/legal_hedge_distribution_experts.py": [],
+    # An entropy column recognised by what it computes, in a class-based mixer.
+    "C2.entropy-expert/illegal_class_mixer_neutral_names.py": [("C2.entropy-expert", 17, "error")],
+    "C2.entropy-expert/legal_entropy_weights_real_experts.py": [],
     "C2.gold-count-ratio/illegal_count_ratio_gold_only.py": [
         ("C1.target-in-key", 13, "error"),
         ("C2.gold-count-ratio", 13, "error"),
