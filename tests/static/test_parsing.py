@@ -300,7 +300,9 @@ def test_acceptance_and_trees_match_cpython_313():
     if exe is None:
         pytest.skip("no python3.13 on this machine")
     results = _both_parses(exe, ALL_SOURCES)
-    for source, (native, _), here in zip(ALL_SOURCES, results, map(_here, ALL_SOURCES)):
+    for source, (native, _), here in zip(
+        ALL_SOURCES, results, map(_here, ALL_SOURCES), strict=True
+    ):
         assert native == here, source
 
 
@@ -310,5 +312,7 @@ def test_every_supported_host_parses_the_newer_grammar(version):
     if exe is None:
         pytest.skip(f"no python{version} on this machine")
     results = _both_parses(exe, ALL_SOURCES)
-    for source, (_, theirs), here in zip(ALL_SOURCES, results, map(_here, ALL_SOURCES)):
+    for source, (_, theirs), here in zip(
+        ALL_SOURCES, results, map(_here, ALL_SOURCES), strict=True
+    ):
         assert theirs == here, source
