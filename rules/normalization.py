@@ -9,7 +9,14 @@ import re
 from harness.report import Finding
 from harness.rulebook import detector, rule
 from harness.static.model import callee_name
-from harness.static.patterns import ENTROPY, flows_into, kinds, reads_target
+from harness.static.patterns import (
+    ENTROPY,
+    flows_into,
+    hashed_key,
+    kinds,
+    reads_target,
+    realized_token,
+)
 
 ENTROPY_EXPERT = rule(
     "C2.entropy-expert",
@@ -207,7 +214,9 @@ def gold_count_ratio(model):
 
 def _keyed_by_target(model, key: ast.AST) -> bool:
     """The key is, or is built from, the token being scored."""
-    return any(model.is_scored_token(part) for part in model.expand(key, depth=3))
+    return any(model.is_scored_token(part) for part in model.expand(key, depth=3)) or (
+        realized_token(model, key, depth=3)
+    )
 
 
 def _lookups(model, expr: ast.AST) -> list[ast.Subscript]:
@@ -216,8 +225,10 @@ def _lookups(model, expr: ast.AST) -> list[ast.Subscript]:
     for part in model.expand(expr, depth=2):
         for n in model.walk(part):
             if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load):
-                base = ast.unparse(n.value)
-                if re.search(r"table|count|cnt|freq|hist", base, re.I):
+                base = model.unparse(n.value)
+                if re.search(r"table|count|cnt|freq|hist", base, re.I) or hashed_key(
+                    model, n.slice
+                ):
                     out.append(n)
     return out
 

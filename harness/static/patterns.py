@@ -345,3 +345,68 @@ def _through_call(model, use: ast.Name) -> Iterator[ast.AST]:
             continue
         for read in _loads(model).get((id(func), param), []):
             yield model.statement_of(read)
+
+
+# --------------------------------------------------------------------------- realized tokens
+
+
+def realized_token(model, expr: ast.AST, depth: int = 2) -> bool:
+    """``expr`` is (or is computed from) the token at the position being predicted: what
+    ``ProgramModel.is_scored_token`` says, or ``toks[p]`` where the same function also reads
+    ``toks[p - k]`` as its context (whatever ``p`` and ``toks`` are called)."""
+    memo = _cache(model, "realized")
+    key = (id(expr), depth)
+    if key not in memo:
+        memo[key] = False  # cycle guard
+        memo[key] = any(
+            _realized_read(model, n)
+            for part in model.expand(expr, depth=depth)
+            for n in model.walk(part)
+            if isinstance(n, ast.Subscript | ast.Name)
+        )
+    return memo[key]
+
+
+def _realized_read(model, n: ast.AST) -> bool:
+    if isinstance(n, ast.Name):
+        return model.is_target(n)
+    if model.is_scored_token(n):
+        return True
+    if not isinstance(n.slice, ast.Name) or not isinstance(n.ctx, ast.Load):
+        return False
+    base = model.unparse(n.value)
+    return (id(model.function_of(n)), base, n.slice.id) in _context_reads(model)
+
+
+def _context_reads(model) -> set[tuple[int, str, str]]:
+    """(function, sequence, position) for every ``seq[pos - k]`` read, built once."""
+    index = model.__dict__.get("_pattern_context_reads")
+    if index is None:
+        index = set()
+        for n in model.of_type(ast.Subscript):
+            s = n.slice
+            if (
+                isinstance(s, ast.BinOp)
+                and isinstance(s.op, ast.Sub)
+                and isinstance(s.left, ast.Name)
+                and isinstance(n.ctx, ast.Load)
+            ):
+                index.add((id(model.function_of(n)), model.unparse(n.value), s.left.id))
+        model._pattern_context_reads = index
+    return index
+
+
+_HASH_OPS = (ast.BitXor, ast.BitOr, ast.BitAnd, ast.LShift, ast.RShift, ast.Mod)
+
+
+def hashed_key(model, key: ast.AST) -> bool:
+    """A bucket index: the key, or the value its name was given, hashes (``^``, shifts) or
+    folds into a table size (``& mask``, ``% buckets``)."""
+    parts = [key]
+    if isinstance(key, ast.Name):
+        parts += model.assigned_values(key.id, model.function_of(key))
+    return any(
+        isinstance(n, ast.BinOp) and isinstance(n.op, _HASH_OPS)
+        for part in parts
+        for n in model.walk(part)
+    )
