@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 
 import click
 
 from harness import __version__
 from harness.errors import InputError
-from harness.report import FORMATS, Report, render
+from harness.report import FORMATS, RenderOptions, Report, find_repo_root, input_errors, render
 
 # name -> (module, attribute); the module defines a click command.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -48,7 +49,8 @@ def _module_exists(module: str) -> bool:
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="golf-check")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Audit Parameter Golf submissions: is this score legal, and is it real?
 
     \b
@@ -61,7 +63,16 @@ def cli() -> None:
 
     Exit codes: 0 pass (warnings allowed unless --strict), 1 a gate failed,
     2 usage error or unreadable input.
+
+    `check` reads its defaults from [tool.golf-check] in the nearest pyproject.toml.
     """
+    if ctx.invoked_subcommand == "check":
+        from harness.config import check_defaults, find_config
+
+        path = find_config()
+        if path is not None:
+            check = ctx.command.get_command(ctx, "check")
+            ctx.default_map = {"check": check_defaults(path, check)}
 
 
 # Options shared by the commands that render a report.
@@ -72,7 +83,8 @@ def format_option(default: str = "text", choices: tuple[str, ...] = FORMATS):
         type=click.Choice(choices),
         default=default,
         show_default=True,
-        help="Output format: text for a terminal, markdown for a PR comment, json, sarif.",
+        help="Output format: text for a terminal, concise (path:line:col: RULE message), "
+        "github (workflow annotations), markdown for a PR comment, json, sarif.",
     )
 
 
@@ -83,19 +95,107 @@ def strict_option():
 
 
 def output_option():
-    return click.option(
-        "--output",
-        "-o",
-        type=click.Path(dir_okay=False, writable=True),
-        default=None,
-        help="Write the rendered report to this file instead of standard output.",
+    """``--output`` plus the options that change only how a report is shown (``--color``,
+    ``--quiet``, ``--repo-root``); ``emit`` reads those from the click context, so a command
+    gets all of them from this one decorator without naming them in its signature."""
+
+    def remember(ctx: click.Context, param: click.Parameter, value: object) -> object:
+        ctx.meta[f"golf_check.{param.name}"] = value
+        return value
+
+    def decorate(func):
+        func = click.option(
+            "--repo-root",
+            type=click.Path(file_okay=False),
+            default=None,
+            expose_value=False,
+            callback=remember,
+            help="SARIF paths are relative to this folder [default: the git top level of the "
+            "input, else the working directory].",
+        )(func)
+        func = click.option(
+            "--quiet",
+            "-q",
+            is_flag=True,
+            expose_value=False,
+            callback=remember,
+            help="Print the findings only: no header, tables, notes or summary.",
+        )(func)
+        func = click.option(
+            "--color",
+            type=click.Choice(["auto", "always", "never"]),
+            default="auto",
+            show_default=True,
+            expose_value=False,
+            callback=remember,
+            help="Colour the text output; auto honours NO_COLOR and FORCE_COLOR.",
+        )(func)
+        return click.option(
+            "--output",
+            "-o",
+            type=click.Path(dir_okay=False, writable=True),
+            default=None,
+            help="Write the rendered report to this file instead of standard output.",
+        )(func)
+
+    return decorate
+
+
+def use_color(choice: str, to_terminal: bool) -> bool:
+    """--color always/never win; auto: NO_COLOR (any value) off, FORCE_COLOR on, else a tty."""
+    if choice in ("always", "never"):
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return to_terminal
+
+
+def render_options(report: Report, fmt: str, output: str | None = None) -> RenderOptions:
+    """The display options the user chose on the command line (see ``output_option``)."""
+    ctx = click.get_current_context(silent=True)
+    meta = ctx.meta if ctx is not None else {}
+    options = RenderOptions(
+        color=fmt == "text"
+        and use_color(meta.get("golf_check.color") or "auto", output is None and _stdout_tty()),
+        quiet=bool(meta.get("golf_check.quiet")),
+        # On a terminal, input errors go to standard error only (emit writes them there).
+        show_errors=output is not None,
+        base=report.paths_relative_to,
     )
+    if fmt == "sarif":
+        chosen = meta.get("golf_check.repo_root")
+        options.repo_root = os.path.abspath(chosen) if chosen else find_repo_root(_input(report))
+    return options
+
+
+def _stdout_tty() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _input(report: Report) -> str:
+    """A path the report was made from: where the repository root is looked for."""
+    if report.paths_relative_to:
+        return report.paths_relative_to
+    if report.files:
+        return report.files[0].path
+    first = report.target.split(" ")[0] if report.target else ""
+    return first if first and os.path.exists(first) else "."
 
 
 def emit(report: Report, fmt: str, output: str | None = None) -> None:
-    """Render ``report``, write it, and exit with the report's exit code."""
-    color = fmt == "text" and output is None and sys.stdout.isatty()
-    text = render(report, fmt, color=color)
+    """Render ``report``, write it, and exit with the report's exit code.
+
+    Input errors always go to standard error as one line each, whatever the format, so a
+    script reading standard output gets the report and nothing else.
+    """
+    for message in input_errors(report):
+        click.echo(f"golf-check: error: {message}", err=True)
+    text = render(report, fmt, options=render_options(report, fmt, output))
     if output:
         try:
             with open(output, "w", encoding="utf-8") as fh:

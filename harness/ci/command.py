@@ -8,7 +8,7 @@ from harness.ci.gate import gate_pull_request
 from harness.ci.pull_request import DEFAULT_MAX_FILE_BYTES
 from harness.cli import emit, format_option, output_option, strict_option
 from harness.errors import InputError
-from harness.report import Report, render
+from harness.report import Report, blob_url, render
 
 
 def _write(path: str, text: str, what: str) -> None:
@@ -34,6 +34,13 @@ def _write(path: str, text: str, what: str) -> None:
     "The diff starts at the merge-base of BASE and HEAD.",
 )
 @click.option("--head", default=None, help="The pull request's head commit [default: HEAD].")
+@click.option(
+    "--repo-url",
+    default=None,
+    envvar="GOLF_CHECK_REPO_URL",
+    help="https URL of the repository on GitHub; the comment then links each finding to its "
+    "file and line at the head commit.",
+)
 @format_option()
 @output_option()
 @click.option(
@@ -60,6 +67,7 @@ def ci(
     repo: str,
     base: str | None,
     head: str | None,
+    repo_url: str | None,
     fmt: str,
     output: str | None,
     comment_file: str | None,
@@ -81,6 +89,9 @@ def ci(
         failed = Report(command="ci", target=repo, errors=[str(exc)], strict=strict)
         _write_extras(failed, comment_file, sarif_file)
         raise
+    # Paths in the report are the repository's; links point at the gated commit.
+    report.paths_relative_to = repo
+    report.blob_url = blob_url(repo_url, report.data.get("pull_request", {}).get("head"))
     _write_extras(report, comment_file, sarif_file)
     emit(report, fmt, output)
 

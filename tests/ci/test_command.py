@@ -155,10 +155,10 @@ def test_markdown_comment_and_sarif_files(challenge, capsys, tmp_path):
     assert text == out
     assert_clean_markdown(text)
     assert text.startswith("## ❌ golf-check ci: **FAIL**")
-    assert f"**Files in {folder}**" in text
-    # Verdict, then verify's per-seed table, then the findings (errors first).
-    assert text.index("**Per-seed") < text.index("### Findings")
-    section = text.split("### Findings", 1)[1].split("\n### ", 1)[0]
+    assert f"<summary>Files in {folder}" in text
+    # Verdict, then the findings (errors first), then the tables folded in <details>.
+    assert text.index("### Failing") < text.index("### Warnings") < text.index("<summary>Per-seed")
+    section = text.split("### Failing", 1)[1].split("<details>", 1)[0]
     findings = [ln for ln in section.splitlines() if ln.startswith("- ")]
     icons = [ln[2] for ln in findings]
     assert icons == sorted(icons, key="❌⚠ℹ".index)
