@@ -65,9 +65,9 @@ def test_gate_runs_on_pull_request_with_a_read_only_token(workflows):
 
 def test_gate_uses_only_options_the_ci_command_has(workflows):
     script = next(
-        s["run"] for s in steps(workflows["golf-check.yml"]) if "golf-check ci" in s.get("run", "")
+        s["run"] for s in steps(workflows["golf-check.yml"]) if 'golf-check" ci' in s.get("run", "")
     )
-    command = re.search(r"golf-check ci (.*?)\n\s*status=", script, re.S).group(1)
+    command = re.search(r"golf-check\" ci (.*?)\n\s*status=", script, re.S).group(1)
     words = shlex.split(command.replace("\\\n", " "))
     known = {opt for p in ci_command.params for opt in p.opts}
     used = {w for w in words if w.startswith("--")}
