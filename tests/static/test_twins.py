@@ -128,6 +128,12 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
         ("C2.gold-count-ratio", 13, "error"),
     ],
     "C2.gold-count-ratio/legal_normalized_counts.py": [],
+    # The leading-space byte counted in the table and again at scoring (issue #1719).
+    "EVIDENCE.byte-double-count/illegal_space_in_table_and_added.py": [
+        ("EVIDENCE.byte-double-count", 35, "error")
+    ],
+    "EVIDENCE.byte-double-count/legal_space_added_once_at_scoring.py": [],
+    "EVIDENCE.byte-double-count/legal_space_in_table_removed_after_boundary.py": [],
     "C3.prequant-ttt/illegal_prequant_adamw.py": [("C3.prequant-ttt", 31, "error")],
     # Off by default: reported, as a warning that names the switch.
     "C3.prequant-ttt/legal_ttt_off_by_default.py": [("C3.prequant-ttt", 26, "warning")],
