@@ -72,6 +72,19 @@ MAX_GPUS = 64
 _HPARAM = re.compile(r"^\s+([A-Za-z_][\w.]*):\s?(.*?)\s*$")
 _HEADER_PAIRS = re.compile(r"^[a-z_][a-z0-9_]*:\S+(?: [a-z_][a-z0-9_]*:\S+)*$")
 _HEADER_ONE = re.compile(r"^([a-z_][a-z0-9_]*): (\S+)$")
+# Adaptation passes over the evaluation tokens: names with "ttt" or "adapt" in them.
+_ADAPTATION_NAME = re.compile(r"ttt|adapt", re.IGNORECASE)
+_ADAPTATION_DONE = re.compile(
+    r"^(?P<name>[A-Za-z_]*(?:ttt|adapt)[A-Za-z_]*)\s*:\s*(?:done|completed)\b(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+_ADAPTATION_EPOCH = re.compile(
+    r"^[A-Za-z_]*(?:ttt|adapt)[A-Za-z_]*(?:_epoch:|:epoch\s+|:\s*epoch\s+)\s*(?P<k>\d+)/(?P<n>\d+)",
+    re.IGNORECASE,
+)
+_IN_MS = re.compile(r"\bin\s+(\d+(?:\.\d+)?)ms")
+_SCORING_PASS = re.compile(r"^\s+pass\s+(\d+)\b.*\bscored[=:]\s*\d+")
+MAX_ADAPTATION_ENDS = 64
 _EXACT_NAME = re.compile(r"([A-Za-z][A-Za-z0-9_]*)_exact\b")
 MAX_ECHOED_NAMES = 256
 # An echo this long is the whole script (a real train_gpt.py runs to 500+ lines); a shorter
@@ -150,6 +163,20 @@ class ScoreLine:
 
 
 @dataclass
+class AdaptationEnd:
+    """A line saying an adaptation pass over the evaluation tokens (TTT) has finished:
+    ``ttt:done elapsed=497.4s``, ``ttt: completed in 494473ms``, or a ``ttt_sliding:done``
+    score line carrying the pass's own result."""
+
+    name: str
+    line: int
+    text: str
+    elapsed_s: float | None = None
+    score: ScoreLine | None = None  # the pass's own figures, when the line prints them
+    epochs: int | None = None  # epochs over the split announced before it (ttt_epoch:k/N)
+
+
+@dataclass
 class RunLog:
     """What one train log says about its run. Every figure keeps the line it came from."""
 
@@ -200,6 +227,11 @@ class RunLog:
     hyperparameters: dict[str, str] = field(default_factory=dict)
     last_progress_line: int | None = None
     source_echo_lines: int = 0
+    # The evaluation's story beyond its score lines (bounded): where adaptation passes over
+    # the evaluation tokens ended, and scoring passes numbered in the log ("pass 2 ... scored=").
+    adaptation_ends: list[AdaptationEnd] = field(default_factory=list)
+    scoring_passes: dict[int, int] = field(default_factory=dict)  # pass index -> first line
+    adaptation_epochs: int | None = None  # the N of the last "ttt_epoch:k/N" seen
     # Score-line names ending in "_exact" that the echoed source prints (bounded): a script
     # that never prints "<kind>_exact" cannot leave that twin out of its log.
     echoed_exact_kinds: set[str] = field(default_factory=set)
@@ -388,7 +420,15 @@ def parse_log(path: str | Path) -> RunLog:
 
             first = line[:1]
             if not first or first.isspace():
+                if first and "pass " in line and "scored" in line:
+                    _scoring_pass(log, line, lineno)
                 continue
+            if (
+                ("done" in line or "complete" in line or "epoch" in line)
+                and "tt" in line
+                and "val_loss" not in line  # a ":done" line with a score: see _score
+            ):
+                _adaptation_event(log, line, lineno)
 
             if "val_loss" in line:
                 if _score(log, scores, line, lineno):
@@ -521,19 +561,48 @@ def _score(log: RunLog, scores: deque[ScoreLine], line: str, lineno: int) -> boo
         el = _ELAPSED_S.search(rest)
         if el:
             eval_time = _float(el.group(1))
-    scores.append(
-        ScoreLine(
-            kind=kind,
-            val_loss=_float(m.group("loss")),
-            val_bpb=_float(m.group("bpb")),
-            line=lineno,
-            loss_decimals=_decimals(m.group("loss")),
-            bpb_decimals=_decimals(m.group("bpb")),
-            eval_time_s=eval_time,
-            text=line[:200],
-        )
+    score = ScoreLine(
+        kind=kind,
+        val_loss=_float(m.group("loss")),
+        val_bpb=_float(m.group("bpb")),
+        line=lineno,
+        loss_decimals=_decimals(m.group("loss")),
+        bpb_decimals=_decimals(m.group("bpb")),
+        eval_time_s=eval_time,
+        text=line[:200],
     )
+    scores.append(score)
+    if kind.endswith((":done", ":completed")) and _ADAPTATION_NAME.search(kind):
+        _add_adaptation_end(log, kind.rsplit(":", 1)[0], lineno, line, eval_time, score)
     return False
+
+
+def _adaptation_event(log: RunLog, line: str, lineno: int) -> None:
+    m = _ADAPTATION_EPOCH.match(line)
+    if m:
+        log.adaptation_epochs = int(m.group("n"))
+        return
+    m = _ADAPTATION_DONE.match(line)
+    if m:
+        rest = m.group("rest")
+        elapsed = None
+        el = _ELAPSED_S.search(rest) or _IN_MS.search(rest)
+        if el:
+            elapsed = _float(el.group(1)) / (1000.0 if el.re is _IN_MS else 1.0)
+        _add_adaptation_end(log, m.group("name"), lineno, line, elapsed, None)
+
+
+def _add_adaptation_end(log, name, lineno, line, elapsed, score) -> None:
+    if len(log.adaptation_ends) < MAX_ADAPTATION_ENDS:
+        log.adaptation_ends.append(
+            AdaptationEnd(name, lineno, line[:200], elapsed, score, log.adaptation_epochs)
+        )
+
+
+def _scoring_pass(log: RunLog, line: str, lineno: int) -> None:
+    m = _SCORING_PASS.match(line)
+    if m and len(log.scoring_passes) < MAX_ADAPTATION_ENDS:
+        log.scoring_passes.setdefault(int(m.group(1)), lineno)
 
 
 def _progress_fact(log: RunLog, line: str, lineno: int) -> None:

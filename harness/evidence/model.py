@@ -71,6 +71,10 @@ class SeedEvidence:
     world_size: int | None = None
     gpus: list[str] = field(default_factory=list)  # GPU names the log's nvidia-smi printed
     alias_line: int | None = None
+    # The eval's story, for the log-level C4 detectors (rules/rescore_logs.py).
+    score_lines: list[Any] = field(default_factory=list)  # logparse.ScoreLine, in log order
+    adaptation_ends: list[Any] = field(default_factory=list)  # logparse.AdaptationEnd
+    scoring_passes: dict[int, int] = field(default_factory=dict)
     # For source="measured": what the run's own log printed, to cross-check the measurement.
     printed: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -157,6 +161,9 @@ class SeedEvidence:
             world_size=log.world_size,
             gpus=list(log.gpus),
             alias_line=alias.line if alias else None,
+            score_lines=list(log.scores),
+            adaptation_ends=list(log.adaptation_ends),
+            scoring_passes=dict(log.scoring_passes),
             notes=notes,
         )
 
