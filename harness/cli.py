@@ -195,7 +195,8 @@ def emit(report: Report, fmt: str, output: str | None = None) -> None:
     """
     for message in input_errors(report):
         click.echo(f"golf-check: error: {message}", err=True)
-    text = render(report, fmt, options=render_options(report, fmt, output))
+    options = render_options(report, fmt, output)
+    text = render(report, fmt, options=options)
     if output:
         try:
             with open(output, "w", encoding="utf-8") as fh:
@@ -203,7 +204,8 @@ def emit(report: Report, fmt: str, output: str | None = None) -> None:
         except OSError as exc:
             raise InputError(f"cannot write report to {output}: {exc.strerror}") from None
     else:
-        click.echo(text, nl=False)
+        # click.echo drops escape codes on a pipe unless told the colour was asked for.
+        click.echo(text, nl=False, color=options.color)
     sys.exit(report.exit_code)
 
 
