@@ -348,7 +348,7 @@ def _loss_covers_context_only(model, site: ast.Call) -> bool:
             slices += [s for t in stmt.targets for s in _position_slices(t)]
     context = scored = False
     for sl in slices:
-        if sl.lower is not None and not _zero(sl.lower):
+        if sl.lower is not None and not _constant_bound(sl.lower):
             scored = True
         elif sl.upper is not None and not _constant_bound(sl.upper):
             context = True
@@ -383,15 +383,16 @@ def _value_chain(model, expr: ast.AST, depth: int) -> list[ast.AST]:
 
 
 def _position_slices(n: ast.AST) -> list[ast.Slice]:
-    """Slices along an axis of a batched tensor (``x[:, :s]``, ``m[i, s:n]``); a flat
-    ``stream[a:b]`` cuts tokens out of the split and says nothing about the loss positions."""
-    if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Tuple):
+    """Slices that pick loss positions: along an axis of a batched tensor (``x[:, :s]``,
+    ``m[i, s:n]``), or a one-sided slice of a flat one (``logits[:s]``). A flat ``stream[a:b]``
+    with both bounds cuts a window out of the split and says nothing about the positions."""
+    if not isinstance(n, ast.Subscript):
+        return []
+    if isinstance(n.slice, ast.Tuple):
         return [e for e in n.slice.elts if isinstance(e, ast.Slice)]
+    if isinstance(n.slice, ast.Slice) and (n.slice.lower is None or n.slice.upper is None):
+        return [n.slice]
     return []
-
-
-def _zero(e: ast.AST) -> bool:
-    return isinstance(e, ast.Constant) and e.value == 0
 
 
 def _constant_bound(e: ast.AST) -> bool:
