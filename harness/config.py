@@ -24,7 +24,9 @@ from harness.errors import InputError
 
 TABLE = "golf-check"
 # Keys in the table -> the option's parameter name in `check` (`--format` is `fmt`).
-_PARAM_NAMES = {"format": "fmt"}
+_PARAM_NAMES = {"format": "fmt", "run-config": "run_configs"}
+# Options that name this run's inputs and outputs, not a project's defaults.
+_NOT_DEFAULTS = {"paths", "output", "stdin_filename"}
 
 
 def find_config(start: str | os.PathLike[str] | None = None) -> Path | None:
@@ -72,20 +74,20 @@ def check_defaults(path: Path, command: Any) -> dict[str, Any]:
     table = _tool_tables(path).get(TABLE)
     if not isinstance(table, dict):
         raise InputError(f"{path}: [tool.{TABLE}] must be a table")
-    params = {p.name: p for p in command.params}
+    params = {p.name: p for p in command.params if p.name not in _NOT_DEFAULTS and p.expose_value}
+    keys = {name: key for key, name in _PARAM_NAMES.items()}
     out: dict[str, Any] = {}
     for key, value in table.items():
         name = _PARAM_NAMES.get(key, key.replace("-", "_"))
         param = params.get(name)
-        if param is None or name in {"paths", "output", "stdin_filename"}:
-            known = sorted(
-                k for k in (*_PARAM_NAMES, *(n.replace("_", "-") for n in params)) if k != "fmt"
-            )
-            known = [k for k in known if k not in {"paths", "output", "stdin-filename"}]
+        if param is None:
+            known = sorted(keys.get(n, n.replace("_", "-")) for n in params)
             raise InputError(
                 f"{path}: unknown key {key!r} in [tool.{TABLE}]; known: {', '.join(known)}"
             )
         out[name] = _convert(path, key, value, param)
+        if name == "run_configs":  # like every path in a config file: relative to that file
+            out[name] = [str(path.parent / v) for v in out[name]]
     return out
 
 

@@ -689,7 +689,7 @@ def render_markdown(report: Report, *, blob_url: str | None = None) -> str:
         details(f"Info and suppressed findings ({len(rest)})", [finding_line(f) for f in rest])
     if report.files:
         details(
-            f"Files ({len(report.files)})",
+            f"Verdict per script ({len(report.files)})",
             [f"- {_MARK[fr.verdict]} {fr.verdict}: {_md_code(fr.path)}" for fr in report.files],
         )
     if report.facts:

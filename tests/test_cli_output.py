@@ -168,6 +168,17 @@ def test_pyproject_strict(capsys, tmp_path, monkeypatch):
     assert run(capsys, "check", "train_gpt.py")[0] == 0
 
 
+def test_pyproject_run_config_is_relative_to_the_file(capsys, tmp_path, monkeypatch):
+    project = _project(tmp_path, 'run-config = ["run/config.json"]\nformat = "json"\n')
+    shutil.copy(LEGAL.with_name("legal_mode_list_off.py"), project / "train_gpt.py")
+    (project / "run").mkdir()
+    (project / "run" / "config.json").write_text('{"EVAL_MODES": "legal,ttt"}')
+    (project / "sub").mkdir()
+    monkeypatch.chdir(project / "sub")
+    code, out, err = run(capsys, "check", "../train_gpt.py")
+    assert err == "" and "config.json" in out
+
+
 def test_pyproject_select(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(_project(tmp_path, 'select = "C1"\n'))
     code, out, _ = run(capsys, "check", "--format", "concise", "train_gpt.py")
