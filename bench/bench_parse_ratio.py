@@ -18,8 +18,10 @@ ratio is the sum of check medians over the sum of parse medians, and the per-scr
 are given as a distribution with the slowest scripts named. A script ``ast.parse`` rejects
 on this interpreter (newer syntax) is listed and left out of both sums.
 
-``--profile N`` then runs one pass of the checks under cProfile and prints the N functions
-with the most own time, and own time summed per module (where the checker spends it).
+``--phases`` times the check's phases directly (load, program model, each static detector;
+medians of the repeats, summed over the scripts, no profiler overhead). ``--profile N`` runs
+one pass of the checks under cProfile and prints the N functions with the most own time, and
+own time summed per module.
 """
 
 from __future__ import annotations
@@ -34,14 +36,17 @@ import random
 import statistics
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from harness.errors import InputError  # noqa: E402
+from harness.rulebook import load_all  # noqa: E402
 from harness.static.checker import check_file  # noqa: E402
 from harness.static.loader import load_script  # noqa: E402
+from harness.static.model import ProgramModel  # noqa: E402
 
 DEFAULT_FOLDER = ROOT.parent / "shared" / "corpus" / "scripts"
 KINDS = ("parse", "parse_nogc", "check")
@@ -125,6 +130,62 @@ def report(medians: dict[Path, dict], worst: int) -> None:
         )
 
 
+def phases(sources: dict[Path, str], repeats: int, top: int = 20) -> None:
+    """CPU time per phase of the check, summed over the scripts, beside ast.parse alone.
+
+    CPU time, not wall: phases are short and a busy machine would blur them. ast.parse of
+    the unwrapped source is timed in the same loop as the yardstick."""
+    detectors = load_all().detectors_for("static")
+    passes: dict[str, list[float]] = defaultdict(list)
+    clock = time.process_time
+    for _ in range(repeats):
+        totals: dict[str, float] = defaultdict(float)
+        for path, source in sources.items():
+            t0 = clock()
+            ast.parse(source, str(path))
+            totals["yardstick"] += clock() - t0
+            gc.disable()  # as the checker runs
+            try:
+                t0 = clock()
+                script = load_script(path)
+                t1 = clock()
+                model = ProgramModel(script, str(path))
+                t2 = clock()
+                totals["load: read, unwrap, ast.parse"] += t1 - t0
+                totals["program model"] += t2 - t1
+                for det in detectors:
+                    t0 = clock()
+                    try:
+                        list(det.func(model) or [])
+                    except Exception:  # the check reports these; here only time counts
+                        pass
+                    totals[f"detector {det.name}"] += clock() - t0
+            finally:
+                # The collector's deferred scan runs at the first allocation after it resumes;
+                # the check pays it too (checker._gc_paused), so it is a phase of its own here.
+                t0 = clock()
+                script = model = None  # freed now, as when check_file returns
+                gc.enable()
+                _ = [[]]
+                totals["collector resuming after the check"] += clock() - t0
+        for name, seconds in totals.items():
+            passes[name].append(seconds)
+    medians = {name: statistics.median(v) for name, v in passes.items()}
+    parse = medians.pop("yardstick")
+    total = sum(medians.values())
+    detector_total = sum(v for k, v in medians.items() if k.startswith("detector "))
+    print(
+        f"\nphases, CPU (medians of {repeats} passes, summed over {len(sources)} scripts): "
+        f"{total * 1000:.0f} ms = {total / parse:.2f}x ast.parse ({parse * 1000:.0f} ms, same "
+        f"loop); {len(detectors)} detectors {detector_total * 1000:.0f} ms"
+    )
+    for name, seconds in sorted(medians.items(), key=lambda kv: kv[1], reverse=True)[:top]:
+        print(
+            f"  {seconds * 1000:7.1f} ms {100 * seconds / total:5.1f}% "
+            f"{seconds / parse:5.2f}x parse  {name}"
+        )
+
+
 def profile(paths: list[Path], top: int) -> None:
     profiler = cProfile.Profile()
     profiler.enable()
@@ -164,6 +225,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=9)
     ap.add_argument("--profile", type=int, default=0, metavar="N", help="top N hot spots")
     ap.add_argument("--worst", type=int, default=5)
+    ap.add_argument("--phases", action="store_true", help="time each phase of the check")
     args = ap.parse_args()
     sources: dict[Path, str] = {}
     skipped: list[str] = []
@@ -195,6 +257,8 @@ def main() -> None:
         print(f"left out ({len(skipped)}):")
         for line in skipped:
             print(f"  {line}")
+    if args.phases:
+        phases(sources, min(args.repeats, 5))
     if args.profile:
         profile(list(sources), args.profile)
 
