@@ -490,11 +490,10 @@ def _command(argv: list[str]) -> str:
         if skip:
             skip = False
             continue
-        if arg == "--update":  # where the block goes is not part of how it was measured
+        if arg == "--update":  # writing the block into a doc is --markdown's output
             skip = True
-            continue
-        if arg.startswith("--update="):
-            continue
+        if arg == "--update" or arg.startswith("--update="):
+            arg = "--markdown"
         kept.append(arg)
     return shlex.join([python, "bench/bench_corpus.py", *kept])
 

@@ -134,7 +134,7 @@ def test_update_rewrites_only_the_block(corpus, tmp_path, capsys):
     assert text.startswith("# intro\n\n") and text.endswith("\n\nafter\n")
     assert "old figures" not in text and "| C1 | 2 | 1 | 1 | 0 | 1 |" in text
     command = next(line for line in text.splitlines() if line.startswith("Command:"))
-    assert "--update" not in command  # the recorded command is the measuring one
+    assert "--update" not in command and " --markdown`" in command
     capsys.readouterr()
 
 
