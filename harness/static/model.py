@@ -152,6 +152,9 @@ class ProgramModel:
         self._reaching: dict[tuple[ast.AST, int], bool] = {}  # is_val_reaching, memoized
         self._texts: dict[ast.AST, str] = {}  # unparse, memoized
         self._intrinsic: dict[tuple[FunctionInfo, bool], bool] = {}
+        self._callees: dict[int, list[FunctionInfo]] = {}  # script_callees, memoized
+        self._edges: list | None = None  # taint edges, built by the first propagation
+        self._mentions: dict[tuple, list] = {}
         self._collect_assignments()
         self._returns = self._collect_returns()
         self._propagate_taint()
@@ -421,17 +424,21 @@ class ProgramModel:
     def script_callees(self, call: ast.Call) -> list[FunctionInfo]:
         """The script's own functions a call may run (by simple name), or ``[]`` for a
         library call (``torch.cat``, ``np.array``, ``x.to``) or an unknown callee."""
+        key = id(call)
+        known = self._callees.get(key)
+        if known is not None:
+            return known
         name = callee_name(call)
         funcs = self.by_name.get(name)
         if not funcs or name in _NO_TAINT_CALLS:
-            return []
-        func = call.func
-        if isinstance(func, ast.Attribute):
-            head = func.value
+            funcs = []
+        elif isinstance(call.func, ast.Attribute):
+            head = call.func.value
             while isinstance(head, ast.Attribute):
                 head = head.value
             if isinstance(head, ast.Name) and head.id in self.aliases:
-                return []  # torch.save, np.save: a module's function, not the script's
+                funcs = []  # torch.save, np.save: a module's function, not the script's
+        self._callees[key] = funcs
         return funcs
 
     def _call_val(self, call: ast.Call, scope: FunctionInfo | None, carries) -> bool:
@@ -527,6 +534,16 @@ class ProgramModel:
         )
 
     def _propagate_names(self) -> None:
+        """Taint names to a fixpoint over assignment and parameter edges. Called again when
+        the outer loop (``_propagate_taint``) finds new tainted returns or attributes: taint
+        only grows, so a later call re-checks only the edges not yet tainted."""
+        if self._edges is None:
+            self._first_propagation()
+            return
+        queue = [e for e in self._edges if e[1] not in self._val[e[0]]]
+        self._drain(queue, self._val, self._expr_val)
+
+    def _first_propagation(self) -> None:
         scopes: list[FunctionInfo | None] = [None, *self.functions]
         for scope in scopes:
             params = scope.params if scope else []
@@ -551,16 +568,21 @@ class ProgramModel:
             for n in self._data_of(edge[2])[0]:
                 mentions.setdefault((edge[3], n), []).append(edge)
                 mentions.setdefault((_ANY_SCOPE, n), []).append(edge)
-        for tainted, check in ((self._val, self._expr_val), (self._target, self._expr_target)):
-            queue = list(edges)
-            while queue:
-                scope, name, value, value_scope = queue.pop()
-                if name in tainted[scope]:
-                    continue
-                if check(value, value_scope):
-                    tainted[scope].add(name)
-                    woken = (_ANY_SCOPE if scope is None else scope, name)
-                    queue.extend(mentions.get(woken, ()))
+        self._edges, self._mentions = edges, mentions
+        # Target taint reads names only: one pass is final.
+        self._drain(list(edges), self._target, self._expr_target)
+        self._drain(list(edges), self._val, self._expr_val)
+
+    def _drain(self, queue: list, tainted: dict, check) -> None:
+        mentions = self._mentions
+        while queue:
+            scope, name, value, value_scope = queue.pop()
+            if name in tainted[scope]:
+                continue
+            if check(value, value_scope):
+                tainted[scope].add(name)
+                woken = (_ANY_SCOPE if scope is None else scope, name)
+                queue.extend(mentions.get(woken, ()))
 
     def _names_in(self, expr: ast.AST) -> Iterator[ast.AST]:
         """Sub-expressions that carry data (skipping len(), .shape and the like)."""
