@@ -194,7 +194,8 @@ def _new_submission_policy(found: list[Finding], pr_findings: list[Finding]) -> 
     for f in found:
         if (_REPORTED_BY_PR_RULE.get(f.rule), f.file) in reported:
             continue
-        if f.rule in _REQUIRED_FOR_NEW_SUBMISSIONS and f.severity == "warning":
+        missing = (f.evidence or "").startswith("missing:")  # not a file named otherwise
+        if f.rule in _REQUIRED_FOR_NEW_SUBMISSIONS and f.severity == "warning" and missing:
             f.severity = "error"
             f.message += " (a new submission must include it)"
         kept.append(f)

@@ -63,6 +63,8 @@ _VAL_TOKENS = re.compile(r"^val_tokens:\s*(\d+)")
 _VAL_LOADER_TOKENS = re.compile(r"^val_loader:.*\btokens:\s*(\d+)")
 _SEED_LINE = re.compile(r"^seed:\s*(-?\d+)\s*$")
 _SEED_IN_NAME = re.compile(r"seed[_\-]?(\d+)", re.IGNORECASE)
+# "ternary_log_1337.txt", "run-42.log": a number right after log/run/train, ending the stem.
+_NUMBER_AFTER_LOG = re.compile(r"(?:log|run|train)[_\-](\d{1,9})(?=\.[A-Za-z]+$|$)", re.IGNORECASE)
 _TOKENIZER_PATH = re.compile(r"tokenizer_path=(\S+)")
 _TOKENIZER_KIND = re.compile(r"tokenizer_kind=(\S+)")
 _DATASET = re.compile(r"^train_loader:dataset:(\S+)")
@@ -489,7 +491,7 @@ def parse_log(path: str | Path) -> RunLog:
         except ValueError:
             pass
     if log.seed is None:
-        m = _SEED_IN_NAME.search(p.name)
+        m = _SEED_IN_NAME.search(p.name) or _NUMBER_AFTER_LOG.search(p.name)
         if m:
             log.seed, log.seed_source = int(m.group(1)), "filename"
     hp = log.hyperparameters

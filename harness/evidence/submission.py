@@ -22,6 +22,16 @@ MAX_SUBMISSION_BYTES = 4 * 1024 * 1024
 BPB_LIKE_MAX = 1.6
 
 
+def find_submission_file(folder: Path) -> Path | None:
+    """submission.json, else the one ``submission*.json`` a record named otherwise (a merged
+    record ships ``submission_ternary.json``); None when there is none or several."""
+    exact = folder / "submission.json"
+    if exact.exists() or exact.is_symlink():
+        return exact
+    variants = sorted(p for p in folder.glob("submission*.json") if p.is_file())
+    return variants[0] if len(variants) == 1 else None
+
+
 def submission_schema() -> dict[str, Any]:
     text = resources.files("harness").joinpath("schemas/submission.schema.json").read_text()
     return json.loads(text)

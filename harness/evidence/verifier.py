@@ -21,7 +21,7 @@ from harness.evidence.checks import build_evidence, run_detectors
 from harness.evidence.logparse import PROVENANCE_KEYS, RunLog, parse_log
 from harness.evidence.model import Baseline, Claims, EvidenceSet, SeedEvidence
 from harness.evidence.runreport import is_run_report, load_json_document, read_run_report
-from harness.evidence.submission import load_submission, read_claims
+from harness.evidence.submission import find_submission_file, load_submission, read_claims
 from harness.report import Finding, Report, Table, verdict_of
 
 LOG_SUFFIXES = {".log", ".txt", ".out", ".err", ""}
@@ -634,9 +634,11 @@ def _verify_folder(
     found = find_run_logs(folder)
     report.errors.extend(found.errors)
     doc, claims = None, None
-    sub = folder / "submission.json"
+    sub = find_submission_file(folder) or folder / "submission.json"
+    if sub.name != "submission.json":
+        report.notes.append(f"the claims are read from {sub.name} (no submission.json)")
     if sub.is_symlink() and not sub.resolve().is_relative_to(folder.resolve()):
-        report.errors.append("submission.json: refusing a symlink that points outside the folder")
+        report.errors.append(f"{sub.name}: refusing a symlink that points outside the folder")
     elif sub.is_file():
         doc, problem = load_submission(sub)
         if problem:

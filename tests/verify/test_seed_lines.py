@@ -119,3 +119,13 @@ def test_budget_findings_of_other_runs_do_not_fail_the_record(record):
     over = findings_of(report, "BUDGET.train-time")
     assert over and all(f.severity == "warning" for f in over)
     assert all(f.message.startswith("not in the claim:") for f in over)
+
+
+def test_seed_from_a_log_named_after_its_number(tmp_path):
+    from harness.evidence.logparse import parse_log
+
+    line = "final_sliding val_loss:2.9877 val_bpb:1.1568 eval_time:428712ms\n"
+    for name, seed in (("ternary_log_1337.txt", 1337), ("run-42.log", 42), ("train_v0.txt", None)):
+        (tmp_path / name).write_text(line)
+        log = parse_log(tmp_path / name)
+        assert log.seed == seed and log.seed_source == ("filename" if seed else None)
