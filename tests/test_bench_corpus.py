@@ -57,7 +57,7 @@ def corpus(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def scored(corpus) -> dict:
     entries = bench_corpus.load_labels(corpus)
-    return bench_corpus.score(entries, bench_corpus.check_in_process([e.script for e in entries]))
+    return bench_corpus.score(entries, bench_corpus.check_in_process(entries))
 
 
 def test_summary_counts_follow_corpus_score(scored):
@@ -119,7 +119,8 @@ def test_text_json_and_markdown_outputs(corpus, capsys):
     assert "FALSE FAIL wallclock" in text and "MISS no_slot (want C1)" in text
     assert bench_corpus.main([str(corpus), "--markdown"]) == 0
     block = capsys.readouterr().out
-    assert block.startswith(bench_corpus.BEGIN) and block.rstrip().endswith(bench_corpus.END)
+    begin, end = bench_corpus.markers(as_run=False)
+    assert block.startswith(begin) and block.rstrip().endswith(end)
     assert "| C1 | 2 | 1 | 1 | 0 | 1 |" in block
     assert "`BUDGET.wallclock-default@5`" in block
     hinted = (TWINS / "C1.slot/legal_no_slot.py").read_text().splitlines()[12].strip()
@@ -128,7 +129,8 @@ def test_text_json_and_markdown_outputs(corpus, capsys):
 
 def test_update_rewrites_only_the_block(corpus, tmp_path, capsys):
     doc = tmp_path / "accuracy.md"
-    doc.write_text(f"# intro\n\n{bench_corpus.BEGIN}\nold figures\n{bench_corpus.END}\n\nafter\n")
+    begin, end = bench_corpus.markers(as_run=False)
+    doc.write_text(f"# intro\n\n{begin}\nold figures\n{end}\n\nafter\n")
     assert bench_corpus.main([str(corpus), "--update", str(doc)]) == 0
     text = doc.read_text()
     assert text.startswith("# intro\n\n") and text.endswith("\n\nafter\n")
@@ -157,3 +159,34 @@ def test_bad_corpus_is_one_line_and_exit_2(tmp_path, capsys, labels, message):
     assert bench_corpus.main([str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("bench_corpus: ") and message in err
+
+
+def test_as_run_judges_a_script_under_its_run_folder(tmp_path, capsys):
+    """A switch off by default but on in the README's run command: a miss under the
+    defaults, caught with --as-run, from the folder's own copy or from a run_folder label."""
+    twin = TWINS / "C3.pretrain-on-val/legal_mode_list_off.py"
+    readme = "# Run\n\n```\nEVAL_MODES=ttt-all torchrun --nproc_per_node=8 train_gpt.py\n```\n"
+    (tmp_path / "scripts").mkdir()
+    for name in ("copied", "pointed"):
+        shutil.copy(twin, tmp_path / "scripts" / f"{name}.py")
+    copied = tmp_path / "pr_folders" / "copied"
+    pointed = tmp_path / "runs" / "pointed"
+    for folder in (copied, pointed):
+        folder.mkdir(parents=True)
+        (folder / "README.md").write_text(readme)
+    shutil.copy(twin, copied / "train_gpt.py")
+    labels = [
+        {"name": "copied", "label": "illegal", "script": "scripts/copied.py"},
+        {"name": "pointed", "label": "illegal", "script": "scripts/pointed.py"},
+    ]
+    labels[1]["run_folder"] = "runs/pointed"
+    for entry in labels:
+        entry["expected_conditions"] = ["C3"]
+    (tmp_path / "labels.json").write_text(json.dumps(labels))
+    entries = bench_corpus.load_labels(tmp_path)
+    assert [e.run_folder for e in entries] == [copied, pointed]
+    defaults = bench_corpus.score(entries, bench_corpus.check_in_process(entries))
+    as_run = bench_corpus.score(entries, bench_corpus.check_in_process(entries, as_run=True))
+    assert defaults["summary"]["illegal_right_condition"] == 0
+    assert as_run["summary"]["illegal_right_condition"] == 2
+    assert as_run["conditions"]["C3"]["caught"] == 2
