@@ -129,3 +129,13 @@ def test_seed_from_a_log_named_after_its_number(tmp_path):
         (tmp_path / name).write_text(line)
         log = parse_log(tmp_path / name)
         assert log.seed == seed and log.seed_source == ("filename" if seed else None)
+
+
+def test_the_figure_the_claim_stands_for_is_named(record):
+    early = verify_path(record("2026-03-22_11L_EMA_GPTQ-lite_warmdown3500_QAT015_1.1233"))
+    assert early.data["headline_val_bpb"] == early.data["claimed_val_bpb"] == 1.12278022
+    assert early.data["headline_basis"].startswith("one run's score: seed 1337 (train.log)")
+    assert early.data["mean_val_bpb"] != early.data["headline_val_bpb"]
+    later = verify_path(record(LOOP45))
+    assert later.data["headline_basis"] == "the mean of 5 seed(s)"
+    assert later.data["headline_val_bpb"] == later.data["mean_val_bpb"]
