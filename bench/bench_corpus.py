@@ -301,7 +301,16 @@ def score(entries: list[Entry], results: dict[str, dict]) -> dict:
         verdict = result.get("verdict", "error")
         errors = _counted(result, "error")
         got = sorted({f.get("condition") for f in errors if f.get("condition")})
-        scripts.append({"name": e.name, "label": e.label, "verdict": verdict, "errors": got})
+        scripts.append(
+            {
+                "name": e.name,
+                "label": e.label,
+                "expected": e.expected,
+                "visible": e.visible,
+                "verdict": verdict,
+                "errors": got,
+            }
+        )
         row = {
             "name": e.name,
             "script": str(e.script),
@@ -478,6 +487,27 @@ def render_markdown(scored: dict, command: str, as_run: bool) -> str:
             out.append(
                 f"| {r['name']} | {'/'.join(r['expected'])} | {r['verdict']} | {got} | {other} |"
             )
+    out += [
+        "",
+        "Every statically visible illegal script (wanted: its expected conditions; got: the "
+        "conditions of its errors):",
+        "",
+        "| illegal script | wanted | verdict | got | for an expected condition |",
+        "|---|---|---|---|---|",
+    ]
+    wanted = {r["name"]: r for r in scored["rows"]}
+    for script in scored["scripts"]:
+        if script["label"] != "illegal" or not script.get("visible", True):
+            continue
+        right = "no" if script["name"] in wanted else "yes"
+        got = "/".join(script["errors"]) or "none"
+        out.append(
+            f"| {script['name']} | {'/'.join(script['expected'])} | {script['verdict']} "
+            f"| {got} | {right} |"
+        )
+    verdicts = [x["verdict"] for x in scored["scripts"] if x["label"] == "legal"]
+    counts = ", ".join(f"{v} {verdicts.count(v)}" for v in ("pass", "warn", "fail", "error"))
+    out += ["", f"Legal scripts by verdict: {counts}."]
     out.append(end)
     return "\n".join(out)
 

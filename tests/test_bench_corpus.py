@@ -123,6 +123,9 @@ def test_text_json_and_markdown_outputs(corpus, capsys):
     assert block.startswith(begin) and block.rstrip().endswith(end)
     assert "| C1 | 2 | 1 | 1 | 0 | 1 |" in block
     assert "`BUDGET.wallclock-default@5`" in block
+    assert "| slot_wrong | C4 | fail | C1 | no |" in block and "| slot | C1/C3 | fail" in block
+    assert "over_time" not in block  # not statically visible: left out
+    assert "Legal scripts by verdict: pass 1, warn 0, fail 1, error 0." in block
     hinted = (TWINS / "C1.slot/legal_no_slot.py").read_text().splitlines()[12].strip()
     assert hinted not in block  # the doc block names rules and lines, never the scripts' code
 
