@@ -305,6 +305,55 @@ def mixed_configurations(ev: EvidenceSet) -> Iterator[Finding]:
         )
 
 
+@detector(SAME_CONFIG, SEED_COUNT, level="log")
+def evidence_levels_disagree(ev: EvidenceSet) -> Iterator[Finding]:
+    """The README's run command against the settings the logs echo, and the seed a log's
+    name promises against the seed it ran: two descriptions of one run must agree."""
+    for s in ev.seeds:
+        named = _seed_in_name(s.log)
+        if named is not None and s.seed is not None and s.seed_source == "log" and named != s.seed:
+            yield Finding.of(
+                SEED_COUNT,
+                f"{s.log} is named for seed {named} but the run printed seed {s.seed}",
+                severity="warning",
+                file=s.log,
+                line=1,
+                level="log",
+                fix=f"name the log after the seed it ran (seed {s.seed})",
+            )
+    readme = ev.folder / "README.md" if ev.folder is not None else None
+    logged = [s for s in ev.scored if s.hyperparameters]
+    if readme is None or not readme.is_file() or not logged:
+        return
+    from harness.static.runconfig import readme_config, same_value
+
+    for setting in readme_config(readme, "train_gpt.py").entries:
+        key = setting.key.lower()
+        if key in ("seed", "run_id") or not all(key in s.hyperparameters for s in logged):
+            continue
+        ran = {s.hyperparameters[key] for s in logged}
+        if all(same_value(setting.value, value) for value in ran):
+            continue
+        yield Finding.of(
+            SAME_CONFIG,
+            f"the README's run command sets {setting.key}={setting.value} ({setting.source}) "
+            f"but the logs ran {key} = {', '.join(sorted(ran))}",
+            severity="warning",
+            file="README.md",
+            line=int(setting.source.rsplit(":", 1)[-1]) if ":" in setting.source else 1,
+            evidence=f"{setting.source}: {setting.key}={setting.value}",
+            level="log",
+            fix="make the README's command the one the logged runs used",
+        )
+
+
+def _seed_in_name(log: str | None) -> int | None:
+    import re
+
+    m = re.search(r"seed[_\-]?(\d+)", log or "", re.IGNORECASE)
+    return int(m.group(1)) if m else None
+
+
 # ---------------------------------------------------------------------- claims
 
 

@@ -139,3 +139,28 @@ def test_the_figure_the_claim_stands_for_is_named(record):
     later = verify_path(record(LOOP45))
     assert later.data["headline_basis"] == "the mean of 5 seed(s)"
     assert later.data["headline_val_bpb"] == later.data["mean_val_bpb"]
+
+
+def test_the_readme_run_command_must_be_what_the_logs_ran(record):
+    folder = record(LOOP45)
+    command = "NUM_LAYERS=11 MATRIX_LR={lr} SEED=42 torchrun --nproc_per_node=8 train_gpt.py\n"
+    readme = folder / "README.md"
+    readme.write_text("# Run\n\n```bash\n" + command.format(lr="0.02") + "```\n")
+    assert not _readme_findings(verify_path(folder))
+    readme.write_text("# Run\n\n```bash\n" + command.format(lr="0.03") + "```\n")
+    [finding] = _readme_findings(verify_path(folder))
+    assert finding.severity == "warning" and finding.file == "README.md" and finding.line == 4
+    assert "MATRIX_LR=0.03" in finding.message and "matrix_lr = 0.02" in finding.message
+
+
+def _readme_findings(report):
+    return [f for f in findings_of(report, "EVIDENCE.same-config") if "README" in f.message]
+
+
+def test_a_log_named_for_another_seed_is_named(record):
+    folder = record(LOOP45)
+    (folder / "train_seed42.log").rename(folder / "train_seed7.log")
+    [finding] = [
+        f for f in findings_of(verify_path(folder), "EVIDENCE.seed-count") if "named" in f.message
+    ]
+    assert "train_seed7.log is named for seed 7 but the run printed seed 42" in finding.message
