@@ -686,6 +686,7 @@ def _verify_folder(
             f"{len(others)} other run(s) in the folder use a different configuration and are "
             "not part of the claim; they are checked for budgets only"
         )
+        report.notes.extend(_how_groups_differ(judged, others))
         other_ev = build_evidence(others, tokenizer_family=family, headline=headline)
         report.findings.extend(
             _not_in_the_claim(f)
@@ -697,6 +698,26 @@ def _verify_folder(
         )
     if not (folder / "train_gpt.py").is_file():
         report.notes.append("no train_gpt.py in the folder: artifact bytes come from the logs only")
+
+
+def _how_groups_differ(judged: list[SeedEvidence], others: list[SeedEvidence]) -> list[str]:
+    """One line per other configuration group: its logs and how it differs from the claim's."""
+    if not judged:
+        return []
+    ref = judged[0]
+    lines = []
+    for group in _group_by_config(others):
+        first = group[0]
+        diffs = [
+            f"{k} {first.hyperparameters[k]} (claimed group: {ref.hyperparameters[k]})"
+            for k in sorted(set(first.hyperparameters) & set(ref.hyperparameters))
+            if k not in PROVENANCE_KEYS and first.hyperparameters[k] != ref.hyperparameters[k]
+        ]
+        if first.code_bytes != ref.code_bytes and None not in (first.code_bytes, ref.code_bytes):
+            diffs.insert(0, f"code {first.code_bytes:,} bytes (claimed group: {ref.code_bytes:,})")
+        logs = ", ".join(s.log or "?" for s in group)
+        lines.append(f"other configuration ({logs}): " + ("; ".join(diffs[:5]) or "differs"))
+    return lines
 
 
 def _not_in_the_claim(finding: Finding) -> Finding:

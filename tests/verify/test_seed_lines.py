@@ -101,6 +101,9 @@ def test_logs_of_another_script_version_are_another_configuration(record):
     edit(old, "val_bpb:1.11271417", "val_bpb:1.13000000", count=2)
     report = verify_path(folder)
     assert [r["log"] for r in _rows(report, "Other runs")] == ["train_v0.txt"]
+    assert "other configuration (train_v0.txt): code 91,200 bytes (claimed group: 96,398)" in (
+        report.notes
+    )
     assert not findings_of(report, "EVIDENCE.same-config")
     assert not findings_of(report, "EVIDENCE.claim-mismatch", "error")
     assert report.exit_code == verify_path(folder).exit_code == 0
