@@ -285,10 +285,22 @@ def mixed_configurations(ev: EvidenceSet) -> Iterator[Finding]:
                 for k in differing[:4]
             )
             more = f" (+{len(differing) - 4} more)" if len(differing) > 4 else ""
+            # TTT settings that differ when the claimed score is no TTT score only change a
+            # pass after it (a diagnostic TTT run): worth a look, not a failure.
+            off_path = all("ttt" in k.lower() for k in differing) and not any(
+                "ttt" in (s.headline_kind or "").lower() for s in scored
+            )
             yield Finding.of(
                 SAME_CONFIG,
                 f"the averaged seeds differ in {len(differing)} setting(s) besides the seed: "
-                f"{', '.join(differing[:6])}{more}",
+                f"{', '.join(differing[:6])}{more}"
+                + (
+                    " (test-time-training settings only, and the claimed score is no TTT "
+                    "score: they change a pass after it)"
+                    if off_path
+                    else ""
+                ),
+                severity="warning" if off_path else "error",
                 evidence=detail,
                 level="log",
                 fix="average only runs of the submitted configuration; rerun the others",

@@ -294,7 +294,9 @@ class RunLog:
             if self.scores:
                 return "only diagnostic score lines; no final score line"
             return "no final score line"
-        last_score_line = max(s.line for s in self.final_scores) if self.final_scores else 0
+        # A later pass that ended with its own score line (a diagnostic TTT pass after the
+        # reported sliding score) finished: only progress after every score is a cut log.
+        last_score_line = max(s.line for s in self.scores) if self.scores else 0
         if self.last_progress_line and self.last_progress_line > last_score_line:
             return (
                 f"the run continued after its last score line (line {self.last_progress_line}) "

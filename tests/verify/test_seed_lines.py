@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from harness.evidence.verifier import verify_path
 
 from .conftest import edit, findings_of
@@ -167,3 +169,25 @@ def test_a_log_named_for_another_seed_is_named(record):
         f for f in findings_of(verify_path(folder), "EVIDENCE.seed-count") if "named" in f.message
     ]
     assert "train_seed7.log is named for seed 7 but the run printed seed 42" in finding.message
+
+
+def test_a_seed_with_a_diagnostic_ttt_pass_after_its_score_stays_in_the_mean(record):
+    # Seed 42 alone ran a diagnostic TTT pass (its own setting, its progress lines, a broken
+    # final_int6_ttt line) after the sliding-window score the record claims.
+    folder = record(LOOP45)
+    for log in folder.glob("train_seed*.log"):
+        enabled = "True" if log.name == "train_seed42.log" else "False"
+        edit(log, "  tie_embeddings: True\n", f"  tie_embeddings: True\n  ttt_enabled: {enabled}\n")
+    _append(
+        folder / "train_seed42.log",
+        "ttt_sliding:start chunks=1238 chunk_tokens=32768 stride=64 ttt_lr=0.005 ttt_epochs=3\n"
+        "ttp: b1/782 bl:2.3 bb:1.04 rl:2.30 rb:1.04\n"
+        "final_int6_ttt val_loss:3.45000000 val_bpb:1.33600000 eval_time:301000ms\n",
+    )
+    report = verify_path(folder)
+    assert report.exit_code == 0
+    row = next(r for r in _rows(report) if r["seed"] == "42")
+    assert row["val_bpb"] == "1.086644" and row["check"] != "❌ incomplete"
+    assert report.data["mean_val_bpb"] == pytest.approx(1.085624802, abs=1e-9)
+    [config] = findings_of(report, "EVIDENCE.same-config")
+    assert config.severity == "warning" and "ttt_enabled" in config.message
