@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import binascii
 import bz2
 import lzma
 import zlib
@@ -34,6 +35,9 @@ class LoadedScript:
     layers: list[str] = field(default_factory=list)  # unwrapping steps, outermost first
     tree: ast.Module = field(default_factory=lambda: ast.Module(body=[], type_ignores=[]))
     nodes: list[ast.AST] | None = None  # every node of ``tree`` once something has walked it
+    # Code this source runs that is packed in a form golf-check could not decode statically:
+    # (the call that runs it, what it is). Reported as a warning, never silently skipped.
+    undecoded: list[tuple[ast.AST, str]] = field(default_factory=list)
 
     @property
     def lines(self) -> list[str]:
@@ -69,11 +73,17 @@ def load_script(path: str | Path) -> LoadedScript:
     source = _decode_text(raw, str(path))
     tree = _parse(source, str(path))
     layers: list[str] = []
+    undecoded: list[tuple[ast.AST, str]] = []
     for _ in range(MAX_LAYERS):
-        if "exec" not in source:  # no wrapper possible; skip the tree walk
+        if not _may_be_wrapper(source):  # no wrapper possible; skip the tree walk
             break
-        unwrapped = _unwrap_once(tree, str(path))
+        unwrapper = _Unwrapper(tree, "exec" in source)
+        try:
+            unwrapped = unwrapper.unwrap()
+        except InputError as exc:
+            raise InputError(f"{path}: {exc}") from None
         if unwrapped is None:
+            undecoded = unwrapper.undecoded
             break
         inner, steps = unwrapped
         layers.extend(steps)
@@ -81,7 +91,9 @@ def load_script(path: str | Path) -> LoadedScript:
         tree = _parse(source, f"{path} (decoded payload)")
     else:
         raise InputError(f"{path}: more than {MAX_LAYERS} nested self-extracting layers")
-    return LoadedScript(path=path, raw_bytes=raw, source=source, layers=layers, tree=tree)
+    return LoadedScript(
+        path=path, raw_bytes=raw, source=source, layers=layers, tree=tree, undecoded=undecoded
+    )
 
 
 def load_source(source: str, name: str = "<string>") -> LoadedScript:
@@ -112,41 +124,236 @@ def _parse(source: str, name: str) -> ast.Module:
 # --------------------------------------------------------------------------- unwrapping
 
 
-def _unwrap_once(tree: ast.Module, name: str) -> tuple[bytes, list[str]] | None:
-    """If the module execs a decodable literal payload, return the payload and its steps."""
-    aliases: dict[str, str] | None = None
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        if aliases is None:
-            if not _mentions_exec(node.func):
+# A wrapper decodes something and then runs it: as ``exec``/``eval`` of the decoded text, or
+# by writing it to a file that ``exec(open(path).read())``, ``runpy`` or a subprocess runs.
+_DECODER_HINTS = ("decode", "decompress", "unhexlify", "fromhex")
+_RUN_HINTS = ("exec", "eval", "write")
+_EXEC_CALLS = {"exec", "eval", "builtins.exec", "builtins.eval"}
+_RUN_PATH_CALLS = {"runpy.run_path"}
+_PROCESS_CALLS = {
+    "os.system",
+    "os.popen",
+    "os.execv",
+    "os.execl",
+    "os.execvp",
+    "os.execlp",
+    "subprocess.run",
+    "subprocess.call",
+    "subprocess.check_call",
+    "subprocess.check_output",
+    "subprocess.Popen",
+}
+_READ_METHODS = ("read", "read_text", "read_bytes")
+_MAX_NAME_DEPTH = 16  # a payload bound to a name bound to a name ...
+
+
+def _may_be_wrapper(source: str) -> bool:
+    return any(h in source for h in _RUN_HINTS) and any(h in source for h in _DECODER_HINTS)
+
+
+class _Unwrapper:
+    """Finds, in one module, code that is decoded at run time and then run, and decodes it.
+
+    ``unwrap()`` returns the payload and its decoding steps, or ``None``; then ``undecoded``
+    lists what was run but could not be decoded statically (a payload read from elsewhere,
+    or computed). Only module-level code is searched for file-based wrappers; ``exec`` of a
+    decoding chain is found anywhere when ``everywhere``.
+    """
+
+    def __init__(self, tree: ast.Module, everywhere: bool):
+        self.nodes = list(ast.walk(tree) if everywhere else _module_level_nodes(tree))
+        self.aliases = import_aliases(self.nodes)
+        self.bindings = _single_bindings(self.nodes)
+        self.undecoded: list[tuple[ast.AST, str]] = []
+        self._depth = 0
+
+    def unwrap(self) -> tuple[bytes, list[str]] | None:
+        calls = [n for n in self.nodes if isinstance(n, ast.Call)]
+        written: dict[str, tuple[ast.expr, ast.Call]] | None = None
+        for call in calls:
+            name = _call_name(call.func, self.aliases)
+            if name in _EXEC_CALLS and call.args:
+                source = call.args[0]
+                if _is_compile(source, self.aliases):  # exec(compile(src, name, "exec"))
+                    source = source.args[0]
+                path = self.read_path(source)
+                if path is None:
+                    found = self.payload(source, call, [])
+                    if found is not None:
+                        return found
+                    continue
+            elif name in _RUN_PATH_CALLS and call.args:
+                path = call.args[0]
+            elif name in _PROCESS_CALLS:
+                path = None  # matched against the files written below
+            else:
                 continue
-            aliases = import_aliases(ast.walk(tree))
-        if _call_name(node.func, aliases) != "exec":
-            continue
-        if not node.args:
-            continue
-        steps: list[str] = []
+            if written is None:
+                written = self.written_files(calls)
+            for key, (data, write) in written.items():
+                if path is not None and self.path_key(path) != key:
+                    continue
+                if path is None and not self.mentions(call, key):
+                    continue
+                found = self.payload(data, write, [])
+                if found is not None:
+                    payload, steps = found
+                    return payload, [*steps, f"file {key}"]
+        return None
+
+    # ------------------------------------------------------------------ payloads
+
+    def payload(self, expr: ast.expr, where: ast.AST, steps: list[str]):
         try:
-            value = _evaluate(node.args[0], aliases, steps)
+            value = self.evaluate(expr, steps)
         except _NotADecoder:
-            continue
+            if _calls_a_decoder(expr, self.aliases, self.bindings):
+                self.undecoded.append((where, ast.unparse(expr)[:80]))
+            return None
         except InputError as exc:
             raise InputError(
-                f"{name}: self-extracting payload at line {node.lineno}: {exc}"
+                f"self-extracting payload at line {where.lineno}: {exc}"  # type: ignore[attr-defined]
             ) from None
         if isinstance(value, str):
             value = value.encode("utf-8")
         if not isinstance(value, bytes) or not steps:
-            continue
+            return None
         return value, steps
-    return None
+
+    def evaluate(self, node: ast.expr, steps: list[str]):
+        if isinstance(node, ast.Name) and node.id in self.bindings:
+            if self._depth >= _MAX_NAME_DEPTH:
+                raise _NotADecoder
+            self._depth += 1
+            try:
+                return self.evaluate(self.bindings[node.id], steps)
+            finally:
+                self._depth -= 1
+        return _evaluate(node, self.aliases, steps, self.evaluate)
+
+    # ------------------------------------------------------------------ files
+
+    def written_files(self, calls: list[ast.Call]) -> dict[str, tuple[ast.expr, ast.Call]]:
+        """Path key -> (data written, the write call) for ``open(p, "w").write(data)``,
+        ``with open(p, "wb") as f: f.write(data)`` and ``Path(p).write_bytes(data)``."""
+        out: dict[str, tuple[ast.expr, ast.Call]] = {}
+        for call in calls:
+            func = call.func
+            if not (isinstance(func, ast.Attribute) and call.args):
+                continue
+            target = func.value
+            if isinstance(target, ast.Name) and target.id in self.bindings:
+                target = self.bindings[target.id]
+            if not isinstance(target, ast.Call) or not target.args:
+                continue
+            opener = _call_name(target.func, self.aliases)
+            if func.attr == "write" and opener in ("open", "io.open", "codecs.open"):
+                out[self.path_key(target.args[0])] = (call.args[0], call)
+            elif func.attr in ("write_bytes", "write_text") and opener.endswith("Path"):
+                out[self.path_key(target.args[0])] = (call.args[0], call)
+        return out
+
+    def read_path(self, node: ast.expr) -> ast.expr | None:
+        """The path of ``open(p).read()`` / ``Path(p).read_text()``, else ``None``."""
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _READ_METHODS
+        ):
+            return None
+        opened = node.func.value
+        if isinstance(opened, ast.Name) and opened.id in self.bindings:
+            opened = self.bindings[opened.id]
+        if isinstance(opened, ast.Call) and opened.args:
+            opener = _call_name(opened.func, self.aliases)
+            if opener in ("open", "io.open", "codecs.open") or opener.endswith("Path"):
+                return opened.args[0]
+        return None
+
+    def path_key(self, node: ast.expr) -> str:
+        """A written or read path: its text when it is a literal (or a name bound to one),
+        else the expression itself (``tempfile.mktemp()`` bound to ``p`` is ``p``)."""
+        while isinstance(node, ast.Name) and node.id in self.bindings:
+            bound = self.bindings[node.id]
+            if not (isinstance(bound, ast.Constant) or isinstance(bound, ast.Name)):
+                return node.id
+            node = bound
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        return ast.unparse(node)
+
+    def mentions(self, call: ast.Call, key: str) -> bool:
+        """Whether a subprocess call runs the written file with Python (``[sys.executable,
+        p]``, ``os.system("python x.py")``); other commands that name a file do not count."""
+        named, python = False, key.endswith(".py")
+        for sub in ast.walk(call):
+            if isinstance(sub, ast.Name) and self.path_key(sub) == key:
+                named = True
+            elif isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+                named = named or key in sub.value.split()
+                python = python or sub.value.split(" ")[0].rpartition("/")[2].startswith("python")
+            elif (
+                isinstance(sub, ast.Attribute) and _call_name(sub, self.aliases) == "sys.executable"
+            ):
+                python = True
+        return named and python
 
 
-def _mentions_exec(func: ast.expr) -> bool:
-    return (isinstance(func, ast.Name) and func.id not in ("print", "len")) or (
-        isinstance(func, ast.Attribute) and func.attr == "exec"
+def _module_level_nodes(tree: ast.Module):
+    """Every node outside function and class bodies (where a wrapper's stub lives)."""
+    stack: list[ast.AST] = list(reversed(tree.body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def _single_bindings(nodes: list[ast.AST]) -> dict[str, ast.expr]:
+    """Names bound exactly once (``payload = "..."``, ``with open(p) as f``) -> their value."""
+    seen: dict[str, list[ast.expr]] = {}
+    for node in nodes:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                seen.setdefault(target.id, []).append(node.value)
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            if isinstance(node.target, ast.Name):
+                seen.setdefault(node.target.id, []).append(node.value)
+        elif isinstance(node, ast.With | ast.AsyncWith):
+            for item in node.items:
+                if isinstance(item.optional_vars, ast.Name):
+                    seen.setdefault(item.optional_vars.id, []).append(item.context_expr)
+    return {name: values[0] for name, values in seen.items() if len(values) == 1}
+
+
+def _is_compile(node: ast.expr, aliases: dict[str, str]) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and _call_name(node.func, aliases) in ("compile", "builtins.compile")
+        and bool(node.args)
     )
+
+
+def _calls_a_decoder(node: ast.expr, aliases: dict[str, str], bindings, depth: int = 0) -> bool:
+    """Whether an expression (following bound names) decodes or decompresses something."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            name = _call_name(sub.func, aliases)
+            last = name.rpartition(".")[2] or (
+                sub.func.attr if isinstance(sub.func, ast.Attribute) else ""
+            )
+            if (
+                name in _B_DECODERS
+                or last in ("decompress", "unhexlify", "fromhex")
+                or (last.endswith("decode") and last != "decode")
+            ):
+                return True
+        elif isinstance(sub, ast.Name) and sub.id in bindings and depth < _MAX_NAME_DEPTH:
+            if _calls_a_decoder(bindings[sub.id], aliases, bindings, depth + 1):
+                return True
+    return False
 
 
 def import_aliases(nodes: Iterable[ast.AST]) -> dict[str, str]:
@@ -193,8 +400,29 @@ _LZMA_CONSTS = {
 }
 
 
-def _evaluate(node: ast.expr, aliases: dict[str, str], steps: list[str]):
-    """Evaluate a pure decoding expression over literals; anything else is ``_NotADecoder``."""
+_B_DECODERS.update(
+    {
+        "base64.b16decode": ("base16", base64.b16decode),
+        "base64.decodebytes": ("base64", base64.decodebytes),
+        "binascii.a2b_base64": ("base64", binascii.a2b_base64),
+        "binascii.unhexlify": ("hex", binascii.unhexlify),
+        "binascii.a2b_hex": ("hex", binascii.a2b_hex),
+        "bytes.fromhex": ("hex", bytes.fromhex),
+    }
+)
+# Pure text methods a stub applies to its payload before decoding it (``s.replace(b"\n",
+# b"")``, ``"".join(s.split())``); evaluated on literals only, and size-checked.
+_TEXT_METHODS = {"replace", "strip", "lstrip", "rstrip", "split", "join", "decode", "encode"}
+
+
+def _evaluate(node: ast.expr, aliases: dict[str, str], steps: list[str], ev=None):
+    """Evaluate a pure decoding expression over literals; anything else is ``_NotADecoder``.
+    ``ev`` evaluates sub-expressions (the unwrapper passes one that follows bound names)."""
+    if ev is None:
+
+        def ev(sub, steps):
+            return _evaluate(sub, aliases, steps)
+
     if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes, int, type(None))):
         return node.value
     if isinstance(node, ast.Attribute):
@@ -204,30 +432,38 @@ def _evaluate(node: ast.expr, aliases: dict[str, str], steps: list[str]):
             return _LZMA_CONSTS[const]
         raise _NotADecoder
     if isinstance(node, ast.List | ast.Tuple):
-        return [_evaluate(e, aliases, steps) for e in node.elts]
+        return [ev(e, steps) for e in node.elts]
     if isinstance(node, ast.Dict):
         if any(k is None for k in node.keys):
             raise _NotADecoder
-        return {
-            _evaluate(k, aliases, steps): _evaluate(v, aliases, steps)
-            for k, v in zip(node.keys, node.values, strict=True)
-        }
+        return {ev(k, steps): ev(v, steps) for k, v in zip(node.keys, node.values, strict=True)}
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):  # payload split in parts
+        left, right = ev(node.left, steps), ev(node.right, steps)
+        if type(left) is not type(right) or not isinstance(left, str | bytes):
+            raise _NotADecoder
+        _check_size(len(left) + len(right))
+        return left + right
     if not isinstance(node, ast.Call):
         raise _NotADecoder
     func = node.func
-    # Method calls on a decoded value: payload.decode(), .encode()
-    if isinstance(func, ast.Attribute) and func.attr in ("decode", "encode") and not node.keywords:
-        target = _evaluate(func.value, aliases, steps)
-        if func.attr == "decode" and isinstance(target, bytes):
-            return _safe(lambda: target.decode("utf-8"), "payload is not UTF-8 text")
-        if func.attr == "encode" and isinstance(target, str):
-            return target.encode("utf-8")
-        raise _NotADecoder
     name = _call_name(func, aliases)
-    args = [_evaluate(a, aliases, steps) for a in node.args]
-    kwargs = {k.arg: _evaluate(k.value, aliases, steps) for k in node.keywords if k.arg}
-    if name == "compile" and args:  # compile(source, "<string>", "exec")
+    if isinstance(func, ast.Attribute) and func.attr in _TEXT_METHODS and name not in _B_DECODERS:
+        target = ev(func.value, steps)
+        args = [ev(a, steps) for a in node.args]
+        if node.keywords or not isinstance(target, str | bytes):
+            raise _NotADecoder
+        return _text_method(target, func.attr, args)
+    args = [ev(a, steps) for a in node.args]
+    kwargs = {k.arg: ev(k.value, steps) for k in node.keywords if k.arg}
+    if name in ("compile", "builtins.compile") and args:  # compile(source, "<string>", "exec")
         return args[0]
+    if name in ("bytes", "str") and len(args) in (2, 3):  # bytes(text, "utf-8")
+        value, encoding = args[0], args[1]
+        if name == "bytes" and isinstance(value, str) and isinstance(encoding, str):
+            return _safe(lambda: value.encode(encoding), "payload cannot be encoded")
+        if name == "str" and isinstance(value, bytes) and isinstance(encoding, str):
+            return _safe(lambda: value.decode(encoding), "payload is not text")
+        raise _NotADecoder
     if name in _B_DECODERS and args:
         label, fn = _B_DECODERS[name]
         steps.append(label)
@@ -248,6 +484,46 @@ def _evaluate(node: ast.expr, aliases: dict[str, str], steps: list[str]):
         steps.append("bz2")
         return _bounded(bz2.BZ2Decompressor(), args[0], "bz2")
     raise _NotADecoder
+
+
+def _text_method(target: str | bytes, method: str, args: list):
+    kind = type(target)
+    if method == "decode":
+        if kind is not bytes or len(args) > 1 or (args and not isinstance(args[0], str)):
+            raise _NotADecoder
+        encoding = args[0] if args else "utf-8"
+        return _safe(lambda: target.decode(encoding), "payload is not UTF-8 text")
+    if method == "encode":
+        if kind is not str or len(args) > 1 or (args and not isinstance(args[0], str)):
+            raise _NotADecoder
+        encoding = args[0] if args else "utf-8"
+        return _safe(lambda: target.encode(encoding), "payload cannot be encoded")
+    if method == "join":  # sep.join(parts)
+        if len(args) != 1 or not isinstance(args[0], list):
+            raise _NotADecoder
+        if not all(type(part) is kind for part in args[0]):
+            raise _NotADecoder
+        _check_size(sum(map(len, args[0])) + len(target) * max(len(args[0]) - 1, 0))
+        return target.join(args[0])
+    if not all(type(a) is kind or a is None for a in args):
+        raise _NotADecoder
+    if method == "replace" and len(args) == 2 and None not in args:
+        old, new = args
+        hits = target.count(old) if old else len(target) + 1
+        _check_size(len(target) + hits * (len(new) - len(old)))
+        return target.replace(old, new)
+    if method in ("strip", "lstrip", "rstrip", "split") and len(args) <= 1:
+        return getattr(target, method)(*args)
+    raise _NotADecoder
+
+
+def _check_size(size: int) -> None:
+    """Refuse, before building it, text that would grow past the decoded-size cap."""
+    if size > MAX_DECODED_BYTES:
+        raise InputError(
+            f"payload text grows past {MAX_DECODED_BYTES // (1024 * 1024)} MB "
+            "(refusing a possible decompression bomb)"
+        )
 
 
 def _lzma(data, kwargs: dict, steps: list[str]) -> bytes:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ast
 import bisect
-import copy
 import re
 import sys
 import warnings
@@ -31,20 +30,18 @@ import warnings
 from harness.errors import InputError
 
 FSTRING_MARK = "__golf_check_fstring__"
-_STRING_PREFIXES = {"", "r", "u", "b", "br", "rb", "f", "fr", "rf"}
 _CONVERSIONS = {"s", "r", "a"}
 
-# The tokens the rewriter must see; everything between them is copied in bulk.
-_TOKEN = re.compile(
-    r"""
+# The tokens the rewriter must see; everything between them is copied in bulk. A prefix
+# counts only at the start of a word; a quote right after a word (``if'x'``) opens a string.
+_TOKEN_PARTS = r"""
     (?P<string>(?:(?<!\w)(?:[rRuUbBfF]|[bB][rR]|[rR][bB]|[fF][rR]|[rR][fF]))?(?:'''|\"\"\"|'|"))
     | (?P<keyword>(?<![\w.])(?:def|class|type|except)(?!\w))
-    | (?P<name>[^\W\d]\w*|\d\w*)
     | (?P<comment>\#[^\r\n]*)
-    | (?P<op>[!=<>]=|[(\[{)\]}!:=])
-    """,
-    re.VERBOSE,
-)
+"""
+_TOKEN = re.compile(_TOKEN_PARTS + r"| (?P<op>[(\[{)\]}])", re.VERBOSE)
+# Inside a replacement field ``!``, ``:`` and ``=`` end the expression at depth 0.
+_FIELD_TOKEN = re.compile(_TOKEN_PARTS + r"| (?P<op>[!=<>]=|[(\[{)\]}!:=])", re.VERBOSE)
 _SPACE = re.compile(r"(?:[ \t\f]|\\\r?\n)*")
 _GAP = re.compile(r"(?:[ \t\f\r\n]|\\\r?\n|\#[^\r\n]*)*")  # between literals inside brackets
 _NAME = re.compile(r"[^\W\d]\w*")
@@ -86,7 +83,7 @@ def parse_newer_grammar(source: str, name: str = "<string>") -> ast.Module:
         warnings.simplefilter("ignore")  # invalid escapes were already warned about, or not
         tree = ast.parse(text, filename=name)
     if rewriter.groups:
-        _restore_fstrings(tree, rewriter)
+        _restore_fstrings(tree, rewriter, _marker_positions(text))
     return tree
 
 
@@ -102,7 +99,8 @@ class _Group:
         self.parts: list[str] = []  # what the marker call gets: newlines and (expr) args
         self.debug: dict[int, str] = {}  # field -> the ``expr=`` text a debug field prints
         self.specs: dict[int, ast.JoinedStr] = {}  # field -> its format spec, parsed apart
-        self.tree: ast.expr | None = None
+        self.tree: ast.expr | None = None  # the skeleton parsed (all groups in one go)
+        self.start = 0  # where the group starts in the source
 
 
 class _Rewriter:
@@ -110,7 +108,6 @@ class _Rewriter:
         self.src = source
         self.n = len(source)
         self.groups: list[_Group] = []
-        self.group_lines: list[int] = []  # the line each marker call starts on
 
     def line(self, pos: int) -> int:
         return self.src.count("\n", 0, pos) + 1
@@ -119,7 +116,24 @@ class _Rewriter:
         out, end, _ = self.code(0, in_field=False)
         if end != self.n:
             raise _Reject(self.line(end), "unmatched closing bracket")
+        self.parse_skeletons()
         return out
+
+    def parse_skeletons(self) -> None:
+        """Parse every group's skeleton in one call; on an error, find the group at fault."""
+        if not self.groups:
+            return
+        text = "\n".join("(" + "".join(g.skeleton) + ")" for g in self.groups)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                body = ast.parse(text).body
+        except SyntaxError:
+            for group in self.groups:
+                self.skeleton_tree(group, group.start)
+            raise _Reject(self.line(self.groups[0].start), "invalid f-string") from None
+        for group, statement in zip(self.groups, body, strict=True):
+            group.tree = statement.value
 
     # ----------------------------------------------------------------- code
 
@@ -128,8 +142,9 @@ class _Rewriter:
         field) a ``}``, ``!``, ``:`` or ``=`` at bracket depth 0. Returns the rewritten text,
         the position of the terminator and the terminator."""
         src, out, depth = self.src, [], 0
+        token = _FIELD_TOKEN if in_field else _TOKEN
         while True:
-            m = _TOKEN.search(src, pos)
+            m = token.search(src, pos)
             if m is None:
                 out.append(src[pos:])
                 if in_field:
@@ -144,7 +159,7 @@ class _Rewriter:
             elif kind == "keyword":
                 text, pos = self.keyword(tok, m.start(), pos, depth)
                 out.append(text)
-            elif kind in ("name", "comment"):
+            elif kind == "comment":
                 out.append(tok)
             elif tok in "([{":
                 depth += 1
@@ -243,7 +258,6 @@ class _Rewriter:
         src = self.src
         group = _Group()
         self.groups.append(group)
-        self.group_lines.append(self.line(start))
         index = len(self.groups) - 1
         gap_re = _GAP if in_brackets else _SPACE
         pos = start
@@ -269,7 +283,7 @@ class _Rewriter:
             group.skeleton.append(" ")
             group.parts.append("\n" * src.count("\n", pos, gap_end))  # comments dropped
             pos = gap_end
-        group.tree = self.skeleton_tree(group, start)
+        group.start = start
         return f"{FSTRING_MARK}({index}{''.join(group.parts)})", pos
 
     def fstring_body(self, group: _Group, pos: int, quote: str, raw: bool, level: int) -> int:
@@ -414,19 +428,35 @@ def _has_code(text: str) -> bool:
 # --------------------------------------------------------------------------- restoring
 
 
-def _restore_fstrings(tree: ast.Module, rewriter: _Rewriter) -> None:
+def _marker_positions(text: str) -> list[tuple[int, int]]:
+    """(line, UTF-8 column) of every marker call in the rewritten text, in order."""
+    out: list[tuple[int, int]] = []
+    line, line_start, counted = 1, 0, 0
+    for match in re.finditer(re.escape(FSTRING_MARK) + r"\(", text):
+        line += text.count("\n", counted, match.start())
+        counted = match.start()
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        out.append((line, len(text[line_start : match.start()].encode("utf-8"))))
+    return out
+
+
+def _restore_fstrings(
+    tree: ast.Module, rewriter: _Rewriter, markers: list[tuple[int, int]]
+) -> None:
     """Turn each marker call back into the ``JoinedStr`` its group stands for, visiting only
-    the statements and expressions whose lines hold a marker."""
-    lines = sorted(rewriter.group_lines)
+    the nodes whose source range holds a marker (golfed lines hold many statements)."""
 
     def holds_marker(node: ast.AST) -> bool:
         start = getattr(node, "lineno", None)
         if start is None:
             return True
         if getattr(node, "decorator_list", None):  # decorators sit above the ``def`` line
-            start = node.decorator_list[0].lineno
-        i = bisect.bisect_left(lines, start)
-        return i < len(lines) and lines[i] <= node.end_lineno
+            first = node.decorator_list[0]
+            begin = (first.lineno, first.col_offset)
+        else:
+            begin = (start, node.col_offset)
+        i = bisect.bisect_left(markers, begin)
+        return i < len(markers) and markers[i] < (node.end_lineno, node.end_col_offset)
 
     def restore(node: ast.AST) -> ast.AST:
         for name in node._fields:
@@ -450,10 +480,11 @@ def _restore_fstrings(tree: ast.Module, rewriter: _Rewriter) -> None:
 
 def _joined(call: ast.Call, group: _Group) -> ast.expr:
     exprs = call.args[1:]
-    tree = copy.deepcopy(group.tree)
-    for sub in list(ast.walk(tree)):
-        if isinstance(sub, ast.FormattedValue) and sub.value.value in group.specs:
-            sub.format_spec = copy.deepcopy(group.specs[sub.value.value])
+    tree = group.tree  # each group's marker call is restored exactly once: no copy needed
+    if group.specs:
+        for sub in list(ast.walk(tree)):
+            if isinstance(sub, ast.FormattedValue) and sub.value.value in group.specs:
+                sub.format_spec = group.specs[sub.value.value]
     skeleton_nodes = list(ast.walk(tree))  # before the real expressions go in
     for sub in skeleton_nodes:
         ast.copy_location(sub, call)

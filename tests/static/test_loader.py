@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import base64
 import lzma
+import zlib
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,128 @@ def test_dotted_module_call_is_named_once(tmp_path):
     (finding,) = [f for f in result.findings if f.rule == "DATA.network"]
     assert finding.line == 4
     assert "urllib.request.urlopen(" in finding.message and "request.request" not in finding.message
+
+
+# --------------------------------------------------------------------------- wrapper variants
+# Each variant below is a stub written here from the forms challenge records used; the payload
+# is a legal twin plus a marker write that must never happen (nothing is executed).
+
+INNER = RECORD + b"\nimport urllib.request\nurllib.request.urlopen('http://example.invalid')\n"
+INNER_NETWORK_LINE = (
+    INNER.decode().splitlines().index("urllib.request.urlopen('http://example.invalid')") + 1
+)
+
+
+def _b85_lines(data: bytes, width: int = 60) -> str:
+    text = base64.b85encode(lzma.compress(data)).decode()
+    return "\n".join(text[i : i + width] for i in range(0, len(text), width))
+
+
+@pytest.mark.parametrize(
+    "stub",
+    [
+        # payload wrapped over many lines, newlines stripped before decoding
+        'import base64 as B, lzma as L\nD = b"""{lines}"""\n'
+        'exec(L.decompress(B.b85decode(D.replace(b"\\n", b""))))\n',
+        'import base64, lzma\nD = """{lines}"""\nexec(lzma.decompress(base64.b85decode("".join(D.split()))))\n',
+        'import base64, lzma\nexec(lzma.decompress(base64.b85decode("""{lines}""".strip().replace("\\n", ""))))\n',
+    ],
+)
+def test_whitespace_stripped_payloads_decode(tmp_path, stub):
+    path = tmp_path / "train_gpt.py"
+    path.write_text(stub.format(lines=_b85_lines(INNER)))
+    script = load_script(path)
+    assert script.layers == ["base85", "lzma"] and script.source == INNER.decode()
+
+
+def test_exec_of_compile_over_a_bound_name_decodes(tmp_path):
+    payload = base64.b64encode(zlib.compress(INNER)).decode()
+    path = tmp_path / "train_gpt.py"
+    path.write_text(
+        "import base64, zlib\n"
+        f'src = zlib.decompress(base64.b64decode("{payload}")).decode()\n'
+        'exec(compile(src, "train_gpt", "exec"))\n'
+    )
+    script = load_script(path)
+    assert script.layers == ["base64", "zlib"] and script.source == INNER.decode()
+
+
+@pytest.mark.parametrize(
+    "runner",
+    [
+        "exec(open(p).read())",
+        "exec(compile(open(p).read(), p, 'exec'))",
+        "runpy.run_path(p)",
+        "subprocess.run([sys.executable, p], check=True)",
+        "os.system(f'python {p}')",
+    ],
+)
+def test_payload_written_to_a_file_then_run_decodes(tmp_path, runner):
+    inner_path = tmp_path / "unpacked.py"
+    path = tmp_path / "train_gpt.py"
+    path.write_text(
+        "import base64, lzma, os, runpy, subprocess, sys\n"
+        f"p = {str(inner_path)!r}\n"
+        'with open(p, "wb") as f:\n'
+        f'    f.write(lzma.decompress(base64.b85decode("{_b85_lines(INNER, 10**9)}")))\n'
+        f"{runner}\n"
+    )
+    script = load_script(path)
+    assert script.layers == ["base85", "lzma", f"file {inner_path}"]
+    assert script.source == INNER.decode()
+    assert not inner_path.exists()  # decoded in memory, never written or run
+
+
+def test_findings_point_into_the_decoded_file_payload_and_name_its_layers(tmp_path):
+    path = tmp_path / "train_gpt.py"
+    path.write_text(
+        "import base64, lzma, pathlib, runpy\n"
+        'pathlib.Path("unpacked.py").write_bytes(lzma.decompress(base64.b85decode('
+        f'"{_b85_lines(INNER, 10**9)}")))\n'
+        'runpy.run_path("unpacked.py")\n'
+    )
+    (result,) = check_paths([path]).files
+    (network,) = [f for f in result.findings if f.rule == "DATA.network"]
+    assert network.line == INNER_NETWORK_LINE
+    assert any("base85 + lzma + file unpacked.py" in note for note in result.notes)
+
+
+def test_undecodable_wrapper_is_reported_not_checked_as_the_stub(tmp_path):
+    folder = tmp_path / "record"
+    folder.mkdir()
+    (folder / "payload.b85").write_text(_b85_lines(INNER))
+    (folder / "train_gpt.py").write_text(
+        "import base64, lzma\n"
+        'blob = open("payload.b85").read()\n'
+        'exec(lzma.decompress(base64.b85decode(blob.replace("\\n", ""))))\n'
+    )
+    script = load_script(folder / "train_gpt.py")
+    assert script.layers == [] and [node.lineno for node, _ in script.undecoded] == [3]
+    report = check_paths([folder])
+    (result,) = [r for r in report.files if r.path.endswith("train_gpt.py")]
+    (finding,) = [f for f in result.findings if f.rule == "PACKAGE.undecoded-wrapper"]
+    assert finding.line == 3 and finding.severity == "warning"
+    assert "was not checked" in finding.message
+
+
+def test_decoded_data_that_is_never_run_is_not_a_wrapper(tmp_path):
+    path = tmp_path / "train_gpt.py"
+    path.write_text(
+        "import lzma, subprocess\n"
+        'open("model.bin", "wb").write(lzma.decompress(open("model.xz", "rb").read()))\n'
+        'subprocess.run(["ls", "-l", "model.bin"])\n'
+        "exec_mode = 'eval'\n"
+    )
+    script = load_script(path)
+    assert script.layers == [] and script.undecoded == []
+
+
+def test_text_growing_past_the_cap_is_refused_before_it_is_built(tmp_path):
+    path = tmp_path / "train_gpt.py"
+    path.write_text(
+        "import base64, lzma\n"
+        f'D = "{"A" * 20_000}"\n'
+        f'exec(lzma.decompress(base64.b85decode(D.replace("A", "{"B" * 1000}"))))\n'
+    )
+    with pytest.raises(InputError, match="decompression bomb"):
+        load_script(path)

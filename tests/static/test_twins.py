@@ -21,6 +21,12 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     "legal_record.py": [],
     "legal_record_phased.py": [],
     "legal_record_baseline.py": [],
+    # A wrapper whose payload golf-check cannot see is reported, never checked as the stub.
+    "PACKAGE.undecoded-wrapper/illegal_payload_in_second_file.py": [
+        ("BUDGET.uncounted-code", 5, "warning"),
+        ("PACKAGE.undecoded-wrapper", 5, "warning"),
+    ],
+    "PACKAGE.undecoded-wrapper/legal_artifact_decompressed_not_run.py": [],
     # Validation taint follows values: a model scored on validation tokens under no-grad
     # logging is not validation data; buffers, containers and helper returns that hold
     # validation tokens are.
