@@ -104,17 +104,22 @@ def _pass_boundary(seed: SeedEvidence, end, own, head) -> list[int]:
 
 def _own_result_line(seed: SeedEvidence, end):
     """The adaptation pass's own figures: on its ":done" line, or the score line right
-    after it that carries the pass's elapsed time."""
+    after it when that line carries the pass's elapsed time or names the TTT pass."""
     if end.score is not None:
         return end.score
     if end.epochs or "quant" in end.name.lower():
         # Whole epochs over the split, or a fine-tune before quantization, end with a model,
         # not a score: whatever is scored next is a pass of its own.
         return None
-    after = [s for s in seed.score_lines if s.line > end.line]
-    if after and end.elapsed_s and after[0].eval_time_s:
-        if after[0].eval_time_s >= SAME_PASS_TIME_SHARE * end.elapsed_s:
-            return after[0]
+    after = [s for s in seed.score_lines if s.line > end.line and not s.diagnostic]
+    if not after:
+        return None
+    first = after[0]
+    if "ttt" in first.kind.lower():
+        return first
+    if end.elapsed_s and first.eval_time_s:
+        if first.eval_time_s >= SAME_PASS_TIME_SHARE * end.elapsed_s:
+            return first
     return None
 
 

@@ -134,3 +134,12 @@ def test_one_scoring_pass_is_not_best_of_passes(tmp_path):
         score("legal_ttt", 1.9, 4, tail=" eval_time:88649ms"),
     ]
     assert not findings_of(verify_path(write_log(tmp_path, passes)), "C4.best-of-passes")
+
+
+def test_a_ttt_score_after_a_bare_done_line_is_that_pass_and_a_later_pass_is_not(tmp_path):
+    ttt = ["ttt:done elapsed=240.0s\n", score("legal_ttt", 1.95, 4, tail=" eval_time:150000ms")]
+    ttt.append(score("legal_ttt_exact", 1.95))
+    assert not findings_of(verify_path(write_log(tmp_path, ttt)), "C4.rescore")
+    rescored = [*ttt, score("final_ttt_T0.98_exact", 1.94)]
+    [finding] = findings_of(verify_path(write_log(tmp_path, rescored)), "C4.rescore", "error")
+    assert "L12: legal_ttt_exact" in finding.evidence
