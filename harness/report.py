@@ -22,7 +22,7 @@ import io
 import json
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -255,7 +255,7 @@ def render(
     width: int | None = None,
     options: RenderOptions | None = None,
 ) -> str:
-    opts = options or RenderOptions()
+    opts = replace(options or RenderOptions())  # a copy: the caller's options stay as given
     if color is not None:
         opts.color = color
     if width is not None:
