@@ -48,6 +48,7 @@ def gate_pull_request(
     report.findings.extend(package_findings(pr))
     for folder in pr.new_folders:
         _audit_folder(folder, report)
+    _locate_every_finding(report, pr)
     # Errors first in the comment; the sort is stable, so each part keeps its own order.
     report.findings.sort(key=lambda f: _SEVERITY_ORDER[f.severity])
     report.data["pull_request"] = {
@@ -62,6 +63,23 @@ def gate_pull_request(
 
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def _locate_every_finding(report: Report, pr: PullRequest) -> None:
+    """A file and a line for every finding: GitHub code scanning rejects a whole SARIF upload
+    when one result has no location. A finding about the pull request as a whole points at
+    the new folder's submission.json (else the first changed path), line 1."""
+    if pr.new_folders:
+        home = f"{pr.new_folders[0].path}/submission.json"
+    elif pr.changes:
+        home = pr.changes[0].path
+    else:
+        home = "README.md"
+    for finding in report.all_findings():
+        if not finding.file:
+            finding.file = home
+        if not finding.line:
+            finding.line = 1
 
 
 def package_findings(pr: PullRequest) -> list[Finding]:
