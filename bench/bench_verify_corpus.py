@@ -14,7 +14,7 @@ rounding). A merged folder should pass or warn; an illegal one should fail, for 
 expected conditions when it fails on a rule of that condition. With ``ci`` (the default),
 every whole merged folder (one that ships its script) is committed as a pull request into a
 throw-away git repository shaped like the challenge's and gated. Every SARIF result ``verify``
-writes is checked for a location with a line.
+and ``ci`` write is checked for a location with a line.
 
 ``--markdown`` prints the figures block of docs/accuracy.md; ``--update DOC`` rewrites that
 block in DOC in place (appending it when DOC has none). Exit codes: 0 when scored, 2 when
@@ -111,13 +111,17 @@ def verify_row(kind: str, folder: Path, expected: dict[str, set[str]]) -> dict:
     sarif = json.loads(render(report, "sarif"))
     results = sarif["runs"][0]["results"]
     row["sarif_results"] = len(results)
-    row["sarif_unlocated"] = sum(
-        1
-        for r in results
-        if not r.get("locations")
-        or not r["locations"][0].get("physicalLocation", {}).get("region", {}).get("startLine")
-    )
+    row["sarif_unlocated"] = sum(1 for r in results if not _located(r))
     return row
+
+
+def _located(result: dict) -> bool:
+    """A SARIF result with a file and a start line."""
+    locations = result.get("locations") or [{}]
+    physical = locations[0].get("physicalLocation", {})
+    return bool(physical.get("artifactLocation", {}).get("uri")) and bool(
+        physical.get("region", {}).get("startLine")
+    )
 
 
 def ci_row(folder: Path, cli: list[str]) -> dict:
@@ -141,13 +145,18 @@ def ci_row(folder: Path, cli: list[str]) -> dict:
         shutil.copytree(folder, repo / TRACK / folder.name)
         git("add", "-A")
         git("commit", "-q", "-m", f"add {folder.name}")
-        proc = subprocess.run(
-            [*cli, "ci", "--repo", str(repo), "--base", "main", "--head", "pr", "--format", "json"],
-            capture_output=True,
-            text=True,
-            env=env,
+        gate = [*cli, "ci", "--repo", str(repo), "--base", "main", "--head", "pr"]
+        proc = subprocess.run([*gate, "--format", "json"], capture_output=True, text=True, env=env)
+        sarif = subprocess.run(
+            [*gate, "--format", "sarif"], capture_output=True, text=True, env=env
         )
     row = {"folder": folder.name, "exit": proc.returncode}
+    try:
+        results = json.loads(sarif.stdout)["runs"][0]["results"]
+        row["sarif_results"] = len(results)
+        row["sarif_unlocated"] = sum(1 for r in results if not _located(r))
+    except (ValueError, KeyError, IndexError):
+        pass
     try:
         doc = json.loads(proc.stdout)
     except ValueError:
@@ -172,8 +181,8 @@ def summarize(rows: list[dict], ci_rows: list[dict]) -> dict:
         "illegal_folders": len(illegal),
         "illegal_failed": sum(r["verdict"] == "fail" for r in illegal),
         "illegal_right_reason": sum(bool(r.get("right_reason")) for r in illegal),
-        "sarif_results": sum(r.get("sarif_results", 0) for r in rows),
-        "sarif_unlocated": sum(r.get("sarif_unlocated", 0) for r in rows),
+        "sarif_results": sum(r.get("sarif_results", 0) for r in rows + ci_rows),
+        "sarif_unlocated": sum(r.get("sarif_unlocated", 0) for r in rows + ci_rows),
         "ci_folders": len(ci_rows),
         "ci_pass_or_warn": sum(r["verdict"] in ("pass", "warn") for r in ci_rows),
         "ci_failed": [r["folder"] for r in ci_rows if r["verdict"] not in ("pass", "warn")],
@@ -201,7 +210,7 @@ def markdown(summary: dict, rows: list[dict], ci_rows: list[dict], command: str)
         f"{s['illegal_folders']} |",
         f"| whole merged folders that pass or warn `ci` as a pull request | "
         f"{s['ci_pass_or_warn']} of {s['ci_folders']} |",
-        f"| SARIF results without a file and line | {s['sarif_unlocated']} of "
+        f"| SARIF results (`verify` and `ci`) without a file and line | {s['sarif_unlocated']} of "
         f"{s['sarif_results']} |",
         "",
         "| folder | kind | verify | errors | mean = claim | the claim is | ci |",
