@@ -458,6 +458,10 @@ def _choose_group(
             return everyone, []
         if best is not None:
             return best, [s for s in everyone if s not in best]
+        # No figure reproduces the claim: the group of exactly the seeds it lists is its run.
+        listed = [g for g in groups if claims.seeds and {s.seed for s in g} == set(claims.seeds)]
+        if len(listed) == 1:
+            return listed[0], [s for s in everyone if s not in listed[0]]
     largest = max(groups, key=lambda g: (len({s.seed for s in g}), -groups.index(g)))
     if len({s.seed for s in largest}) >= 3:
         return largest, [s for s in everyone if s not in largest]

@@ -191,3 +191,24 @@ def test_a_seed_with_a_diagnostic_ttt_pass_after_its_score_stays_in_the_mean(rec
     assert report.data["mean_val_bpb"] == pytest.approx(1.085624802, abs=1e-9)
     [config] = findings_of(report, "EVIDENCE.same-config")
     assert config.severity == "warning" and "ttt_enabled" in config.message
+
+
+def test_the_group_of_the_claimed_seeds_is_judged_when_no_figure_matches(record):
+    # The claim matches no group's figures (a stale claim) but lists seeds 1337 and 42: the
+    # group holding exactly those seeds is judged; seed 2025 and a train_v0.txt, both of an
+    # older script, are listed apart instead of being averaged in.
+    folder = record(LOADER)
+    old = folder / "train_v0.txt"
+    old.write_text((folder / "train_seed42.log").read_text().replace("seed:42", "seed:7"))
+    for log in (old, folder / "train_seed2025.log"):
+        edit(log, "Code size: 96398 bytes", "Code size: 91200 bytes")
+    sub = folder / "submission.json"
+    doc = json.loads(sub.read_text())
+    doc.update(val_bpb=1.2, seeds=[1337, 42])
+    sub.write_text(json.dumps(doc))
+    report = verify_path(folder)
+    assert sorted(r["log"] for r in _rows(report, "Other runs")) == [
+        "train_seed2025.log",
+        "train_v0.txt",
+    ]
+    assert sorted(s["seed"] for s in report.data["seeds"]) == [42, 1337]
