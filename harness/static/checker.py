@@ -560,4 +560,6 @@ def _looks_like_submission(path: Path) -> bool:
         script = load_script(path)
     except InputError:
         return True  # report the unreadable file rather than skipping it silently
-    return bool(script.layers) or bool(_LOOKS_LIKE_SUBMISSION.search(script.source))
+    if script.layers or script.undecoded:  # a wrapper, decoded or not, is never skipped
+        return True
+    return bool(_LOOKS_LIKE_SUBMISSION.search(script.source))

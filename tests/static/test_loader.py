@@ -272,3 +272,16 @@ def test_text_growing_past_the_cap_is_refused_before_it_is_built(tmp_path):
     )
     with pytest.raises(InputError, match="decompression bomb"):
         load_script(path)
+
+
+def test_folder_search_never_skips_an_undecodable_wrapper(tmp_path):
+    # Outside a train_gpt.py folder only scripts that look like submissions are checked; a
+    # wrapper does, decoded or not, whatever its name.
+    (tmp_path / "packed.py").write_text(
+        "import base64, zlib\nimport sys\nexec(zlib.decompress(base64.b64decode(sys.argv[1])))\n"
+    )
+    (tmp_path / "notes.py").write_text("print('plotting helper')\n")
+    report = check_paths([tmp_path])
+    assert [Path(r.path).name for r in report.files] == ["packed.py"]
+    (finding,) = [f for f in report.files[0].findings if f.rule == "PACKAGE.undecoded-wrapper"]
+    assert finding.line == 3
