@@ -13,7 +13,9 @@ import ast
 import base64
 import binascii
 import bz2
+import io
 import lzma
+import tokenize
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -111,9 +113,24 @@ def _decode_text(raw: bytes, name: str) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        declared = _declared_encoding(raw)  # PEP 263: `# -*- coding: latin-1 -*-`
+        if declared is not None:
+            try:
+                return raw.decode(declared)
+            except (UnicodeDecodeError, LookupError):
+                pass
         raise InputError(
             f"{name}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
         ) from None
+
+
+def _declared_encoding(raw: bytes) -> str | None:
+    """The encoding a coding comment on the first two lines declares, if not UTF-8."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError:
+        return None
+    return None if encoding.startswith("utf-8") else encoding
 
 
 def _parse(source: str, name: str) -> ast.Module:

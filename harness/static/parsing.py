@@ -77,6 +77,8 @@ def parse_python(source: str, name: str) -> ast.Module:
 
 def parse_newer_grammar(source: str, name: str = "<string>") -> ast.Module:
     """Rewrite newer-grammar constructs to host-parseable text (same lines), parse, restore."""
+    if "\r" in source:  # the parser counts a lone CR as a line break: so must the rewrite
+        source = source.replace("\r\n", "\n").replace("\r", "\n")
     rewriter = _Rewriter(source)
     text = rewriter.rewrite()
     with warnings.catch_warnings():

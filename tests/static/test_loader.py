@@ -285,3 +285,11 @@ def test_folder_search_never_skips_an_undecodable_wrapper(tmp_path):
     assert [Path(r.path).name for r in report.files] == ["packed.py"]
     (finding,) = [f for f in report.files[0].findings if f.rule == "PACKAGE.undecoded-wrapper"]
     assert finding.line == 3
+
+
+def test_declared_source_encoding_is_honoured(tmp_path):
+    # CPython reads a PEP 263 coding comment; a script it runs is not an unreadable file.
+    path = tmp_path / "train_gpt.py"
+    path.write_bytes(b"# -*- coding: latin-1 -*-\nlabel = 'caf\xe9'\n")
+    script = load_script(path)
+    assert "café" in script.source

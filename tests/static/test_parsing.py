@@ -316,3 +316,13 @@ def test_every_supported_host_parses_the_newer_grammar(version):
         ALL_SOURCES, results, map(_here, ALL_SOURCES), strict=True
     ):
         assert theirs == here, source
+
+
+def test_carriage_return_line_ends_keep_lines_in_the_rewrite():
+    source = TWIN_LOGGING.replace("\n", "\r")  # old Mac line ends: a lone CR
+    calls = {
+        ast.unparse(n.func): n.lineno
+        for n in ast.walk(parse_python(source, "s.py"))
+        if isinstance(n, ast.Call)
+    }
+    assert calls["urllib.request.urlopen"] == _line_of(TWIN_LOGGING, "urllib.request.urlopen")
