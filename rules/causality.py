@@ -158,6 +158,16 @@ def _hashes_target(model, expr: ast.AST) -> ast.AST | None:
     return None
 
 
+def _fixed_index(index: ast.AST) -> bool:
+    """An index made of slices and constants only."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    return all(
+        isinstance(p, ast.Slice | ast.Constant)
+        or (isinstance(p, ast.UnaryOp) and isinstance(p.operand, ast.Constant))
+        for p in parts
+    )
+
+
 @detector(TARGET_IN_KEY, level="static")
 def target_in_lookup_key(model):
     """Reads ``table[key]`` where ``key`` hashes the target token in."""
@@ -168,10 +178,12 @@ def target_in_lookup_key(model):
         parent = model.parents.get(node)
         if isinstance(parent, ast.AugAssign) and parent.target is node:
             continue  # a count update after scoring may use the target
+        if _fixed_index(node.slice):
+            continue  # ``x[:, :-1]``, ``x[0]``: no key to hash anything into
         if (
-            not model.is_target(node.slice)
+            not hashed_key(model, node.slice)
             and not _TABLE.search(model.unparse(node.value))
-            and not hashed_key(model, node.slice)
+            and not model.is_target(node.slice)
         ):
             continue  # only table reads by a hashed key are worth expanding
         func = model.function_of(node)
@@ -239,6 +251,7 @@ def _slot_finding(model, param, site, context_only, confidence, gate_nodes):
 
 _TENSOR_MAKERS = {"zeros", "zeros_like", "ones", "ones_like", "full", "full_like", "empty"}
 _TENSOR_MAKERS |= {"empty_like", "randn", "randn_like", "rand", "tensor", "clone"}
+_MAKERS_OR_GRAD = _TENSOR_MAKERS | {"requires_grad_", "Parameter"}
 _OPTIMIZER = re.compile(r"^(SGD|Adam|AdamW|LBFGS|RMSprop|Adagrad|Adamax|NAdam|RAdam|Muon)$")
 _SCORE_CALLS = {"cross_entropy", "nll_loss", "log_softmax", "gather"}
 
@@ -277,13 +290,15 @@ def _eval_time_parameters(model):
     ``nn.Parameter(...)`` bound to a local name inside a function other than a constructor."""
     for stmt in model.of_type(ast.Assign):
         value = stmt.value
-        if not (isinstance(value, ast.Call) and len(stmt.targets) == 1):
+        if not (isinstance(value, ast.Call) and isinstance(stmt.targets[0], ast.Name)):
+            continue
+        name = callee_name(value)
+        if name not in _MAKERS_OR_GRAD:
             continue
         target = stmt.targets[0]
         func = model.function_of(stmt)
-        if not isinstance(target, ast.Name) or func is None or func.name == "__init__":
+        if len(stmt.targets) != 1 or func is None or func.name == "__init__":
             continue
-        name = callee_name(value)
         grad_kw = any(
             k.arg == "requires_grad" and isinstance(k.value, ast.Constant) and k.value.value
             for k in value.keywords
@@ -462,8 +477,6 @@ def oracle_compare_and_keep(model):
         if len(node.ops) != 1 or not isinstance(node.ops[0], _LESS):
             continue
         left, right = node.left, node.comparators[0]
-        if not (_lossy(model, left) or _lossy(model, right)):
-            continue
         parent = model.parents.get(node)
         if isinstance(parent, ast.Call) and callee_name(parent) == "where":
             if parent.args[:1] == [node] and _lossy(model, left) and _lossy(model, right):
@@ -472,7 +485,7 @@ def oracle_compare_and_keep(model):
         if not (isinstance(parent, ast.If) and parent.test is node):
             continue
         kept = _kept_per_item(model, parent, left, right)
-        if kept is None:
+        if kept is None or not (_lossy(model, left) or _lossy(model, right)):
             continue
         func = model.function_of(parent)
         if func is None or not (model.is_scoring_function(func.name) or model.reads_val(func)):

@@ -10,10 +10,10 @@ from harness.report import Finding
 from harness.rulebook import detector, rule
 from harness.static.model import callee_name
 from harness.static.patterns import (
-    ENTROPY,
+    entropy_sites,
     flows_into,
     hashed_key,
-    kinds,
+    holds_entropy,
     reads_target,
     realized_token,
 )
@@ -94,13 +94,15 @@ def entropy_as_expert(model):
     """A per-token value computed from the distribution alone (its entropy), stacked with
     expert losses read at the target, where the stack reaches a mixer (``logsumexp`` over
     the experts, or a Hedge weight update)."""
+    if not entropy_sites(model):
+        return
     for call in model.of_type(ast.Call):
         if callee_name(call) not in _STACKS or not call.args:
             continue
         elements = _stacked(model, call.args[0])
         if len(elements) < 2:
             continue
-        free = [e for e in elements if ENTROPY in kinds(model, e)]
+        free = [e for e in elements if holds_entropy(model, e) is not None]
         if not free:
             continue
         scored = [e for e in elements if e not in free and reads_target(model, e) is not None]
@@ -151,13 +153,9 @@ def _stacked(model, arg: ast.AST) -> list[ast.AST]:
 
 
 def _definition(model, expr: ast.AST) -> ast.AST | None:
-    """The assignment that gives ``expr`` (a name) its entropy value."""
-    if not isinstance(expr, ast.Name):
-        return None
-    for value in model.assigned_values(expr.id, model.function_of(expr)):
-        if ENTROPY in kinds(model, value):
-            return model.statement_of(value)
-    return None
+    """The statement that computes the entropy ``expr`` holds."""
+    site = holds_entropy(model, expr)
+    return model.statement_of(site) if site is not None else None
 
 
 def _mixes(stmt: ast.stmt) -> bool:
@@ -324,17 +322,19 @@ def _entropy_helper_experts(model):
     """A helper whose return value is built from an entropy (``exp(-H)``), added to the list
     of expert distributions that a mixer combines (``probs.append(helper(p))``)."""
     helpers = set()
-    for ret in model.of_type(ast.Return):
-        func = model.function_of(ret)
-        if func is None or ret.value is None:
+    for site in entropy_sites(model):
+        func = model.function_of(site)
+        if func is None:
             continue
-        if any(
-            ENTROPY in kinds(model, n)
-            for part in model.expand(ret.value, depth=1)
-            for n in model.walk(part)
-            if isinstance(n, ast.Name | ast.Call)
-        ):
-            helpers.add(func.name)
+        for ret in model.walk(func.node):
+            if not (isinstance(ret, ast.Return) and ret.value is not None):
+                continue
+            if model.contains(ret.value, site) or any(
+                holds_entropy(model, n) is not None
+                for n in model.walk(ret.value)
+                if isinstance(n, ast.Name)
+            ):
+                helpers.add(func.name)
     for site in model.call_sites:
         if site.callee not in helpers or site.caller is None:
             continue

@@ -410,3 +410,56 @@ def hashed_key(model, key: ast.AST) -> bool:
         for part in parts
         for n in model.walk(part)
     )
+
+
+# --------------------------------------------------------------------------- entropy sites
+
+
+def entropy_sites(model) -> list[ast.Call]:
+    """Every call in the script that computes a per-position entropy (``(p * log p).sum(-1)``,
+    ``entr(p).sum(-1)``, ``dist.entropy()``), found once per model: scripts hold a handful,
+    so the detectors ask about these instead of classifying every expression."""
+    sites = model.__dict__.get("_pattern_entropy_sites")
+    if sites is None:
+        sites = []
+        for call in model.of_type(ast.Call):
+            name = callee_name(call)
+            if name == "sum":
+                subject = _subject(call)
+                while isinstance(subject, ast.UnaryOp):
+                    subject = subject.operand
+                if not (
+                    isinstance(subject, ast.BinOp) and isinstance(subject.op, ast.Mult)
+                ) and not _is_call(subject, "entr"):
+                    continue
+            elif not (name == "entropy" and isinstance(call.func, ast.Attribute)):
+                continue
+            if ENTROPY in kinds(model, call):
+                sites.append(call)
+        model._pattern_entropy_sites = sites
+    return sites
+
+
+def holds_entropy(model, expr: ast.AST) -> ast.Call | None:
+    """The entropy site ``expr`` is (up to a sign and casts), or that the single value of the
+    name ``expr`` was computed with; None otherwise."""
+    sites = entropy_sites(model)
+    if not sites:
+        return None
+    e = expr
+    while True:
+        if isinstance(e, ast.UnaryOp):
+            e = e.operand
+        elif isinstance(e, ast.Call) and callee_name(e) in _KEEP_CALLS and _subject(e) is not None:
+            e = _subject(e)
+        else:
+            break
+    if isinstance(e, ast.Name):
+        values = model.assigned_values(e.id, model.function_of(e))
+    else:
+        values = [e]
+    for value in values:
+        for site in sites:
+            if site is value or (model.indexed(value) and model.contains(value, site)):
+                return site
+    return None
