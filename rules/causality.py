@@ -9,7 +9,7 @@ import re
 from harness.report import Finding
 from harness.rulebook import detector, rule
 from harness.static.model import callee_name
-from harness.static.patterns import hashed_key, reads_target, realized_token
+from harness.static.patterns import hashed_key, list_elements, reads_target, realized_token
 
 TARGET_IN_KEY = rule(
     "C1.target-in-key",
@@ -429,20 +429,14 @@ def oracle_selection(model):
             inner = call.args[0]
             if isinstance(call.func, ast.Attribute) and not isinstance(call.func.value, ast.Name):
                 inner = call.func.value  # torch.stack([...]).min(dim=0)
-            if (
-                isinstance(inner, ast.Call)
-                and inner.args
-                and isinstance(inner.args[0], ast.List | ast.Tuple)
-            ):
-                operands = list(inner.args[0].elts)
+            if isinstance(inner, ast.Call) and inner.args:
+                operands = list_elements(model, inner.args[0])
+            elif isinstance(inner, ast.Name) and isinstance(call.func, ast.Name):
+                operands = _per_item_losses(model, call, inner)  # min(losses)
         elif name == "min" and isinstance(call.func, ast.Attribute):
             inner = call.func.value
-            if (
-                isinstance(inner, ast.Call)
-                and inner.args
-                and isinstance(inner.args[0], ast.List | ast.Tuple)
-            ):
-                operands = list(inner.args[0].elts)
+            if isinstance(inner, ast.Call) and inner.args:
+                operands = list_elements(model, inner.args[0])
         if len(operands) < 2:
             continue
         names = [ast.unparse(o) for o in operands]
@@ -458,11 +452,28 @@ def oracle_selection(model):
             )
 
 
+def _per_item_losses(model, call: ast.Call, name: ast.Name) -> list[ast.AST]:
+    """The losses a ``min(xs)`` call chooses among, when ``xs`` holds several predictors'
+    losses in a function that scores validation tokens (not a log of training losses)."""
+    func = model.function_of(call)
+    if func is None or not (model.is_scoring_function(func.name) or model.reads_val(func)):
+        return []
+    elements = list_elements(model, name)
+    if any(isinstance(e, ast.Call) and callee_name(e) in ("item", "float") for e in elements):
+        return []
+    return elements
+
+
 def _lossy(model, expr: ast.AST) -> bool:
     """A loss or probability read at the target: by its name, or by what computes it."""
     if isinstance(expr, ast.Constant):
         return False
-    return bool(_LOSSY.search(model.unparse(expr))) or reads_target(model, expr) is not None
+    if _LOSSY.search(model.unparse(expr)) or reads_target(model, expr) is not None:
+        return True
+    # ``-log(q(ctx, tok))`` with ``tok`` the realized token: the loss at the target.
+    return any(
+        isinstance(n, ast.Call) and callee_name(n) in ("log", "log2") for n in model.walk(expr)
+    ) and realized_token(model, expr)
 
 
 _LESS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)

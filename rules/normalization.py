@@ -14,6 +14,7 @@ from harness.static.patterns import (
     flows_into,
     hashed_key,
     holds_entropy,
+    list_elements,
     reads_target,
     realized_token,
 )
@@ -99,7 +100,7 @@ def entropy_as_expert(model):
     for call in model.of_type(ast.Call):
         if callee_name(call) not in _STACKS or not call.args:
             continue
-        elements = _stacked(model, call.args[0])
+        elements = list_elements(model, call.args[0])
         if len(elements) < 2:
             continue
         free = [e for e in elements if holds_entropy(model, e) is not None]
@@ -125,31 +126,6 @@ def entropy_as_expert(model):
             gate_nodes=[where, call],
         )
     yield from _entropy_helper_experts(model)
-
-
-def _stacked(model, arg: ast.AST) -> list[ast.AST]:
-    """The elements a stack call combines: a list literal, or a list built by appends."""
-    if isinstance(arg, ast.List | ast.Tuple):
-        return list(arg.elts)
-    if not isinstance(arg, ast.Name):
-        return []
-    scope = model.function_of(arg)
-    out: list[ast.AST] = []
-    for value in model.assigned_values(arg.id, scope):
-        if isinstance(value, ast.List | ast.Tuple):
-            out.extend(value.elts)
-    body = scope.node if scope is not None else None
-    for call in scope.calls if scope is not None else []:
-        if (
-            callee_name(call) == "append"
-            and isinstance(call.func, ast.Attribute)
-            and isinstance(call.func.value, ast.Name)
-            and call.func.value.id == arg.id
-            and call.args
-            and body is not None
-        ):
-            out.append(call.args[0])
-    return out
 
 
 def _definition(model, expr: ast.AST) -> ast.AST | None:

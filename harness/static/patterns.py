@@ -463,3 +463,28 @@ def holds_entropy(model, expr: ast.AST) -> ast.Call | None:
             if site is value or (model.indexed(value) and model.contains(value, site)):
                 return site
     return None
+
+
+def list_elements(model, arg: ast.AST) -> list[ast.AST]:
+    """What a list holds: a literal's elements, or for a name, the elements of the literal it
+    was given plus what its function appends to it (``losses.append(nll)``)."""
+    if isinstance(arg, ast.List | ast.Tuple):
+        return list(arg.elts)
+    if not isinstance(arg, ast.Name):
+        return []
+    scope = model.function_of(arg)
+    out: list[ast.AST] = []
+    for value in model.assigned_values(arg.id, scope):
+        if isinstance(value, ast.List | ast.Tuple):
+            out.extend(value.elts)
+    for call in scope.calls if scope is not None else []:
+        func = call.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "append"
+            and isinstance(func.value, ast.Name)
+            and func.value.id == arg.id
+            and call.args
+        ):
+            out.append(call.args[0])
+    return out
