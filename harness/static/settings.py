@@ -424,6 +424,9 @@ class Settings:
         attr = call.args[1].value
         if not isinstance(attr, str):
             return UNKNOWN
+        holder = dotted(call.args[0]).rpartition(".")[2]
+        if not _CONFIG_HOLDER.search(holder):  # ``getattr(torch, "compile", None)`` is no setting
+            return UNKNOWN
         if attr in self.attrs:
             return self.attrs[attr]
         default = self.value(call.args[2], depth + 1) if len(call.args) == 3 else UNKNOWN
@@ -463,6 +466,11 @@ _BINOP = {
 
 
 _CONFIG_CLASS = re.compile(r"hyper|config|conf$|args|param|setting|hparam", re.IGNORECASE)
+# Names of objects holding settings: ``h``, ``args``, ``self.cfg``, ``hparams``, ``run_config``.
+_CONFIG_HOLDER = re.compile(
+    r"^(h|hp|hps|a|c|opts?|options)$|args$|config$|cfg$|conf$|params$|settings$|^hyper",
+    re.IGNORECASE,
+)
 _PROBABILITY_CALLS = {"softmax", "sigmoid"}
 _REDUCTIONS = {"max", "amax", "min", "amin", "mean", "item", "squeeze", "gather", "values"}
 

@@ -243,6 +243,19 @@ def test_readme_command_forms(tmp_path):
     assert found == {"DATA": ("./data", "README.md:3"), "TTT": ("1", "README.md:6")}
 
 
+def test_getattr_on_a_module_is_not_a_setting(tmp_path):
+    script = tmp_path / "train_gpt.py"
+    script.write_text(
+        "import torch\n"
+        "from huggingface_hub import hf_hub_download\n"
+        "def main():\n"
+        "    if getattr(torch, 'compile', None):\n"
+        "        hf_hub_download('someone/a', 'a.pt')\n"
+    )
+    (finding,) = check_paths([script]).files[0].findings
+    assert finding.severity == "error"
+
+
 def test_probability_gate_that_can_never_fire_is_off(tmp_path):
     script = tmp_path / "train_gpt.py"
     script.write_text(
