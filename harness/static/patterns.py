@@ -203,6 +203,8 @@ def _is_call(e: ast.AST, name: str) -> bool:
 
 def _is_module(e: ast.AST) -> bool:
     """``torch`` / ``F`` / ``torch.special`` / ``np``: a namespace, not a tensor."""
+    if not isinstance(e, ast.Name | ast.Attribute):
+        return False  # a call or a subscript is a value
     text = ast.unparse(e)
     return text in ("torch", "F", "np", "numpy", "math", "nn.functional", "special") or (
         text.startswith("torch.")
