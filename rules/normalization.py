@@ -103,17 +103,18 @@ def entropy_as_expert(model):
         elements = list_elements(model, call.args[0])
         if len(elements) < 2:
             continue
-        free = [e for e in elements if holds_entropy(model, e) is not None]
+        free = [(e, site) for e in elements if (site := _entropy_in(model, e)) is not None]
         if not free:
             continue
-        scored = [e for e in elements if e not in free and reads_target(model, e) is not None]
+        taken = {id(e) for e, _ in free}
+        scored = [e for e in elements if id(e) not in taken and reads_target(model, e) is not None]
         if not scored:
             continue
         mixer = flows_into(model, call, _mixes)
         if mixer is None:
             continue
-        entropy = free[0]
-        where = _definition(model, entropy) or call
+        entropy, site = free[0]
+        where = model.statement_of(site) if model.indexed(site) else call
         yield model.finding(
             ENTROPY_EXPERT,
             where,
@@ -128,10 +129,23 @@ def entropy_as_expert(model):
     yield from _entropy_helper_experts(model)
 
 
-def _definition(model, expr: ast.AST) -> ast.AST | None:
-    """The statement that computes the entropy ``expr`` holds."""
-    site = holds_entropy(model, expr)
-    return model.statement_of(site) if site is not None else None
+def _entropy_in(model, element: ast.AST) -> ast.Call | None:
+    """The entropy an expert column is built from (``H``, ``-H``, ``log_w[4] - H``), when the
+    column reads nothing at the target."""
+    site = holds_entropy(model, element)
+    if site is None:
+        parts = model.walk(element) if model.indexed(element) else list(ast.walk(element))
+        site = next(
+            (
+                found
+                for n in parts
+                if isinstance(n, ast.Name) and (found := holds_entropy(model, n)) is not None
+            ),
+            None,
+        )
+    if site is None or reads_target(model, element) is not None:
+        return None
+    return site
 
 
 def _mixes(stmt: ast.stmt) -> bool:
