@@ -45,6 +45,7 @@ _FIELD_TOKEN = re.compile(_TOKEN_PARTS + r"| (?P<op>[!=<>]=|[(\[{)\]}!:=])", re.
 _SPACE = re.compile(r"(?:[ \t\f]|\\\r?\n)*")
 _GAP = re.compile(r"(?:[ \t\f\r\n]|\\\r?\n|\#[^\r\n]*)*")  # between literals inside brackets
 _NAME = re.compile(r"[^\W\d]\w*")
+_COMMENT = re.compile(r"\#[^\r\n]*")
 
 
 class _Reject(Exception):
@@ -358,8 +359,10 @@ class _Rewriter:
         group.parts.append(f", ({expr})")
         skeleton = [f"{{{number}"]
         if tok == "=":
-            after = _SPACE.match(src, pos + 1).end()
-            group.debug[number] = raw_expr + src[pos:after]
+            after = _GAP.match(src, pos + 1).end()
+            gap = src[pos:after]
+            group.debug[number] = raw_expr + _COMMENT.sub("", gap)  # comments are not printed
+            group.parts.append("\n" * gap.count("\n"))
             pos = after
             tok = src[pos : pos + 1]
             if tok not in ("!", ":", "}"):
@@ -370,7 +373,8 @@ class _Rewriter:
             if conv is None or conv.group() not in _CONVERSIONS:
                 raise _Reject(self.line(pos), "f-string: invalid conversion character")
             conversion = conv.group()
-            pos = _SPACE.match(src, conv.end()).end()
+            pos = _GAP.match(src, conv.end()).end()
+            group.parts.append("\n" * src.count("\n", conv.end(), pos))
             tok = src[pos : pos + 1]
             if tok not in (":", "}"):
                 raise _Reject(self.line(pos), "f-string: expecting ':' or '}'")

@@ -74,6 +74,9 @@ VALID_SNIPPETS = [
     'f"{a!r:{b!s:{c}}}"',
     'f"{x = !r:^20}"',
     "class C[T: int, *Ts, **P]:\n    pass",
+    'f"{1+2 = # not printed\n  }"\ny = 1',
+    'f"{x!r\n}"\ny = 1',
+    'f"{x=\n:>4}"\ny = 1',
 ]
 INVALID_SNIPPETS = [
     'f"{x!z}"',
