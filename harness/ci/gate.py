@@ -162,7 +162,10 @@ def _run_check(report: Report, mapper: _PathMapper, paths: list[str]) -> None:
     if check_paths is None:
         return
     try:
-        sub = check_paths(paths, strict=report.strict, record_config=True)  # judged as run
+        # Judged as the record ran, and on the track its repository path names.
+        sub = check_paths(
+            paths, strict=report.strict, record_config=True, repo_path=mapper.repo_path
+        )
     except InputError as exc:
         report.errors.append(mapper.text(str(exc)))
         return

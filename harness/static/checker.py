@@ -57,12 +57,14 @@ def check_paths(
     strict: bool = False,
     run_config: RunConfig | None = None,
     record_config: bool = False,
+    repo_path: str | None = None,
 ) -> Report:
     """Check scripts and folders statically; one ``FileResult`` per script.
 
     ``run_config`` (``--env`` / ``--run-config``) applies to every script. A script found in
     a folder argument, or any script with ``record_config`` (``verify`` and ``ci``), is also
-    judged under the configuration its record folder documents (``runconfig``)."""
+    judged under the configuration its record folder documents (``runconfig``). ``repo_path``
+    names the record folder in the repository when ``paths`` are a copy of it (for its track)."""
     paths = [Path(p) for p in paths]
     report = Report(command="check", target=" ".join(str(p) for p in paths), strict=strict)
     scripts: list[Path | _Package] = []
@@ -72,7 +74,7 @@ def check_paths(
         if path.is_dir():
             from_folder.update(id(s) for s in found)
         scripts.extend(found)
-    configs = _RunConfigs(run_config, report)
+    configs = _RunConfigs(run_config, report, repo_path)
     seen: set[Path] = set()
     sizes = Table(
         "Scripts checked (code bytes as shipped count toward the 16,000,000-byte cap)",
@@ -213,8 +215,9 @@ class _RunConfigs:
     folder documents (read once per folder) with the user's ``--env`` / ``--run-config`` on
     top; afterwards, the report's run-configuration table and notes."""
 
-    def __init__(self, explicit: RunConfig | None, report: Report) -> None:
+    def __init__(self, explicit: RunConfig | None, report: Report, repo_path: str | None) -> None:
         self.explicit = explicit
+        self.repo_path = repo_path
         self.report = report
         self.table = Table(
             "Run configuration: settings judged as the record ran (not the script's defaults)",
@@ -236,7 +239,7 @@ class _RunConfigs:
     def context(
         self, folder: Path, path: Path | None, source: str | None, folder_wide: bool
     ) -> RunContext | None:
-        track, why = track_of(path if path is not None else folder / "__main__.py")
+        track, why = track_of(path or folder / "__main__.py", self.repo_path)
         config = None
         if folder_wide and is_record_folder(folder):
             config = folder_config(folder, path, source)

@@ -269,9 +269,11 @@ def is_record_folder(folder: Path) -> bool:
     )
 
 
-def track_of(script: Path) -> tuple[str | None, str]:
-    """``("non-record", why)`` when the script belongs to the non-record track, else (None, "")."""
-    parts = set(script.parts)
+def track_of(script: Path, repo_path: str | None = None) -> tuple[str | None, str]:
+    """``("non-record", why)`` when the script belongs to the non-record track, else (None, "").
+    ``repo_path`` is the record folder's path in the repository when the checked copy lives
+    elsewhere (``ci`` checks a temporary copy)."""
+    parts = set(script.parts) | set(Path(repo_path).parts if repo_path else ())
     try:
         parts |= set(script.resolve().parts)
     except (OSError, RuntimeError):
