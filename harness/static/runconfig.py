@@ -170,30 +170,16 @@ def parse_run_config_file(path: Path, script_name: str | None = None) -> RunConf
 
 
 def readme_config(path: Path, script_name: str | None) -> RunConfig:
-    """Environment assignments on the README's first command that runs ``script_name`` (any
-    Python script when None), plus the ``export`` lines before it."""
+    """Environment assignments on the README's first command that runs ``script_name`` (or,
+    when no command names it, any ``train*.py`` run by a launcher), plus the ``export`` lines
+    before it."""
     text = _read(path)
     if not text:
         return RunConfig()
     text = text.replace("\\_", "_")  # markdown-escaped names: MAX\_WALLCLOCK\_SECONDS
-    exports: list[ConfigSetting] = []
-    commands: list[tuple[int, list[ConfigSetting]]] = []
-    for lineno, tokens in _logical_lines(text):
-        words = [t for t, _ in tokens]
-        if words and words[0] == "export":
-            for key, value, line in _leading_assignments(tokens[1:]):
-                exports.append(ConfigSetting(key, value, f"{path.name}:{line}", README))
-            continue
-        assigns = list(_leading_assignments(tokens))
-        rest = words[len(assigns) :]
-        if rest[:1] == ["env"]:
-            more = list(_leading_assignments(tokens[len(assigns) + 1 :]))
-            assigns += more
-            rest = rest[1 + len(more) :]
-        if not rest or not _runs_script(rest, script_name):
-            continue
-        found = [ConfigSetting(k, v, f"{path.name}:{line}", README) for k, v, line in assigns]
-        commands.append((lineno, [*[e for e in exports], *found]))
+    commands = _run_commands(text, path.name, script_name)
+    if not commands and script_name is not None:  # a README written for train_gpt.py
+        commands = _run_commands(text, path.name, None)
     if not commands:
         return RunConfig()
     first_line, entries = commands[0]
@@ -208,7 +194,7 @@ def readme_config(path: Path, script_name: str | None) -> RunConfig:
 
 
 def logs_config(logs: list[Path], source_lines: set[str]) -> RunConfig:
-    """Hyperparameters the logs echo; a key the logs disagree on is left out (with a note)."""
+    """Hyperparameters the logs echo; a key the logs disagree on is left out (``disputed``)."""
     seen: dict[str, list[ConfigSetting]] = {}
     for log in logs:
         text = _read(log)
@@ -291,6 +277,31 @@ def track_of(script: Path, repo_path: str | None = None) -> tuple[str | None, st
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _run_commands(
+    text: str, name: str, script_name: str | None
+) -> list[tuple[int, list[ConfigSetting]]]:
+    """Each command that runs the script: its line and its settings (exports before it first)."""
+    exports: list[ConfigSetting] = []
+    commands: list[tuple[int, list[ConfigSetting]]] = []
+    for lineno, tokens in _logical_lines(text):
+        words = [t for t, _ in tokens]
+        if words and words[0] == "export":
+            for key, value, line in _leading_assignments(tokens[1:]):
+                exports.append(ConfigSetting(key, value, f"{name}:{line}", README))
+            continue
+        assigns = list(_leading_assignments(tokens))
+        rest = words[len(assigns) :]
+        if rest[:1] == ["env"]:
+            more = list(_leading_assignments(tokens[len(assigns) + 1 :]))
+            assigns += more
+            rest = rest[1 + len(more) :]
+        if not rest or not _runs_script(rest, script_name):
+            continue
+        found = [ConfigSetting(k, v, f"{name}:{line}", README) for k, v, line in assigns]
+        commands.append((lineno, [*exports, *found]))
+    return commands
 
 
 def _log_files(folder: Path) -> Iterator[Path]:

@@ -272,3 +272,12 @@ def test_probability_gate_that_can_never_fire_is_off(tmp_path):
     assert finding.severity == "warning" and "GATE" in finding.message
     reachable = check_paths([script], run_config=parse_env_options(["GATE=0.9"]))
     assert reachable.files[0].findings[0].severity == "error"
+
+
+def test_a_readme_written_for_train_gpt_applies_to_a_renamed_script(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(README)
+    script = tmp_path / "pr_copy.py"
+    script.write_text(SCRIPT)
+    config = parse_run_config_file(readme, script.name)
+    assert _severities(check_paths([script], run_config=config))[HUB] == "error"
