@@ -58,8 +58,16 @@ class Settings:
         self._conflicts: dict[str, list[ConfigSetting]] = {}
         self._attr_applied: dict[str, tuple[object, object]] = {}  # name -> (default, value)
         self._config_classes: set[ast.ClassDef] = set()
-        # Attribute names something other than an assignment can set, for ``getattr`` gates.
-        self._mentioned: set[str] = _set_elsewhere(model)
+        # Attribute names something other than an assignment can set, for ``getattr`` gates:
+        # found on first use from the model's node lists (lists of nodes, not the model).
+        self._mentioned: set[str] | None = None
+        self._node_lists = (
+            model.of_type(ast.Call),
+            model.of_type(ast.keyword),
+            model.of_type(ast.AnnAssign),
+            model.of_type(ast.Assign),
+        )
+        self._assigned_by_name: dict[str, list] | None = None  # for probability thresholds
         if context is not None and context.config:
             self._resolve(context.config, env_calls, model)
         for call in env_calls:
@@ -175,7 +183,7 @@ class Settings:
                     if not isinstance(left, str):
                         return UNKNOWN
                     return (left in self.env_set) is isinstance(op, ast.In)
-                if _never_crossed(left_e, left, op, right_e, right, self._parents):
+                if _never_crossed(left_e, left, op, right_e, right, self._assignments):
                     return False
                 if left is UNKNOWN or right is UNKNOWN:
                     return UNKNOWN
@@ -439,7 +447,30 @@ class Settings:
             return default
         return UNKNOWN
 
+    def _assignments(self, name: ast.Name) -> list[ast.expr]:
+        """Values assigned to ``name`` in its own function (or at module level)."""
+        if self._assigned_by_name is None:
+            self._assigned_by_name = {}
+            for node in self._node_lists[3]:
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        self._assigned_by_name.setdefault(target.id, []).append(node)
+        scope = self._scope_of(name)
+        return [
+            node.value
+            for node in self._assigned_by_name.get(name.id, [])
+            if self._scope_of(node) is scope
+        ]
+
+    def _scope_of(self, node: ast.AST) -> ast.AST | None:
+        scope = self._parents.get(node)
+        while scope is not None and not isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
+            scope = self._parents.get(scope)
+        return scope
+
     def _set_elsewhere(self) -> set[str]:
+        if self._mentioned is None:
+            self._mentioned = _set_elsewhere(*self._node_lists[:3])
         return self._mentioned
 
 
@@ -482,25 +513,21 @@ def _is_config_class(node: ast.ClassDef) -> bool:
     return any(dotted(getattr(d, "func", d)).endswith("dataclass") for d in node.decorator_list)
 
 
-def _set_elsewhere(model: ProgramModel) -> set[str]:
+def _set_elsewhere(calls: list, keywords: list, annotated: list) -> set[str]:
     """Attribute names something other than a plain assignment can set: keyword arguments
-    (``SimpleNamespace(x=1)``), ``setattr`` / ``add_argument`` strings, bare annotations.
-    Empty (and not computed) when the script has no three-argument ``getattr``."""
-    calls = model.of_type(ast.Call)
-    if not any(_callee(c) == "getattr" and len(c.args) == 3 for c in calls):  # type: ignore[arg-type]
-        return set()
+    (``SimpleNamespace(x=1)``), ``setattr`` / ``add_argument`` strings, bare annotations."""
     found: set[str] = set()
-    for kw in model.of_type(ast.keyword):
-        if kw.arg:  # type: ignore[attr-defined]
-            found.add(kw.arg)  # type: ignore[attr-defined]
-    for node in model.of_type(ast.AnnAssign):
-        if isinstance(node.target, ast.Name):  # type: ignore[attr-defined]
-            found.add(node.target.id)  # type: ignore[attr-defined]
+    for kw in keywords:
+        if kw.arg:
+            found.add(kw.arg)
+    for node in annotated:
+        if isinstance(node.target, ast.Name):
+            found.add(node.target.id)
     for call in calls:
-        name = _callee(call)  # type: ignore[arg-type]
+        name = _callee(call)
         if name not in ("setattr", "add_argument"):
             continue
-        args = call.args if name == "add_argument" else call.args[1:2]  # type: ignore[attr-defined]
+        args = call.args if name == "add_argument" else call.args[1:2]
         for arg in args:
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                 found.add(arg.value.lstrip("-").replace("-", "_"))
@@ -534,7 +561,7 @@ def _env_text(value: object, default: object) -> str:
 
 
 def _never_crossed(
-    left_e: ast.expr, left: object, op: ast.cmpop, right_e: ast.expr, right: object, parents
+    left_e: ast.expr, left: object, op: ast.cmpop, right_e: ast.expr, right: object, assigned
 ) -> bool:
     """A probability compared with a threshold it can never cross: ``p > 99.0``,
     ``p >= 1.5``, ``2 < p``, where ``p`` is computed by a softmax or sigmoid."""
@@ -547,12 +574,12 @@ def _never_crossed(
         return False
     if right < 1 or (right == 1 and isinstance(op, ast.GtE)):
         return False
-    return _is_probability(left_e, parents, 0)
+    return _is_probability(left_e, assigned, 0)
 
 
-def _is_probability(expr: ast.AST, parents, depth: int) -> bool:
+def _is_probability(expr: ast.AST, assigned, depth: int) -> bool:
     """Whether ``expr`` is a probability in [0, 1]: a softmax or sigmoid (or ``exp`` of a
-    log-softmax), a reduction or element of one, or a local assigned from one."""
+    log-softmax), a reduction or element of one, or a local assigned only from one."""
     if depth > 4:
         return False
     if isinstance(expr, ast.Call):
@@ -563,27 +590,15 @@ def _is_probability(expr: ast.AST, parents, depth: int) -> bool:
             inner = expr.func.value
             return isinstance(inner, ast.Call) and _callee(inner) == "log_softmax"
         if name in _REDUCTIONS and isinstance(expr.func, ast.Attribute):
-            return _is_probability(expr.func.value, parents, depth + 1)
+            return _is_probability(expr.func.value, assigned, depth + 1)
         return False
     if isinstance(expr, ast.Subscript):
-        return _is_probability(expr.value, parents, depth + 1)
+        return _is_probability(expr.value, assigned, depth + 1)
     if isinstance(expr, ast.Attribute) and expr.attr == "values":
-        return _is_probability(expr.value, parents, depth + 1)
+        return _is_probability(expr.value, assigned, depth + 1)
     if isinstance(expr, ast.Name):
-        scope: ast.AST | None = expr
-        while scope is not None and not isinstance(
-            scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module
-        ):
-            scope = parents.get(scope)
-        if scope is None:
-            return False
-        values = [
-            node.value
-            for node in ast.walk(scope)
-            if isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == expr.id for t in node.targets)
-        ]
-        return bool(values) and all(_is_probability(v, parents, depth + 1) for v in values)
+        values = assigned(expr)
+        return bool(values) and all(_is_probability(v, assigned, depth + 1) for v in values)
     return False
 
 
