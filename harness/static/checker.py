@@ -246,6 +246,11 @@ class _RunConfigs:
             for note in config.notes:
                 if note not in self._notes:
                     self._notes.append(note)
+        elif not self.explicit and (folder / "submission.json").is_file():
+            self._notes.append(
+                f"{path or folder}: judged under its defaults; its folder documents a run, "
+                f"check the folder ({folder}) to judge it as it ran"
+            )
         if self.explicit:
             config = self.explicit if config is None else config.merged(self.explicit)
         if config is None and track is None:

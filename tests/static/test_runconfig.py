@@ -281,3 +281,10 @@ def test_a_readme_written_for_train_gpt_applies_to_a_renamed_script(tmp_path):
     script.write_text(SCRIPT)
     config = parse_run_config_file(readme, script.name)
     assert _severities(check_paths([script], run_config=config))[HUB] == "error"
+
+
+def test_a_file_in_a_record_folder_says_the_folder_would_judge_it_as_run(tmp_path):
+    folder = _record(tmp_path, README, sub={"name": "x"})
+    report = check_paths([folder / "train_gpt.py"])
+    assert any("check the folder" in note for note in report.notes)
+    assert not any("check the folder" in note for note in check_paths([folder]).notes)
