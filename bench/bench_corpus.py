@@ -7,19 +7,21 @@ CORPUS_DIR holds ``labels.json``: a list of entries, each with ``name``, ``label
 illegal), ``script`` (path relative to CORPUS_DIR), ``expected_conditions`` (the conditions
 an illegal script must fail for), and optionally ``violations``, ``evidence``,
 ``statically_visible`` (false: the violation cannot be seen in the source, such as eval time;
-left out of the illegal count), a line hint (``line`` or ``lines``: numbers or "A-B") and
-``run_folder`` (relative to CORPUS_DIR: the submission folder with its README, logs and
-submission.json; by default ``pr_folders/NAME`` or ``records/NAME`` when present).
+left out of the illegal count), a line hint (``line`` or ``lines``: numbers or "A-B", in the
+decoded source for a self-extracting script) and ``run_folder`` (relative to CORPUS_DIR: the
+submission folder with its README, logs and submission.json; by default ``pr_folders/NAME``
+or ``records/NAME`` when present).
 
 Each script is checked as ``golf-check check SCRIPT`` would (in-process through
 ``check_paths``, or through the command given with ``--cli``): under its defaults. With
 ``--as-run`` a script that has a run folder is judged under the configuration that folder
 documents, as ``verify`` and ``ci`` judge a record: the folder's own copy when it is
-byte-identical (``check_paths(..., record_config=True)``), else the script with the
-folder's configuration applied. Scoring follows
-``../shared/tools/corpus_score.py``: a legal script fails on verdict fail or error; an illegal
-one is caught when it fails, and caught for the right reason when one of its errors has an
-expected condition.
+byte-identical (``check_paths(..., record_config=True)``), else the script with the folder's
+configuration applied.
+
+Scoring follows ``../shared/tools/corpus_score.py``: a legal script fails on verdict fail or
+error; an illegal one is caught when it fails, and caught for the right reason when one of
+its errors has an expected condition.
 
 Output: a summary, a confusion table per condition (illegal scripts that expect it, caught
 with an error of it, missed; legal scripts with a false error of it; illegal scripts with an
@@ -270,10 +272,20 @@ def _strongest_short_of_error(result: dict, expected: list[str], limit: int = 3)
 
 
 def _source_lines(script: Path, lines: list[int]) -> list[dict]:
-    try:
-        text = script.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
+    """The hinted lines, of the decoded source when the script is a self-extracting wrapper
+    (the lines findings point at), else of the file."""
+    if not lines:
         return []
+    from harness.errors import InputError
+    from harness.static.loader import load_script
+
+    try:
+        text = load_script(script).source.splitlines()
+    except InputError:
+        try:
+            text = script.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return []
     return [{"line": n, "text": text[n - 1].strip()} for n in lines if 0 < n <= len(text)]
 
 
