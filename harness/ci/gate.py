@@ -164,7 +164,7 @@ def _run_check(report: Report, mapper: _PathMapper, paths: list[str]) -> None:
     try:
         # Judged as the record ran, and on the track its repository path names.
         sub = check_paths(
-            paths, strict=report.strict, record_config=True, repo_path=mapper.repo_path
+            paths, strict=report.strict, repo_path=mapper.repo_path
         )
     except InputError as exc:
         report.errors.append(mapper.text(str(exc)))

@@ -11,10 +11,10 @@ Which files are checked (documented in docs/static-checker.md):
   mentions ``val_bpb``, the ``fineweb_`` shards, ``val_tokens`` / ``val_np`` / ``val_data``,
   ``eval_val`` or calls ``.backward(``.
 
-Under which configuration (``runconfig``): a script found in a folder given on the command
-line (and, with ``record_config``, any script) whose folder documents a run (README.md,
-submission.json or logs) is judged under the configuration that run used; ``run_config``
-(``--env`` / ``--run-config``) is applied on top, to every script.
+Under which configuration (``runconfig``): a script whose folder documents a run
+(README.md, submission.json or logs), named directly or found in a folder, is judged under
+the configuration that run used; ``run_config`` (``--env`` / ``--run-config``) is applied on
+top, to every script.
 """
 
 from __future__ import annotations
@@ -56,24 +56,19 @@ def check_paths(
     ignore: set[str] | None = None,
     strict: bool = False,
     run_config: RunConfig | None = None,
-    record_config: bool = False,
     repo_path: str | None = None,
 ) -> Report:
     """Check scripts and folders statically; one ``FileResult`` per script.
 
-    ``run_config`` (``--env`` / ``--run-config``) applies to every script. A script found in
-    a folder argument, or any script with ``record_config`` (``verify`` and ``ci``), is also
-    judged under the configuration its record folder documents (``runconfig``). ``repo_path``
+    ``run_config`` (``--env`` / ``--run-config``) applies to every script. A script whose
+    folder documents a run is also judged under that run's configuration (``runconfig``).
+    ``repo_path``
     names the record folder in the repository when ``paths`` are a copy of it (for its track)."""
     paths = [Path(p) for p in paths]
     report = Report(command="check", target=" ".join(str(p) for p in paths), strict=strict)
     scripts: list[Path | _Package] = []
-    from_folder: set[int] = set()  # ids of scripts found by walking a folder argument
     for path in paths:
-        found = _discover(path, report)
-        if path.is_dir():
-            from_folder.update(id(s) for s in found)
-        scripts.extend(found)
+        scripts.extend(_discover(path, report))
     configs = _RunConfigs(run_config, report, repo_path)
     seen: set[Path] = set()
     sizes = Table(
@@ -87,9 +82,8 @@ def check_paths(
         ],
     )
     for script in scripts:
-        folder_wide = record_config or id(script) in from_folder
         if isinstance(script, _Package):
-            context = configs.context(script.folder, None, None, folder_wide)
+            context = configs.context(script.folder, None, None)
             for result, loaded in _check_package(script, select, ignore, seen, context):
                 report.files.append(result)
                 if loaded is not None:
@@ -103,9 +97,7 @@ def check_paths(
         if key in seen:
             continue
         seen.add(key)
-        result, loaded = _check_one(
-            script, select, ignore, str(script), configs.for_script(script, folder_wide)
-        )
+        result, loaded = _check_one(script, select, ignore, str(script), configs.for_script(script))
         report.files.append(result)
         if loaded is not None:
             sizes.rows.append(_size_row(loaded, result))
@@ -233,24 +225,20 @@ class _RunConfigs:
         self._notes: list[str] = []
         self._contexts: list[tuple[str, RunContext]] = []
 
-    def for_script(self, path: Path, folder_wide: bool):
-        return lambda script: self.context(path.parent, path, script.source, folder_wide)
+    def for_script(self, path: Path):
+        return lambda script: self.context(path.parent, path, script.source)
 
-    def context(
-        self, folder: Path, path: Path | None, source: str | None, folder_wide: bool
-    ) -> RunContext | None:
+    def context(self, folder: Path, path: Path | None, source: str | None) -> RunContext | None:
         track, why = track_of(path or folder / "__main__.py", self.repo_path)
         config = None
-        if folder_wide and is_record_folder(folder):
+        # A script whose folder documents a run (README command, submission.json, logs) is
+        # judged as it ran, whether the folder or the file was named: a record's
+        # ``train_gpt.py`` checked on its own is the same submission.
+        if is_record_folder(folder):
             config = folder_config(folder, path, source)
             for note in config.notes:
                 if note not in self._notes:
                     self._notes.append(note)
-        elif not self.explicit and (folder / "submission.json").is_file():
-            self._notes.append(
-                f"{path or folder}: judged under its defaults; its folder documents a run, "
-                f"check the folder ({folder}) to judge it as it ran"
-            )
         if self.explicit:
             config = self.explicit if config is None else config.merged(self.explicit)
         if config is None and track is None:

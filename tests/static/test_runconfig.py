@@ -115,12 +115,14 @@ def test_readme_run_command_turns_a_gated_path_into_an_error_naming_its_source(t
     assert any("2 run commands" in note for note in report.notes)
 
 
-def test_a_file_argument_is_judged_under_its_defaults_unless_asked(tmp_path):
+def test_a_file_in_a_record_folder_is_judged_as_its_folder_ran_it(tmp_path):
     folder = _record(tmp_path, README)
-    assert _severities(check_paths([folder / "train_gpt.py"]))[HUB] == "warning"
-    # verify and ci ask for the record's configuration whatever the argument is
-    report = check_paths([folder / "train_gpt.py"], record_config=True)
-    assert _severities(report)[HUB] == "error"
+    assert _severities(check_paths([folder / "train_gpt.py"]))[HUB] == "error"
+    # The same script outside a record folder is judged under its defaults.
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "train_gpt.py").write_text((folder / "train_gpt.py").read_text())
+    assert _severities(check_paths([alone / "train_gpt.py"]))[HUB] == "warning"
 
 
 def test_logged_hyperparameters_decide_getattr_and_dataclass_gates(tmp_path):
@@ -281,10 +283,3 @@ def test_a_readme_written_for_train_gpt_applies_to_a_renamed_script(tmp_path):
     script.write_text(SCRIPT)
     config = parse_run_config_file(readme, script.name)
     assert _severities(check_paths([script], run_config=config))[HUB] == "error"
-
-
-def test_a_file_in_a_record_folder_says_the_folder_would_judge_it_as_run(tmp_path):
-    folder = _record(tmp_path, README, sub={"name": "x"})
-    report = check_paths([folder / "train_gpt.py"])
-    assert any("check the folder" in note for note in report.notes)
-    assert not any("check the folder" in note for note in check_paths([folder]).notes)
