@@ -468,12 +468,20 @@ def _lossy(model, expr: ast.AST) -> bool:
     """A loss or probability read at the target: by its name, or by what computes it."""
     if isinstance(expr, ast.Constant):
         return False
-    if _LOSSY.search(model.unparse(expr)) or reads_target(model, expr) is not None:
+    if _LOSSY.search(model.unparse(expr)):
         return True
-    # ``-log(q(ctx, tok))`` with ``tok`` the realized token: the loss at the target.
-    return any(
-        isinstance(n, ast.Call) and callee_name(n) in ("log", "log2") for n in model.walk(expr)
-    ) and realized_token(model, expr)
+    # A log-loss at the realized token: ``cross_entropy(z, y)``, ``-log(p.gather(-1, y))``,
+    # ``-log(q(ctx, tok))``. A count or probability read at the target without a log is not
+    # (``np.minimum(full_count, ctx_count)`` clips a ratio; it chooses no predictor).
+    has_log = any(
+        isinstance(n, ast.Call) and callee_name(n) in _LOG_CALLS
+        for part in model.expand(expr, depth=2)
+        for n in model.walk(part)
+    )
+    return has_log and (reads_target(model, expr) is not None or realized_token(model, expr))
+
+
+_LOG_CALLS = {"log", "log2", "log_softmax", "cross_entropy", "nll_loss"}
 
 
 _LESS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
