@@ -89,6 +89,7 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     "C1.oracle-selection/legal_keep_lowest_reconstruction_error.py": [],
     "C1.oracle-selection/illegal_min_over_expert_list.py": [("C1.oracle-selection", 13, "error")],
     "C1.oracle-selection/legal_min_of_logged_training_losses.py": [],
+    "C1.oracle-selection/legal_count_clipped_by_minimum.py": [],
     "C1.slot/illegal_slot_delta.py": [("C1.slot", 23, "error")],
     "C1.slot/legal_no_slot.py": [],
     # SLOT read from its structure: tokens through a buffer, `requires_grad_()`, a masked loss.
