@@ -28,7 +28,8 @@ An online mixer (Hedge, multiplicative weights, `logsumexp(log_w - nll)`) is a p
 distribution only if each expert's NLL is minus the log of a normalized probability of the
 target. An "entropy expert" uses the model's entropy `-(p * log p).sum(-1)` as if it were an
 NLL. That quantity does not depend on the target, and mixing it in creates probability mass
-that does not exist.
+that does not exist. The same holds for any other per-position summary of the predicted
+distribution used as an expert's loss (its maximum log-probability, say).
 
 Example:
     entropy_nll = -(probs * log_probs).sum(-1)
@@ -119,7 +120,7 @@ def entropy_as_expert(model):
             ENTROPY_EXPERT,
             where,
             f"`{ast.unparse(entropy)[:40]}` is computed from the predicted distribution alone "
-            f"(an entropy: it does not depend on the target) and is stacked at line "
+            f"(`{ast.unparse(site)[:40]}`: it does not depend on the target) and is stacked at line "
             f"{call.lineno} with expert losses read at the target "
             f"(`{ast.unparse(scored[0])[:40]}`), then mixed at line {mixer.lineno} as if it "
             "were an expert's loss",

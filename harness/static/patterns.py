@@ -108,7 +108,7 @@ def _kinds(model, e: ast.AST, depth: int) -> frozenset[str]:
         return frozenset({LOGDIST})
     if name == "entropy" and receiver is not None and not e.args:
         return frozenset({ENTROPY})  # Categorical(logits=...).entropy()
-    if name == "sum" and subject is not None and _vocab_axis(e, receiver is None):
+    if name == "sum" and subject is not None and _vocab_axis(e, _function_form(e)):
         summed = subject
         while isinstance(summed, ast.UnaryOp) and isinstance(summed.op, ast.USub):
             summed = summed.operand
@@ -176,6 +176,11 @@ def _strip(e: ast.AST | None) -> ast.AST | None:
 def _same(a: ast.AST | None, b: ast.AST | None) -> bool:
     a, b = _strip(a), _strip(b)
     return a is not None and b is not None and ast.dump(a) == ast.dump(b)
+
+
+def _function_form(call: ast.Call) -> bool:
+    """``torch.max(x, -1)`` (the tensor is the first argument) rather than ``x.max(-1)``."""
+    return not isinstance(call.func, ast.Attribute) or _is_module(call.func.value)
 
 
 def _vocab_axis(call: ast.Call, function_form: bool) -> bool:
@@ -417,6 +422,9 @@ def hashed_key(model, key: ast.AST) -> bool:
 # --------------------------------------------------------------------------- entropy sites
 
 
+_SUMMARIES = {"max", "amax", "min", "amin", "logsumexp", "mean", "std", "var"}
+
+
 def entropy_sites(model) -> list[ast.Call]:
     """Every call in the script that computes a per-position entropy (``(p * log p).sum(-1)``,
     ``entr(p).sum(-1)``, ``dist.entropy()``), found once per model: scripts hold a handful,
@@ -434,6 +442,17 @@ def entropy_sites(model) -> list[ast.Call]:
                     isinstance(subject, ast.BinOp) and isinstance(subject.op, ast.Mult)
                 ) and not _is_call(subject, "entr"):
                     continue
+            elif name in _SUMMARIES:
+                # ``lp.max(-1)``, ``logits.log_softmax(-1).logsumexp(-1)``: one number per
+                # position read off the whole predicted distribution, the target unseen.
+                subject = _subject(call)
+                if (
+                    subject is not None
+                    and _vocab_axis(call, _function_form(call))
+                    and kinds(model, subject) & {DIST, LOGDIST}
+                ):
+                    sites.append(call)
+                continue
             elif not (name == "entropy" and isinstance(call.func, ast.Attribute)):
                 continue
             if ENTROPY in kinds(model, call):
@@ -452,6 +471,10 @@ def holds_entropy(model, expr: ast.AST) -> ast.Call | None:
     while True:
         if isinstance(e, ast.UnaryOp):
             e = e.operand
+        elif isinstance(e, ast.Attribute) and e.attr == "values":  # ``x.max(-1).values``
+            e = e.value
+        elif isinstance(e, ast.Subscript) and isinstance(e.slice, ast.Constant):
+            e = e.value  # ``x.max(-1)[0]``
         elif isinstance(e, ast.Call) and callee_name(e) in _KEEP_CALLS and _subject(e) is not None:
             e = _subject(e)
         else:

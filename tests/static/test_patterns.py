@@ -44,6 +44,9 @@ def _value_of(model: ProgramModel, name: str) -> ast.AST:
         "p = z.softmax(-1)\n    h = torch.sum(p * torch.log(p), dim=-1)",
         "h = torch.special.entr(z.softmax(-1)).sum(-1)",
         "h = torch.distributions.Categorical(logits=z).entropy()",
+        "p = torch.softmax(z, -1)\n    h = torch.sum(p * p.log(), -1)",
+        "h = -F.log_softmax(z, -1).max(-1).values",  # confidence: also blind to the target
+        "h = torch.amax(torch.log_softmax(z, dim=-1), dim=-1)",
     ],
 )
 def test_entropy_is_recognised_by_what_it_computes(body):
@@ -58,6 +61,7 @@ def test_entropy_is_recognised_by_what_it_computes(body):
         "lp = F.log_softmax(z, -1)\n    h = -(lp.exp() * lp).sum()",  # a total, not per position
         "h = (a * b.log()).sum(-1)",  # two different tensors
         "p = torch.softmax(z, -1)\n    h = (p * z).sum(-1)",  # an expectation, not an entropy
+        "h = z.max(-1).values",  # raw scores: not known to be a distribution
     ],
 )
 def test_other_reductions_are_not_entropies(body):

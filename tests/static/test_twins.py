@@ -134,6 +134,7 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     "C2.entropy-expert/illegal_class_mixer_neutral_names.py": [("C2.entropy-expert", 17, "error")],
     "C2.entropy-expert/legal_entropy_weights_real_experts.py": [],
     "C2.entropy-expert/illegal_weighted_columns.py": [("C2.entropy-expert", 14, "error")],
+    "C2.entropy-expert/illegal_confidence_column.py": [("C2.entropy-expert", 14, "error")],
     "C2.gold-count-ratio/illegal_count_ratio_gold_only.py": [
         ("C1.target-in-key", 13, "error"),
         ("C2.gold-count-ratio", 13, "error"),
