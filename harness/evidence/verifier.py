@@ -158,6 +158,10 @@ def record_folders_under(target: Path) -> list[Path]:
         walk(target, 0)
     except OSError as exc:
         raise InputError(f"{target}: cannot list the folder: {exc.strerror or exc}") from None
+    # Only a folder of submissions is split: a record whose logs sit in a logs/ subfolder
+    # (and has no submission.json) is still one record.
+    if not any((f / "submission.json").is_file() for f in found):
+        return []
     return found
 
 

@@ -90,3 +90,11 @@ def test_an_unreadable_folder_among_several_is_an_input_error(capsys, tmp_path):
     (empty / "submission.json").write_text("{}")
     code, _, err = run(capsys, RECORDS / A2, empty)
     assert code == 2 and "no run log found" in err
+
+
+def test_a_record_with_its_logs_in_a_subfolder_is_one_record(tmp_path):
+    record = tmp_path / "2026-05-01_logs_in_a_subfolder"
+    shutil.copytree(RECORDS / A2, record / "logs")
+    (record / "logs" / "submission.json").unlink()
+    assert record_folders_under(record) == []
+    assert len(verify_paths([record]).data["seeds"]) == 3
