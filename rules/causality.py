@@ -9,7 +9,13 @@ import re
 from harness.report import Finding
 from harness.rulebook import detector, rule
 from harness.static.model import callee_name
-from harness.static.patterns import hashed_key, list_elements, reads_target, realized_token
+from harness.static.patterns import (
+    flows_into,
+    hashed_key,
+    list_elements,
+    reads_target,
+    realized_token,
+)
 
 TARGET_IN_KEY = rule(
     "C1.target-in-key",
@@ -329,15 +335,35 @@ def _optimization_block(model, site: ast.AST, created: ast.AST):
 
 def _scored_after(model, common: ast.AST, block: ast.AST, name: str) -> bool:
     """After the optimization block (same iteration), the parameter is read again where a
-    score is computed, committed or handed back to the caller."""
+    score is computed, committed or handed back to the caller (a log of its norm is not)."""
     end = model.position(block) + len(model.walk(block))
-    later = [n for n in model.walk(common) if model.position(n) >= end]
-    if not any(isinstance(n, ast.Name) and n.id == name for n in later):
-        return False
-    return any(
-        isinstance(n, ast.Return) or (isinstance(n, ast.Call) and callee_name(n) in _SCORE_CALLS)
-        for n in later
-    ) or bool([s for s in model.scoring_sites(common) if model.position(s) >= end])
+    reads = [
+        n
+        for n in model.walk(common)
+        if isinstance(n, ast.Name) and n.id == name and model.position(n) >= end
+    ]
+    scoring = {id(s) for s in model.scoring_sites(common)}
+
+    def scores(stmt: ast.stmt) -> bool:
+        return isinstance(stmt, ast.Return) or any(
+            id(n) in scoring or (isinstance(n, ast.Call) and callee_name(n) in _SCORE_CALLS)
+            for n in _own_nodes(stmt)
+        )
+
+    return any(flows_into(model, read, scores, hops=4) is not None for read in reads)
+
+
+def _own_nodes(stmt: ast.stmt) -> list[ast.AST]:
+    """The nodes a statement evaluates itself (not the body of a compound statement)."""
+    if isinstance(stmt, ast.If | ast.While):
+        return list(ast.walk(stmt.test))
+    if isinstance(stmt, ast.For | ast.AsyncFor):
+        return list(ast.walk(stmt.iter))
+    if isinstance(stmt, ast.With | ast.AsyncWith):
+        return [n for i in stmt.items for n in ast.walk(i.context_expr)]
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Try):
+        return []
+    return list(ast.walk(stmt))
 
 
 def _loss_covers_context_only(model, site: ast.Call) -> bool:

@@ -97,6 +97,7 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     "C1.slot/legal_offset_fitted_after_scoring.py": [],
     "C1.slot/legal_context_positions_only.py": [("C1.slot", 28, "warning")],
     "C1.slot/legal_bias_fitted_on_context_slice.py": [("C1.slot", 22, "warning")],
+    "C1.slot/legal_offset_norm_logged.py": [],
     "C1.target-in-key/illegal_hashed_ngram_cache.py": [
         ("C1.target-in-key", 19, "error"),
         ("C2.gold-count-ratio", 19, "error"),
