@@ -75,10 +75,13 @@ def detect_convention(script: Path, logged_compressed: bool) -> CodeConvention:
     try:
         from harness.static.loader import load_script
 
-        tree = load_script(script).tree
+        loaded = load_script(script)
     except InputError:
         return CodeConvention(codec="lzma", base85_wrapper=True)
-    return _convention_from_tree(tree) or CodeConvention(codec="lzma", base85_wrapper=True)
+    if loaded.layers:
+        # Shipped already as a self-extracting wrapper: its bytes are the compressed count.
+        return CodeConvention()
+    return _convention_from_tree(loaded.tree) or CodeConvention(codec="lzma", base85_wrapper=True)
 
 
 def _convention_from_tree(tree: ast.Module) -> CodeConvention | None:

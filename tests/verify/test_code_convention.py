@@ -121,3 +121,16 @@ def test_minified_convention_is_an_upper_bound_that_only_passes(record):
     warnings = findings_of(verify_path(folder), "BUDGET.artifact-cap")
     assert warnings and all(f.severity == "warning" for f in warnings)
     assert all("the log's total is" in f.message for f in warnings)
+
+
+def test_a_script_shipped_as_a_wrapper_counts_as_its_own_bytes(tmp_path):
+    script = tmp_path / "train_gpt.py"
+    inner = (WRAPPED_SIZE + _padding(20)).encode()
+    payload = base64.b85encode(lzma.compress(inner)).decode()
+    script.write_text(
+        f'import lzma as L,base64 as B\nexec(L.decompress(B.b85decode("{payload}")))\n'
+    )
+    convention = detect_convention(script, logged_compressed=True)
+    assert convention == CodeConvention()
+    counted = recompute_code(script, convention)
+    assert counted.exact and counted.bytes == script.stat().st_size
