@@ -102,11 +102,35 @@ def _tables(model):
                 ):
                     with_space.add(_base(n.target))
                     line = n.lineno
+        if func is not None and flags:
+            # ``nbytes[i] = len(piece.replace("▁", " ").encode())``: the space measured as text.
+            for n in model.walk(func.node):
+                if (
+                    isinstance(n, ast.Assign)
+                    and isinstance(n.targets[0], ast.Subscript)
+                    and _measures_space(n.value)
+                ):
+                    with_space.add(_base(n.targets[0]))
+                    line = line or n.lineno
         flags -= with_space
         flags.discard(None)
         with_space.discard(None)
         if flags and with_space and func is not None:
             yield func, with_space, flags, line
+
+
+def _measures_space(value: ast.AST) -> bool:
+    """``len(...)`` of a piece whose "▁" was replaced by a space."""
+    calls = [n for n in ast.walk(value) if isinstance(n, ast.Call)]
+    return any(callee_name(c) == "len" for c in calls) and any(
+        callee_name(c) == "replace"
+        and len(c.args) >= 2
+        and isinstance(c.args[0], ast.Constant)
+        and c.args[0].value == _SPACE
+        and isinstance(c.args[1], ast.Constant)
+        and c.args[1].value == " "
+        for c in calls
+    )
 
 
 def _space_test(test: ast.AST) -> bool:

@@ -147,6 +147,9 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     ],
     "EVIDENCE.byte-double-count/legal_space_added_once_at_scoring.py": [],
     "EVIDENCE.byte-double-count/legal_space_in_table_removed_after_boundary.py": [],
+    "EVIDENCE.byte-double-count/illegal_space_measured_as_text.py": [
+        ("EVIDENCE.byte-double-count", 22, "error")
+    ],
     "C3.prequant-ttt/illegal_prequant_adamw.py": [("C3.prequant-ttt", 31, "error")],
     # Off by default: reported, as a warning that names the switch.
     "C3.prequant-ttt/legal_ttt_off_by_default.py": [("C3.prequant-ttt", 26, "warning")],
