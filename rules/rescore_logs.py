@@ -104,23 +104,27 @@ def _pass_boundary(seed: SeedEvidence, end, own, head) -> list[int]:
 
 def _own_result_line(seed: SeedEvidence, end):
     """The adaptation pass's own figures: on its ":done" line, or the score line right
-    after it when that line carries the pass's elapsed time or names the TTT pass."""
+    after it when that line names the TTT pass or took the pass's elapsed time.
+
+    After whole epochs over the split the next line must do both (a TTT-named line whose
+    eval time, when printed, is the pass's): a short sliding pass after 30 epochs is a pass
+    of its own. A fine-tune before quantization ends with a model, never a score.
+    """
     if end.score is not None:
         return end.score
-    if end.epochs or "quant" in end.name.lower():
-        # Whole epochs over the split, or a fine-tune before quantization, end with a model,
-        # not a score: whatever is scored next is a pass of its own.
+    if "quant" in end.name.lower():
         return None
     after = [s for s in seed.score_lines if s.line > end.line and not s.diagnostic]
     if not after:
         return None
     first = after[0]
-    if "ttt" in first.kind.lower():
-        return first
-    if end.elapsed_s and first.eval_time_s:
-        if first.eval_time_s >= SAME_PASS_TIME_SHARE * end.elapsed_s:
-            return first
-    return None
+    named = "ttt" in first.kind.lower()
+    took = bool(end.elapsed_s and first.eval_time_s) and (
+        first.eval_time_s >= SAME_PASS_TIME_SHARE * end.elapsed_s
+    )
+    if end.epochs:
+        return first if named and (first.eval_time_s is None or took) else None
+    return first if named or took else None
 
 
 def _same_numbers(a, b) -> bool:

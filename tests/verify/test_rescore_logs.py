@@ -143,3 +143,13 @@ def test_a_ttt_score_after_a_bare_done_line_is_that_pass_and_a_later_pass_is_not
     rescored = [*ttt, score("final_ttt_T0.98_exact", 1.94)]
     [finding] = findings_of(verify_path(write_log(tmp_path, rescored)), "C4.rescore", "error")
     assert "L12: legal_ttt_exact" in finding.evidence
+
+
+def test_score_first_ttt_with_epochs_per_chunk_is_one_pass(tmp_path):
+    # Several epochs on each chunk after scoring it, then the pass's own TTT-named score
+    # taking the pass's time: one pass, nothing to report.
+    lines = [*EPOCHS, "ttt:done elapsed=300.0s\n"]
+    lines.append(score("legal_ttt", 1.95, 4, tail=" eval_time:300200ms"))
+    lines.append(score("legal_ttt_exact", 1.95))
+    report = verify_path(write_log(tmp_path, lines))
+    assert not findings_of(report, "C4.rescore") and not findings_of(report, "C3.pretrain-on-val")
