@@ -58,6 +58,7 @@ _NGRAM_PRECOMPUTE = re.compile(r"^ngram_tilt:precompute\b.*?elapsed=(\d+(?:\.\d+
 _TOTAL_SIZE_TAGGED = re.compile(r"^Total submission size (\S+?):\s*(\d+) bytes")
 _TOTAL_SIZE_RAW = re.compile(r"^Total submission size:\s*(\d+) bytes")
 _MODEL_SIZE_TAGGED = re.compile(r"^Serialized model (\S+?):\s*(\d+) bytes")
+_BUDGET_LINE = re.compile(r"^budget:\s*(\d+)/16000000\b")
 _CODE_SIZE = re.compile(r"^Code size(?: \(((?:un)?compressed)\))?:\s*(\d+) bytes")
 _VAL_TOKENS = re.compile(r"^val_tokens:\s*(\d+)")
 _VAL_LOADER_TOKENS = re.compile(r"^val_loader:.*\btokens:\s*(\d+)")
@@ -657,6 +658,13 @@ def _fact(log: RunLog, line: str, lineno: int, training_started: bool) -> None:
                 log.code_bytes = int(m.group(2))
                 log.code_bytes_compressed = m.group(1) == "compressed"
                 log.code_line = lineno
+        return
+    if line.startswith("budget:"):
+        # The ternary record's cap line: "budget:15995705/16000000 (16.00/16.00MB) FITS".
+        m = _BUDGET_LINE.match(line)
+        if m:
+            log.artifact_tag, log.artifact_bytes = "budget", int(m.group(1))
+            log.artifact_line = lineno
         return
     if line.startswith("total_eval_time"):
         m = _TOTAL_EVAL.match(line)

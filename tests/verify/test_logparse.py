@@ -188,3 +188,16 @@ def test_torchrun_rank_prefixes_are_stripped(tmp_path):
     path.write_text("".join(f"[rank0]:{line}" for line in text.splitlines(keepends=True)))
     log = parse_log(path)
     assert (log.seed, log.headline().val_bpb, log.artifact_bytes) == (42, 1.08664424, 15988983)
+
+
+def test_the_ternary_budget_line_is_the_cap_figure(tmp_path):
+    path = tmp_path / "ternary_log_7.txt"
+    path.write_text(
+        "artifact:15.92MB ternary:64880640(14245920B) fp:2513744(2537376B) code:70853\n"
+        "budget:15995705/16000000 (16.00/16.00MB) FITS\n"
+        "final_sliding val_loss:2.9877 val_bpb:1.1568 (stride=16, T=0.90) eval_time:428712ms\n"
+    )
+    log = parse_log(path)
+    assert (log.artifact_bytes, log.artifact_line, log.artifact_tag) == (15_995_705, 2, "budget")
+    path.write_text("budget:16186500/16000000 (16.19/16.00MB) OVER\n" + path.read_text())
+    assert parse_log(path).artifact_bytes == 15_995_705  # the last size line counts
