@@ -235,7 +235,7 @@ class _Rewriter:
             prefix = m.group().rstrip("'\"")
             quote = m.group()[len(prefix) :]
             is_f = "f" in prefix.lower()
-            end = self.skip_plain(m.end(), quote, "r" in prefix.lower()) if not is_f else -1
+            end = self.skip_plain(m.end(), quote) if not is_f else -1
             pieces.append((m.start(), end, is_f))
             if is_f:
                 break  # f-strings are scanned by the group below
@@ -245,8 +245,9 @@ class _Rewriter:
             return src[start:last], last
         return self.fstring_group(start, in_brackets)
 
-    def skip_plain(self, pos: int, quote: str, raw: bool) -> int:
-        """Position just past the closing quote of a plain (non-f) literal."""
+    def skip_plain(self, pos: int, quote: str) -> int:
+        """Position just past the closing quote of a plain (non-f) literal (a backslash
+        escapes the quote in raw literals too)."""
         src = self.src
         while True:
             hit = src.find(quote, pos)
@@ -275,7 +276,7 @@ class _Rewriter:
                 pos = self.fstring_body(group, m.end(), quote, "r" in prefix.lower(), level=0)
                 group.skeleton.append(quote)
             else:
-                end = self.skip_plain(m.end(), quote, "r" in prefix.lower())
+                end = self.skip_plain(m.end(), quote)
                 group.skeleton.append(src[m.start() : end])
                 group.parts.append("\n" * src.count("\n", m.start(), end))
                 pos = end
