@@ -15,8 +15,9 @@ f-string nodes, so every finding keeps its exact line number:
 * type parameter lists (``def f[T](x)``, ``class C[T]:``) are blanked, and ``type X = v``
   becomes ``X = v``; on Python 3.10, ``except*`` becomes ``except``.
 
-Column offsets on a rewritten line may differ; line numbers never do. A file the rewrite
-cannot make parseable is reported with the host parser's error, as before.
+Column offsets on a rewritten line may differ; line numbers never do. A file the newer
+grammar rejects too is a syntax error, reported with its line. Not rewritten: PEP 646 star
+expressions (``a[*b]``, ``*args: *Ts``), which a Python 3.10 host still refuses.
 """
 
 from __future__ import annotations
