@@ -375,6 +375,14 @@ def claim_not_the_mean(ev: EvidenceSet) -> Iterator[Finding]:
     scored = ev.scored
     if claims is None or not scored:
         return
+    logged = {s.seed for s in scored}
+    missing = [seed for seed in claims.seeds if seed not in logged]
+    gap = (
+        f"; submission.json lists seed(s) {_fmt(claims.seeds)} and only "
+        f"{_fmt(sorted(x for x in logged if x is not None)) or 'no seed'} has a log here"
+        if missing
+        else ""
+    )
     if claims.val_bpb is not None:
         yield from _compare_mean(
             "val_bpb",
@@ -382,6 +390,7 @@ def claim_not_the_mean(ev: EvidenceSet) -> Iterator[Finding]:
             claims.val_bpb_key or "val_bpb",
             claims.val_bpb_decimals,
             scored,
+            gap,
         )
     if claims.val_loss is not None and all(s.val_loss is not None for s in scored):
         yield from _compare_mean(
@@ -433,7 +442,12 @@ def claim_not_the_mean(ev: EvidenceSet) -> Iterator[Finding]:
 
 
 def _compare_mean(
-    metric: str, claimed: float, key: str, decimals: int, scored: list[SeedEvidence]
+    metric: str,
+    claimed: float,
+    key: str,
+    decimals: int,
+    scored: list[SeedEvidence],
+    gap: str = "",
 ) -> Iterator[Finding]:
     values = [getattr(s, metric) for s in scored]
     recomputed = st.mean(values)
@@ -476,7 +490,9 @@ def _compare_mean(
         CLAIM_MISMATCH,
         f"submission.json {key} {claimed} does not match the mean of the per-seed "
         f"headlines {recomputed:.8f} (difference {claimed - recomputed:+.6f}, "
-        f"tolerance {tol:.1g})" + ("; the claim is better than the evidence" if better else ""),
+        f"tolerance {tol:.1g})"
+        + ("; the claim is better than the evidence" if better else "")
+        + gap,
         severity="error" if better else "warning",
         file="submission.json",
         evidence=f"per-seed {metric}: {_fmt(values)}",

@@ -212,3 +212,16 @@ def test_the_group_of_the_claimed_seeds_is_judged_when_no_figure_matches(record)
         "train_v0.txt",
     ]
     assert sorted(s["seed"] for s in report.data["seeds"]) == [42, 1337]
+
+
+def test_a_claim_over_seeds_without_logs_names_the_gap(record):
+    folder = record(LOOP45)
+    for seed in (1234, 1337, 2025):
+        (folder / f"train_seed{seed}.log").unlink()
+    sub = folder / "submission.json"
+    doc = json.loads(sub.read_text())
+    doc["val_bpb"] = 1.0800
+    sub.write_text(json.dumps(doc))
+    errors = findings_of(verify_path(folder), "EVIDENCE.claim-mismatch", "error")
+    [finding] = [f for f in errors if f.message.startswith("submission.json val_bpb")]
+    assert "lists seed(s) 1, 42, 1234, 1337, 2025 and only 1, 42 has a log" in finding.message
