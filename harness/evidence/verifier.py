@@ -204,10 +204,12 @@ def _verify_each(
             report.errors.append(str(exc))
             rows.append({"folder": prefix, "verdict": "error", "note": str(exc)[:160]})
             continue
+        # verify_path names files relative to the folder (or a log's own folder).
+        base = prefix if folder.is_dir() else shown.parent.as_posix()
         for finding in sub.all_findings():
-            if folder.is_dir():
-                finding.file = f"{prefix}/{finding.file or 'submission.json'}"
-                finding.line = finding.line or 1
+            name = finding.file or "submission.json"
+            finding.file = name if base in ("", ".") else f"{base}/{name}"
+            finding.line = finding.line or 1
             report.findings.append(finding)
         report.errors.extend(f"{prefix}: {e}" for e in sub.errors)
         report.notes.extend(f"{prefix}: {n}" for n in sub.notes)

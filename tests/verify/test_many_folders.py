@@ -98,3 +98,12 @@ def test_a_record_with_its_logs_in_a_subfolder_is_one_record(tmp_path):
     (record / "logs" / "submission.json").unlink()
     assert record_folders_under(record) == []
     assert len(verify_paths([record]).data["seeds"]) == 3
+
+
+def test_a_log_among_several_paths_keeps_its_folder_in_finding_paths(tmp_path):
+    log = tmp_path / "run" / "train.log"
+    log.parent.mkdir()
+    shutil.copy(RECORDS / LONG / "train.log", log)
+    report = verify_paths([log, RECORDS / A2])
+    mine = [f for f in report.all_findings() if f.file.endswith("train.log")]
+    assert mine and all(f.file == f"{log.parent.as_posix()}/train.log" for f in mine)
