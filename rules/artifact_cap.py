@@ -191,7 +191,7 @@ def _logged_vs_recomputed(seed, recomputed: int, counted: CodeCount) -> Iterator
             yield Finding.of(
                 ARTIFACT_CAP,
                 f"{seed.label}: {figures}; with the logged model {seed.model_bytes:,} bytes the "
-                f"bound is {recomputed:,} bytes, over the cap, while the log's total is "
+                f"{counted.bound} is {recomputed:,} bytes, over the cap, while the log's total is "
                 f"{logged:,}",
                 severity="warning",
                 confidence="medium",
@@ -205,7 +205,8 @@ def _logged_vs_recomputed(seed, recomputed: int, counted: CodeCount) -> Iterator
             yield Finding.of(
                 ARTIFACT_CAP,
                 f"{seed.label}: {figures}; with the logged model {seed.model_bytes:,} bytes the "
-                f"artifact is at most {recomputed:,} bytes, under the cap",
+                f"artifact is {'at most' if counted.bound == 'upper bound' else 'about'} "
+                f"{recomputed:,} bytes, under the cap",
                 severity="info",
                 confidence="medium",
                 file=seed.log,

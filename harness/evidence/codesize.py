@@ -10,7 +10,8 @@ with that same codec. The script is never run: its size function is read from th
 A recomputation is ``exact`` when golf-check applied the very same transformation. A script
 that minifies its source before compressing (``pyminify``) cannot be reproduced here, nor can
 a codec whose module is not installed: the figure is then an upper bound (the unminified
-source compressed the same way, or the raw bytes), and the rules gate on it only to pass.
+source compressed the same way) or an estimate (lzma standing in for the missing codec), and
+the rules use it only to pass a record or to warn, never to fail one.
 """
 
 from __future__ import annotations
@@ -56,15 +57,16 @@ class CodeCount:
 
     convention: CodeConvention
     bytes: int  # what the code counts under the convention (helpers raw)
-    exact: bool  # False: an upper bound (minifier or codec not reproducible here)
+    exact: bool  # False: an upper bound or estimate (minifier or codec not reproducible here)
     raw_bytes: int  # the shipped files' bytes as they are
     files: list[Path] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
     why_inexact: str | None = None
+    bound: str = "upper bound"  # what an inexact figure is: "upper bound" or "estimate"
 
     def describe(self) -> str:
         how = self.convention.describe()
-        return how if self.exact else f"{how}, upper bound: {self.why_inexact}"
+        return how if self.exact else f"{how}, {self.bound}: {self.why_inexact}"
 
 
 def detect_convention(script: Path, logged_compressed: bool) -> CodeConvention:
@@ -169,28 +171,27 @@ def recompute_code(
     if convention.codec == "raw":
         return CodeCount(convention, raw_total, True, raw_total, files)
     packed = _compress(raw_script, convention)
-    if packed is None:
-        return CodeCount(
-            convention,
-            raw_total,
-            False,
-            raw_total,
-            files,
-            why_inexact=f"the {convention.codec} module is not installed; raw bytes used",
-        )
+    why = []
+    stand_in = packed is None
+    if stand_in:
+        # The codec's module is missing here: lzma at its strongest stands in, an estimate.
+        packed = lzma.compress(raw_script, preset=9 | lzma.PRESET_EXTREME)
+        why.append(f"the {convention.codec} module is not installed, lzma stands in")
+    if convention.minified:
+        why.append("the script minifies its source first, which golf-check does not reproduce")
     size = len(packed)
     if convention.base85_wrapper:
         size = len(base64.b85encode(packed)) + convention.wrapper_overhead
     # Compression never counts more than the raw file: nobody would ship the larger form.
     size = min(size, len(raw_script))
-    why = "the script minifies its source first, which golf-check does not reproduce"
     return CodeCount(
         convention,
         size + helper_bytes,
-        not convention.minified,
+        not why,
         raw_total,
         files,
-        why_inexact=why if convention.minified else None,
+        why_inexact="; ".join(why) or None,
+        bound="estimate" if stand_in else "upper bound",
     )
 
 

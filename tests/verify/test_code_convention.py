@@ -134,3 +134,25 @@ def test_a_script_shipped_as_a_wrapper_counts_as_its_own_bytes(tmp_path):
     assert convention == CodeConvention()
     counted = recompute_code(script, convention)
     assert counted.exact and counted.bytes == script.stat().st_size
+
+
+BROTLI_SIZE = WRAPPED_SIZE.replace(
+    "lzma.compress(raw, preset=9)", "brotli.compress(raw, quality=11)"
+)
+
+
+def test_a_missing_codec_is_estimated_and_never_fails(record, monkeypatch):
+    import harness.evidence.codesize as codesize
+
+    monkeypatch.setattr(codesize, "_compress", lambda data, convention: None)
+    folder = record(SMEAR)
+    (folder / "train_gpt.py").write_text(BROTLI_SIZE + _padding(20))
+    assert detect_convention(folder / "train_gpt.py", True).codec == "brotli"
+    infos = findings_of(verify_path(folder), "BUDGET.artifact-cap")
+    assert infos and all(f.severity == "info" for f in infos)
+    assert "brotli module is not installed, lzma stands in" in infos[0].message
+    assert "artifact is about" in infos[0].message
+    (folder / "train_gpt.py").write_text(BROTLI_SIZE + _padding(300))
+    found = findings_of(verify_path(folder), "BUDGET.artifact-cap")
+    assert found and all(f.severity == "warning" for f in found)
+    assert "the estimate is" in found[0].message
