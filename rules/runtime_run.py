@@ -107,6 +107,29 @@ Example:
     ),
 )
 
+AUDIT_INTEGRITY = rule(
+    "EVIDENCE.audit-integrity",
+    "EVIDENCE",
+    "The run's own evidence (log, trace) must be complete and untouched",
+    """
+golf-check's evidence about a run is the log it captured from the candidate's output and
+the events its audit shim sent, live, over a descriptor the harness reads. Both are written
+into the harness's folder, which the sandbox mounts read-only for the candidate. The trace
+is still cooperative (the shim runs inside the candidate's processes), so what it cannot
+prevent it makes visible: the main process must report from start to exit, with a heartbeat
+every two seconds; the forward passes the shim counted must all arrive; its hooks must
+still be its own; every Python child must run with the shim (``python -I``, ``-S``, ``-E``
+or an environment without it is refused as evidence); and a run whose score lines are
+printed must show traced forward passes over the validation positions. A log file that no
+longer hashes to what the harness wrote is an error too.
+
+Example:
+    import golf_check_shim; golf_check_shim._tracer.emit = lambda *a, **k: None
+    subprocess.run([sys.executable, "-I", "eval_on_val.py"])
+""",
+    ("DESIGN.md", "https://github.com/openai/parameter-golf/blob/main/README.md"),
+)
+
 BPB_TOLERANCE = 1e-5  # relative; the ledger's nll sums are float64 of float32 losses
 
 
@@ -130,6 +153,28 @@ def seed_failed(audit) -> Iterator[Finding]:
     )
 
 
+@detector(AUDIT_INTEGRITY, level="runtime")
+def audit_integrity(audit) -> Iterator[Finding]:
+    if not audit.log_intact:
+        yield Finding.of(
+            AUDIT_INTEGRITY,
+            f"seed {audit.seed}: the log file was changed after golf-check wrote it",
+            file=audit.log_rel,
+            level="runtime",
+            fix="write nothing into the harness's folder; print to stdout",
+        )
+    for severity, message in audit.integrity.problems:
+        yield Finding.of(
+            AUDIT_INTEGRITY,
+            f"seed {audit.seed}: {message}",
+            severity=severity,
+            file=audit.log_rel,
+            level="runtime",
+            fix="run every Python process with the environment golf-check gave the run, and "
+            "leave the audit shim in place",
+        )
+
+
 @detector(LEFT_RUNNING, level="runtime")
 def left_running(audit) -> Iterator[Finding]:
     if audit.launch.survivors:
@@ -147,20 +192,19 @@ def left_running(audit) -> Iterator[Finding]:
 @detector(WRITE_OUTSIDE, level="runtime")
 def writes_outside(audit) -> Iterator[Finding]:
     protected = [str(p) for p in audit.protected_dirs()]
-    run_dir = str(audit.run_dir.resolve())
     hits: dict[str, list[str]] = {"protected": [], "other": []}
     for event in audit.outside_writes() + audit.protected_attempts():
         path = event.get("path", "")
         what = f"{event.get('op', 'open for writing')} {path}"
         kind = "protected" if any(path.startswith(p) for p in protected) else "other"
-        if path.startswith(run_dir) or what in hits[kind]:
+        if audit.in_writable(path) or what in hits[kind]:
             continue
         hits[kind].append(what)
     if hits["protected"]:
         yield Finding.of(
             WRITE_OUTSIDE,
             f"seed {audit.seed}: tried to change {len(hits['protected'])} file(s) in the user's "
-            "folders (refused by the sandbox)",
+            "folders or golf-check's own (refused by the sandbox)",
             severity="error",
             file=audit.log_rel,
             evidence="\n".join(hits["protected"][:4]),

@@ -10,6 +10,7 @@ import click
 
 from harness.cli import emit, format_option, output_option, strict_option
 from harness.errors import UsageError
+from harness.runtime.sandbox import GIB, default_limits
 from harness.runtime.session import AUDITS, RunOptions
 from harness.runtime.target import resolve
 
@@ -125,6 +126,19 @@ def _audits(text: str) -> tuple[str, ...]:
 )
 @click.option("--no-sandbox", is_flag=True, help="Do not use namespaces (audit hooks only).")
 @click.option(
+    "--memory-limit",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Private memory per candidate process in GiB (RLIMIT_DATA; default 80% of RAM; 0: none).",
+)
+@click.option(
+    "--file-limit",
+    type=click.FloatRange(min=0),
+    default=8.0,
+    show_default=True,
+    help="Largest file a candidate process may write, in GiB (RLIMIT_FSIZE; 0: none).",
+)
+@click.option(
     "--canary-tokens",
     type=click.IntRange(64),
     default=4096,
@@ -156,6 +170,8 @@ def run(
     timing_gate,
     artifact_name,
     no_sandbox,
+    memory_limit,
+    file_limit,
     canary_tokens,
     flip_tokens,
     fmt,
@@ -197,6 +213,10 @@ def run(
         out_dir = Path("golf-check-runs") / time.strftime("%Y%m%d-%H%M%S")
     if out_dir.exists() and any(out_dir.iterdir()):
         raise UsageError(f"--out {out_dir}: exists and is not empty; choose a new folder")
+    limits = default_limits()
+    if memory_limit is not None:
+        limits["data"] = int(memory_limit * GIB) if memory_limit else -1
+    limits["fsize"] = int(file_limit * GIB) if file_limit else -1
     opts = RunOptions(
         target=target,
         seeds=_seeds(seeds),
@@ -214,6 +234,7 @@ def run(
         timing_gate=timing_gate,
         flip_tokens=flip_tokens,
         canary_tokens=canary_tokens,
+        limits=limits,
     )
     report = execute(
         opts, progress=lambda msg: click.echo(f"golf-check run: {msg}", err=True), strict=strict

@@ -3,16 +3,24 @@
 The candidate runs in its own session (process group), with stdout and stderr merged into one
 pipe. A reader thread stamps every line with the harness clock as it arrives and writes it to
 the per-seed log, prefixed with the Unix time (``1776143501.933 <line>``, the prefix the
-challenge's newer logs use). The main thread samples the resident memory of the process tree
-and enforces the hard timeout by killing the whole group. Afterwards every process still
-carrying this run's token in its environment (a daemon that left the group) is reported and
-killed.
+challenge's newer logs use), keeping a SHA-256 of every byte it wrote: the log lives in the
+harness's folder, which the sandbox mounts read-only for the candidate, and the digest goes
+into the report. The audit shim's events come over an inherited descriptor (a
+``SOCK_SEQPACKET`` socket pair: one message per event, atomic across processes) that a
+second thread reads live and copies to the harness's own trace file; nothing the candidate
+can rewrite afterwards. The main thread samples the resident memory of the process tree and
+enforces the hard timeout by killing the whole group. Afterwards every process left behind
+is reported and killed: by the sandbox's init in its pid namespace (it sends the list over
+the trace channel), and here by the run's token in the environment (no pid namespace).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -26,6 +34,9 @@ _SAMPLE_S = 0.2
 _GRACE_S = 5.0  # between SIGTERM and SIGKILL
 KEEP_LINES = 2000  # lines kept in memory; a chatty candidate cannot exhaust it
 _MAX_LINE = 1 << 20  # a longer line is read (and numbered) in 1 MiB pieces
+TRACE_FD_VAR = "GOLF_CHECK_TRACE_FD"
+_MAX_EVENT = 1 << 20  # bytes per trace message; the shim sends far smaller ones
+MAX_EVENTS = 2_000_000  # events kept; past that they are counted, not stored
 
 
 @dataclass
@@ -47,6 +58,11 @@ class LaunchResult:
     survivors: list[str] = field(default_factory=list)  # "pid cmdline" of leftover processes
     start_error: str | None = None
     line_times: array = field(default_factory=lambda: array("d"))  # every line's arrival
+    log_sha256: str | None = None  # of the log file exactly as the harness wrote it
+    log_bytes: int = 0
+    trace_events: list[dict] | None = None  # None: no trace channel was opened
+    trace_dropped: int = 0  # events past MAX_EVENTS
+    trace_malformed: int = 0  # messages that were not a JSON object with a time
 
     def time_of_line(self, number: int) -> float | None:
         """Harness time of line ``number`` (1-based, as in the log file)."""
@@ -65,11 +81,20 @@ def launch(
     log_path: Path,
     timeout_s: float,
     token: str,
+    trace_path: Path | None = None,
 ) -> LaunchResult:
+    """Run ``command``; with ``trace_path``, open the trace channel (its descriptor number
+    goes to the candidate in GOLF_CHECK_TRACE_FD) and copy every event there."""
     env = dict(env, **{TOKEN_VAR: token})
     lines: deque[LogLine] = deque(maxlen=KEEP_LINES)
     times = array("d")
     wall_offset = time.time() - time.monotonic()
+    channel = ours = None
+    pass_fds: tuple[int, ...] = ()
+    if trace_path is not None:
+        ours, channel = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env[TRACE_FD_VAR] = str(channel.fileno())
+        pass_fds = (channel.fileno(),)
     started = time.monotonic()
     try:
         proc = subprocess.Popen(
@@ -80,14 +105,29 @@ def launch(
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            pass_fds=pass_fds,
         )
     except OSError as exc:
+        for sock in (ours, channel):
+            if sock is not None:
+                sock.close()
         return LaunchResult(
             command, None, started, started, False, [], 0, wall_offset, [], f"cannot start: {exc}"
         )
-    log = open(log_path, "w", encoding="utf-8")
-    reader = threading.Thread(target=_read_lines, args=(proc, lines, times, log, wall_offset))
+    if channel is not None:
+        channel.close()  # the candidate holds the only other end: EOF once it is all gone
+    log = open(log_path, "wb")
+    digest = hashlib.sha256()
+    reader = threading.Thread(
+        target=_read_lines, args=(proc, lines, times, log, wall_offset, digest)
+    )
     reader.start()
+    events: list[dict] = []
+    counts = {"dropped": 0, "malformed": 0}
+    tracer = None
+    if ours is not None and trace_path is not None:
+        tracer = threading.Thread(target=_read_trace, args=(ours, trace_path, events, counts))
+        tracer.start()
 
     peak = 0
     timed_out = False
@@ -109,7 +149,16 @@ def launch(
     _signal_group(proc.pid, signal.SIGKILL)  # anything left in the group
     reader.join(timeout=10)
     log.close()
-    return LaunchResult(
+    if tracer is not None and ours is not None:
+        tracer.join(timeout=10)
+        if tracer.is_alive():  # a holder of the channel outside our reach: stop reading
+            ours.shutdown(socket.SHUT_RDWR)
+            tracer.join(timeout=5)
+        ours.close()
+        for event in events:
+            if event.get("ev") == "survivors" and isinstance(event.get("processes"), list):
+                survivors += [str(p)[:240] for p in event["processes"]]
+    result = LaunchResult(
         command,
         proc.returncode,
         started,
@@ -120,11 +169,17 @@ def launch(
         wall_offset,
         survivors,
         line_times=times,
+        log_sha256=digest.hexdigest(),
+        log_bytes=log_path.stat().st_size if log_path.is_file() else 0,
     )
+    if tracer is not None:
+        result.trace_events = events
+        result.trace_dropped, result.trace_malformed = counts["dropped"], counts["malformed"]
+    return result
 
 
 def _read_lines(
-    proc: subprocess.Popen, lines: deque, times: array, log, wall_offset: float
+    proc: subprocess.Popen, lines: deque, times: array, log, wall_offset: float, digest
 ) -> None:
     assert proc.stdout is not None
     for raw in iter(lambda: proc.stdout.readline(_MAX_LINE), b""):
@@ -132,9 +187,37 @@ def _read_lines(
         text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
         lines.append(LogLine(t, text))
         times.append(t)
-        log.write(f"{t + wall_offset:.3f} {text}\n")
+        data = f"{t + wall_offset:.3f} {text}\n".encode("utf-8", errors="replace")
+        digest.update(data)
+        log.write(data)
         log.flush()
     proc.stdout.close()
+
+
+def _read_trace(sock: socket.socket, path: Path, events: list, counts: dict) -> None:
+    """Every message on the trace channel is one event; keep them in arrival order."""
+    with open(path, "wb") as out:
+        while True:
+            try:
+                data = sock.recv(_MAX_EVENT)
+            except OSError:
+                break
+            if not data:
+                break
+            try:
+                event = json.loads(data)
+            except (ValueError, RecursionError):
+                counts["malformed"] += 1
+                continue
+            if not isinstance(event, dict) or not isinstance(event.get("t"), (int, float)):
+                counts["malformed"] += 1
+                continue
+            event["t"] = float(event["t"])
+            if len(events) >= MAX_EVENTS:
+                counts["dropped"] += 1
+                continue
+            events.append(event)
+            out.write(data.rstrip(b"\n") + b"\n")
 
 
 def _signal_group(pgid: int, sig: int) -> None:

@@ -1,8 +1,11 @@
 """What golf-check measures about one seed's run, on its own clock and from the files.
 
-* the artifact: the model file the run wrote into its folder (by name class, then the latest
-  written), its size from the file system, and when it was finished (the file's mtime, read
-  on the harness clock, never earlier than the trace's last write of it);
+* the artifact: every file the run wrote into its working folder and read back during its
+  evaluation (from the trace: written, then opened again after the last such file was
+  finished), sizes from the file system; never chosen by date. Without a read-back in the
+  trace, the largest model file of the best name class (compressed, then raw weights);
+* side files: every non-code file the run read from the script's folder (weights shipped
+  beside the script); they count toward the cap like the artifact;
 * the code that counts: the script itself plus every code file from the script's folder that
   any process of the run opened, imported or handed to a compiler (from the trace);
 * training time, strict (process start to artifact written) and convention (first optimizer
@@ -31,41 +34,97 @@ CODE_SUFFIXES = (".py", ".cpp", ".cc", ".cu", ".cuh", ".c", ".h", ".hpp")
 
 @dataclass
 class Artifact:
-    path: Path
-    model_bytes: int
-    written_at: float  # harness monotonic clock
+    path: Path  # the file evaluation read last (the model), for the report
+    model_bytes: int  # all the files together
+    written_at: float  # harness monotonic clock: when the last of them was finished
+    files: list[Path] = field(default_factory=list)
+    basis: str = "read back by the run"
 
 
-def find_artifact(
-    work_dir: Path, trace: Trace, launch: LaunchResult, name: str | None
-) -> Artifact | None:
-    """The model file the run produced, or None when it wrote none."""
-    if name:
-        candidates = [work_dir / name] if (work_dir / name).is_file() else []
-    else:
-        candidates = [
-            p
-            for p in work_dir.rglob("*")
-            if p.is_file() and not p.is_symlink() and not p.name.endswith(_NOT_ARTIFACT)
-        ]
-    if not candidates:
-        return None
-
-    def rank(p: Path) -> tuple[int, float]:
-        suffix = p.suffix.lower()
-        klass = 2 if suffix in _COMPRESSED else 1 if suffix in _MODEL else 0
-        return klass, p.stat().st_mtime
-
-    best = max(candidates, key=rank)
-    stat = best.stat()
-    written = stat.st_mtime - launch.wall_offset
-    resolved = str(best.resolve())
+def _written_at(path: Path, trace: Trace, launch: LaunchResult) -> float:
+    """The file's mtime on the harness clock, never earlier than the trace's last write."""
+    written = path.stat().st_mtime - launch.wall_offset
+    resolved = str(path.resolve())
     for event in trace.events:  # a write, rename or torch.save of this file
         ev = event.get("ev")
         wrote = ev in ("save", "mod") or (ev == "open" and event.get("w"))
         if wrote and event.get("path") == resolved and event["t"] <= launch.ended:
             written = max(written, event["t"])
-    return Artifact(best, stat.st_size, written)
+    return min(written, launch.ended)
+
+
+def _rank(p: Path) -> tuple[int, int]:
+    suffix = p.suffix.lower()
+    klass = 2 if suffix in _COMPRESSED else 1 if suffix in _MODEL else 0
+    return klass, p.stat().st_size
+
+
+def find_artifact(
+    work_dir: Path, trace: Trace, launch: LaunchResult, name: str | None
+) -> Artifact | None:
+    """The files that make up the run's artifact, or None when it wrote none."""
+    if name:
+        path = work_dir / name
+        if not path.is_file():
+            return None
+        return Artifact(
+            path, path.stat().st_size, _written_at(path, trace, launch), [path], "--artifact"
+        )
+    files = {
+        str(p.resolve()): p
+        for p in work_dir.rglob("*")
+        if p.is_file() and not p.is_symlink() and not p.name.endswith(".log")
+    }
+    reads: dict[str, list[float]] = {}
+    for event in trace.opens("run"):
+        if event.get("path") in files:
+            reads.setdefault(event["path"], []).append(event["t"])
+    written = {path: _written_at(files[path], trace, launch) for path in reads}
+    read_back = {p: [t for t in ts if t >= written[p]] for p, ts in reads.items()}
+    read_back = {p: ts for p, ts in read_back.items() if ts}
+    if read_back:
+        # Evaluation starts when the last file it reads back was finished; a file read
+        # back only before then (a raw checkpoint quantized into the artifact) is not in it.
+        primary = max(read_back, key=lambda p: (written[p], max(read_back[p])))
+        start = written[primary]
+        chosen = sorted(p for p, ts in read_back.items() if max(ts) >= start)
+        paths = [files[p] for p in chosen]
+        total = sum(p.stat().st_size for p in paths)
+        return Artifact(files[primary], total, start, paths)
+    candidates = [p for p in files.values() if not p.name.endswith(_NOT_ARTIFACT)]
+    if not candidates:
+        return None
+    best = max(candidates, key=_rank)
+    return Artifact(
+        best,
+        best.stat().st_size,
+        _written_at(best, trace, launch),
+        [best],
+        "largest model file (no read-back in the trace)",
+    )
+
+
+@dataclass
+class SideFiles:
+    """Non-code files read from the script's folder at run time."""
+
+    files: list[Path] = field(default_factory=list)
+    total_bytes: int = 0
+
+
+def side_files(trace: Trace, script_dir: Path | None) -> SideFiles:
+    if script_dir is None:
+        return SideFiles()
+    root = script_dir.resolve()
+    found: dict[Path, int] = {}
+    for event in trace.opens("side"):
+        path = Path(event.get("path", ""))
+        try:
+            if path.is_file() and root in path.resolve().parents:
+                found[path.resolve()] = path.stat().st_size
+        except OSError:
+            continue
+    return SideFiles(sorted(found), sum(found.values()))
 
 
 @dataclass

@@ -130,6 +130,10 @@ def seed_item(audit: SeedAudit, log: str) -> dict[str, Any]:
         "artifact_bytes": audit.artifact_bytes,
         "model_bytes": audit.artifact.model_bytes if audit.artifact else None,
         "artifact_file": audit.artifact.path.name if audit.artifact else None,
+        "artifact_files": [p.name for p in audit.artifact.files] if audit.artifact else [],
+        "artifact_basis": audit.artifact.basis if audit.artifact else None,
+        "side_bytes": audit.side.total_bytes,
+        "side_files": [str(p) for p in audit.side.files],
         "code_bytes": audit.code.total_bytes,
         "code_files": [str(p) for p in audit.code.files],
         "optimizer_steps": t.steps,
@@ -166,6 +170,7 @@ def seed_item(audit: SeedAudit, log: str) -> dict[str, Any]:
         "sandbox": audit.sandbox.describe(),
         "hyperparameters": audit.runlog.config() if audit.runlog else {},
     }
+    item["evidence"] = evidence_hashes(audit, log)
     if audit.coverage is not None:
         item["trace"] = audit.coverage.__dict__ | {"processes": audit.trace.processes}
     if audit.ledger is not None:
@@ -175,6 +180,32 @@ def seed_item(audit: SeedAudit, log: str) -> dict[str, Any]:
     if audit.canary is not None:
         item["canary"] = audit.canary.to_json()
     return item
+
+
+def evidence_hashes(audit: SeedAudit, log: str) -> dict[str, Any]:
+    """SHA-256 of the files the report quotes, as the harness wrote them (``golf-check
+    verify`` recomputes them: a log edited after the run no longer matches)."""
+    trace_file = audit.run_dir / "trace.jsonl"
+    return {
+        "log": {"path": log, "sha256": audit.launch.log_sha256, "bytes": audit.launch.log_bytes},
+        "trace": {
+            "path": log.rsplit("/", 1)[0] + "/trace.jsonl" if "/" in log else "trace.jsonl",
+            "sha256": _sha256(trace_file),
+            "events": len(audit.trace.events),
+        },
+    }
+
+
+def _sha256(path: Path) -> str | None:
+    import hashlib
+
+    if not path.is_file():
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def seed_row(audit: SeedAudit, verdict: str) -> dict[str, Any]:

@@ -44,9 +44,9 @@ def _unshare_flags() -> tuple[list[str] | None, str]:
     unshare = shutil.which("unshare")
     if unshare is None:
         return None, "the unshare program (util-linux) is not installed"
-    candidates = [[unshare, "--net", "--mount"]] if os.geteuid() == 0 else []
-    candidates.append([unshare, "-r", "--net", "--mount"])
-    probe = [sys.executable, "-S", str(ENTRY), "--", "true"]
+    pid = ["--pid", "--fork", "--kill-child"]
+    candidates = [[unshare, "-r", "--net", "--mount", *pid], [unshare, "-r", "--net", "--mount"]]
+    probe = [sys.executable, "-S", str(ENTRY), "--net", "--drop", "--", "true"]
     reason = "unshare failed"
     for flags in candidates:
         try:
@@ -60,12 +60,47 @@ def _unshare_flags() -> tuple[list[str] | None, str]:
     return None, reason
 
 
-def plan(readonly: list[Path], writable: list[Path], enabled: bool = True) -> Sandbox:
-    """The sandbox for one run: ``readonly`` directories are protected, ``writable`` ones
-    (inside them, e.g. the run's own folder) stay writable."""
+GIB = 1 << 30
+
+
+def default_limits() -> dict[str, int]:
+    """Per-process limits for the candidate: private memory (RLIMIT_DATA: CUDA's address
+    space reservations are not counted, so GPUs keep working) at 80% of this machine's RAM,
+    8 GiB per written file, no core dumps. ``--memory-limit`` and ``--file-limit`` change
+    them; RLIMIT_NPROC is not set: it counts every process of the user's uid on the machine,
+    the harness's and the user's own included."""
+    limits = {"fsize": 8 * GIB, "core": 0}
+    try:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        limits["data"] = int(ram * 0.8)
+    except (ValueError, OSError, AttributeError):
+        pass
+    return limits
+
+
+def limit_args(limits: dict[str, int] | None) -> list[str]:
+    args: list[str] = []
+    for name, value in (limits or {}).items():
+        if value is not None and value >= 0:
+            args += ["--limit", f"{name}={int(value)}"]
+    return args
+
+
+def plan(
+    readonly: list[Path],
+    writable: list[Path],
+    enabled: bool = True,
+    harness_owned: list[Path] | None = None,
+    limits: dict[str, int] | None = None,
+) -> Sandbox:
+    """The sandbox for one run: ``readonly`` directories are protected, ``harness_owned``
+    ones (the run's output folder) are read-only to the candidate even inside the temporary
+    space, and ``writable`` ones (the candidate's working folders, inside them) stay
+    writable. ``limits`` are resource limits by name (data, fsize, nofile, core)."""
+    plain = [sys.executable, "-S", str(ENTRY), *limit_args(limits), "--"]
     if not enabled:
         return Sandbox(
-            [],
+            plain,
             "audit-hook",
             "audit-hook",
             True,
@@ -74,7 +109,7 @@ def plan(readonly: list[Path], writable: list[Path], enabled: bool = True) -> Sa
     flags, reason = _unshare_flags()
     if flags is None:
         return Sandbox(
-            [],
+            plain,
             "audit-hook",
             "audit-hook",
             True,
@@ -83,16 +118,25 @@ def plan(readonly: list[Path], writable: list[Path], enabled: bool = True) -> Sa
                 "are refused by audit hooks inside the candidate, which native code can bypass"
             ],
         )
-    prefix = [*flags, sys.executable, "-S", str(ENTRY), "--all-ro"]
+    prefix = [*flags, sys.executable, "-S", str(ENTRY), "--net", "--drop", "--all-ro"]
+    prefix += limit_args(limits)
     for path in _outermost(readonly):
         prefix += ["--ro", str(path)]
     scratch = [Path(tempfile.gettempdir()), Path("/var/tmp")]
-    # scratch first: a later bind of /tmp would cover a run folder that lives inside it
-    for path in [*(p.resolve() for p in scratch if p.is_dir()), *writable]:
+    # Mounts apply in order. Scratch first: a later bind of /tmp would cover a run folder
+    # that lives inside it; then the harness's folder read-only, the working folders in it.
+    for path in (p.resolve() for p in scratch if p.is_dir()):
+        prefix += ["--rw", str(path)]
+    for path in harness_owned or []:
+        prefix += ["--ro", str(path.resolve())]
+    for path in writable:
         prefix += ["--rw", str(path)]
     prefix.append("--")
-    files = "whole file system read-only except the run folder and temporary space"
-    return Sandbox(prefix, "namespace", files, False)
+    files = "whole file system read-only except the working folder and temporary space"
+    notes = []
+    if "--pid" not in flags:
+        notes.append("no pid namespace: leftover processes are found by their environment")
+    return Sandbox(prefix, "namespace", files, False, notes)
 
 
 def _outermost(paths: list[Path]) -> list[Path]:

@@ -1,28 +1,49 @@
-"""First program inside the candidate's namespaces: set them up, then exec the candidate.
+"""First program inside the candidate's namespaces: set them up, then run the candidate.
 
-Run as ``python -S sandbox_entry.py [--ro DIR]... [--rw DIR]... -- COMMAND...`` under
-``unshare --net --mount`` (or ``unshare -r -n -m`` without root). Standard library only, and
-``-S`` keeps the audit shim out of this short-lived process.
+Run as ``python -S sandbox_entry.py [--net] [--all-ro] [--ro DIR | --rw DIR]... [--limit
+NAME=N]... -- COMMAND...`` under ``unshare -r --net --mount --pid --fork --kill-child`` (or
+with no namespace at all, where it only applies the limits). Standard library only, and
+``-S`` keeps the audit shim out of this process.
 
-* brings the loopback interface up (torchrun's rendezvous needs 127.0.0.1); the new network
-  namespace has no other interface, so nothing else is reachable;
+* with --net, brings the loopback interface up (torchrun's rendezvous needs 127.0.0.1); the
+  new network namespace has no other interface, so nothing else is reachable;
 * with --all-ro, remounts every mount point read-only (the user's whole tree: home, other
   projects), except /proc, /sys, /dev and the --rw directories;
-* bind-mounts each --ro directory read-only, then each --rw directory (usually inside an --ro
-  one) writable again. The mounts live only in this mount namespace.
+* bind-mounts each --ro directory read-only and each --rw directory writable, in the order
+  given: the harness's own folder (logs, trace, reports) is bound read-only over the
+  temporary space, and the candidate's working folder writable again inside it;
+* as pid 1 of a new pid namespace it stays as a small init: it mounts a fresh /proc, starts
+  the candidate in a nested user and mount namespace (the read-only mounts become locked: a
+  remount read-write is refused) with no capabilities and ``no_new_privs``, reaps orphans,
+  and when the candidate's main process exits it reports and kills every process left,
+  which the kernel would do anyway when pid 1 exits;
+* ``--limit`` sets resource limits (data, fsize, nofile, core) before the candidate starts.
 """
 
 import ctypes
 import fcntl
+import json
 import os
+import resource
+import signal
 import socket
 import struct
 import sys
+import time
 
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 1024, 2048, 1 << 21
+CLONE_NEWNS, CLONE_NEWUSER = 0x00020000, 0x10000000
+PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 4, 38
+CANDIDATE_UID = 1000  # the candidate's uid in its own user namespace: not root there
+LIMITS = {
+    "data": resource.RLIMIT_DATA,
+    "fsize": resource.RLIMIT_FSIZE,
+    "nofile": resource.RLIMIT_NOFILE,
+    "core": resource.RLIMIT_CORE,
+}
 # statvfs flag -> mount flag that must be kept when remounting (user namespaces lock them)
 _KEEP = {
     2: MS_NOSUID,
@@ -41,9 +62,10 @@ def loopback_up():
         fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH14s", b"lo", flags | IFF_UP, b"\0" * 14))
 
 
-def _mount(libc, source, target, flags):
+def _mount(libc, source, target, flags, fstype=None):
     src = source.encode() if source else None
-    if libc.mount(src, target.encode(), None, flags, None) != 0:
+    kind = fstype.encode() if fstype else None
+    if libc.mount(src, target.encode(), kind, flags, None) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"mount {target}: {os.strerror(err)}")
 
@@ -94,33 +116,170 @@ def everything_readonly(libc, keep):
             pass  # a mount we may not touch; the protected folders are bound below anyway
 
 
-def main(argv):
-    ro, rw, all_ro = [], [], False
-    while argv and argv[0] != "--":
-        if argv[0] == "--all-ro":
-            all_ro, argv = True, argv[1:]
+def set_limits(limits):
+    for name, value in limits:
+        kind = LIMITS[name]
+        hard = resource.getrlimit(kind)[1]
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(kind, (value, value))
+
+
+def drop_privileges(libc):
+    """Enter a nested user and mount namespace as an ordinary uid: the mounts made above are
+    locked there (no remount read-write, no setns back), and the exec that follows leaves the
+    candidate without capabilities."""
+    uid, gid = os.getuid(), os.getgid()
+    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"nested user namespace: {os.strerror(err)}")
+    for name, text in (
+        ("uid_map", f"{CANDIDATE_UID} {uid} 1\n"),
+        ("setgroups", "deny\n"),
+        ("gid_map", f"{CANDIDATE_UID} {gid} 1\n"),
+    ):
+        with open(f"/proc/self/{name}", "w") as fh:
+            fh.write(text)
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "no_new_privs")
+
+
+def _report(message):
+    """One event on the trace channel the harness reads (when it gave us one)."""
+    fd = os.environ.get("GOLF_CHECK_TRACE_FD")
+    if not fd:
+        return
+    message = dict(message, t=time.monotonic(), pid=os.getpid())
+    try:
+        os.write(int(fd), json.dumps(message).encode()[:60000])
+    except (OSError, ValueError):
+        pass
+
+
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+    except OSError:
+        return "?"
+
+
+def _alive(pid):
+    """Not a zombie (an exited child not yet reaped has nothing left to run)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] != b"Z"
+
+
+def _others():
+    try:
+        pids = sorted(int(n) for n in os.listdir("/proc") if n.isdigit() and int(n) != 1)
+    except OSError:
+        return []
+    return [pid for pid in pids if _alive(pid)]
+
+
+def run_as_init(libc, command, limits, drop):
+    """pid 1 of the candidate's pid namespace: start it, reap, sweep what it left."""
+    try:
+        _mount(libc, "proc", "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "proc")
+        own_proc = True
+    except OSError:
+        own_proc = False  # the host's /proc: no sweep by listing, the kernel still kills all
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # the candidate (same host uid) cannot ptrace us
+    child = os.fork()
+    if child == 0:
+        try:
+            os.setpgid(0, 0)
+            if drop:
+                drop_privileges(libc)
+            set_limits(limits)
+            os.execvp(command[0], command)
+        except OSError as exc:
+            print(f"golf-check sandbox: {exc}", file=sys.stderr)
+        os._exit(125)
+
+    def forward(signum, _frame):
+        try:
+            os.kill(child, signum)
+        except ProcessLookupError:
+            pass
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, forward)
+    status = None
+    while status is None:
+        try:
+            pid, code = os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+        except InterruptedError:
             continue
-        flag, value, argv = argv[0], argv[1], argv[2:]
-        (ro if flag == "--ro" else rw).append(value)
+        if pid == child:
+            status = code
+    left = [f"{pid} {_cmdline(pid)[:200]}" for pid in _others()] if own_proc else []
+    if left:
+        _report({"ev": "survivors", "processes": left[:50], "count": len(left)})
+    try:
+        os.kill(-1, signal.SIGKILL)  # every other process of this pid namespace
+    except OSError:
+        pass
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+    if status is None:
+        return 125
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
+
+
+def main(argv):
+    mounts, all_ro, net, limits, drop = [], False, False, [], False
+    while argv and argv[0] != "--":
+        flag = argv[0]
+        if flag in ("--all-ro", "--net", "--drop"):
+            all_ro |= flag == "--all-ro"
+            net |= flag == "--net"
+            drop |= flag == "--drop"
+            argv = argv[1:]
+            continue
+        value, argv = argv[1], argv[2:]
+        if flag == "--limit":
+            name, _, number = value.partition("=")
+            limits.append((name, int(number)))
+        else:
+            mounts.append((value, flag == "--ro"))
     command = argv[1:]
-    loopback_up()
     libc = ctypes.CDLL(None, use_errno=True)
-    _mount(libc, None, "/", MS_REC | MS_PRIVATE)  # our mounts must not leak to the host
+    if net:
+        loopback_up()
+    if mounts or all_ro:
+        _mount(libc, None, "/", MS_REC | MS_PRIVATE)  # our mounts must not leak to the host
     if all_ro:
-        everything_readonly(libc, keep=rw)
-    for path in ro:
-        bind(libc, path, readonly=True)
-    for path in rw:
-        bind(libc, path, readonly=False)
+        everything_readonly(libc, keep=[p for p, ro in mounts if not ro])
+    for path, readonly in mounts:
+        bind(libc, path, readonly)
     # The working directory was entered before these mounts; entering it again by name puts
     # it (and every relative path) on the new mounts, not on the writable ones underneath.
     os.chdir(os.getcwd())
+    if os.getpid() == 1:
+        return run_as_init(libc, command, limits, drop)
+    if drop:
+        drop_privileges(libc)
+    set_limits(limits)
     os.execvp(command[0], command)
 
 
 if __name__ == "__main__":
     try:
-        main(sys.argv[1:])
+        sys.exit(main(sys.argv[1:]))
     except OSError as exc:
         print(f"golf-check sandbox: {exc}", file=sys.stderr)
         sys.exit(125)

@@ -5,12 +5,15 @@ Layout of the output folder (``--out``)::
     report.json                 the multi-seed report (what ``golf-check verify`` reads)
     valindex/                   the validation stream and its K-gram index, for the shim
     seed<S>/train_seed<S>.log   the candidate's output, each line stamped with the harness clock
-    seed<S>/work/               the candidate's working directory (its artifact lands here)
-    seed<S>/audit/trace/        the shim's per-process traces
-    seed<S>/audit/ledger/       the ledger, when the script is instrumented
+    seed<S>/trace.jsonl         the shim's events, as the harness received them live
     seed<S>/report.json         that seed's own report
+    seed<S>/work/               the candidate's working directory (its artifact lands here)
+    seed<S>/cache/              compiler caches (triton, inductor)
+    seed<S>/audit/ledger/       the ledger, when the script is instrumented
 
-Nothing outside the output folder is written, and the candidate is sandboxed (``sandbox``).
+Only ``work``, ``cache`` and ``audit/ledger`` are writable for the candidate: the sandbox
+mounts the rest of the output folder read-only, so the logs, the trace and the reports are
+the harness's alone. Nothing outside the output folder is written.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from harness.shards import ByteLUT, load_split
 SHIM_DIR = Path(__file__).with_name("shim")
 AUDITS = ("trace", "ledger", "flip", "canary")
 # Where a candidate may write besides its own folder without it being reported.
+_default_limits = sandbox.default_limits  # the field "sandbox" below shadows the module
 _SCRATCH = ("/tmp/", "/var/tmp/", "/dev/shm/", "/dev/", "/proc/")
 
 
@@ -59,6 +63,7 @@ class RunOptions:
     canary_tokens: int = 4096
     canary_alpha: float = 1e-3
     invocation_dir: Path = field(default_factory=Path.cwd)
+    limits: dict[str, int] = field(default_factory=_default_limits)
 
     @property
     def seed_timeout_s(self) -> float:
@@ -101,6 +106,9 @@ class SeedAudit:
     timing: measure.Timing
     coverage: trace.Coverage | None
     stream: Stream
+    side: measure.SideFiles = field(default_factory=measure.SideFiles)
+    integrity: trace.Integrity = field(default_factory=trace.Integrity)
+    log_intact: bool = True  # the log file still hashes to what the harness wrote
     ledger: LedgerVerdict | None = None
     ledger_error: str | None = None
     ledger_bpb: dict[str, float] = field(default_factory=dict)  # pass -> recomputed val_bpb
@@ -114,7 +122,7 @@ class SeedAudit:
     def artifact_bytes(self) -> int | None:
         if self.artifact is None:
             return None
-        return self.artifact.model_bytes + self.code.total_bytes
+        return self.artifact.model_bytes + self.code.total_bytes + self.side.total_bytes
 
     @property
     def failure(self) -> str | None:
@@ -133,9 +141,18 @@ class SeedAudit:
             return "wrote no artifact into its working directory"
         return None
 
+    @property
+    def writable_dirs(self) -> list[Path]:
+        """The candidate's own folders: everything else of the output folder is the harness's."""
+        return writable_dirs(self.run_dir)
+
+    def in_writable(self, path: str) -> bool:
+        return any(path.startswith(str(d.resolve()) + os.sep) for d in self.writable_dirs)
+
     def outside_writes(self) -> list[dict[str, Any]]:
         """Writes, deletes and renames outside the run's own folders and scratch space."""
-        allowed = [str(self.run_dir.resolve()) + os.sep, tempfile.gettempdir() + os.sep, *_SCRATCH]
+        allowed = [tempfile.gettempdir() + os.sep, *_SCRATCH]
+        out_dir = str(self.options.out_dir.resolve()) + os.sep
         out = []
         for event in self.trace.events:
             if event.get("ev") == "open" and not event.get("w"):
@@ -143,24 +160,26 @@ class SeedAudit:
             if event.get("ev") not in ("open", "mod"):
                 continue
             path = event.get("path", "")
-            if not any(path.startswith(a) for a in allowed):
+            if self.in_writable(path):
+                continue
+            if path.startswith(out_dir) or not any(path.startswith(a) for a in allowed):
                 out.append(event)
         return out
 
     def protected_attempts(self) -> list[dict[str, Any]]:
-        """Writes into the user's protected folders (refused, but attempted)."""
-        run_dir = str(self.run_dir.resolve()) + os.sep
+        """Writes into the user's protected folders or the harness's own (refused, but
+        attempted)."""
         roots = [str(p) + os.sep for p in self.protected_dirs()]
         return [
             e
             for e in self.trace.events
             if (e.get("ev") == "mod" or (e.get("ev") == "open" and e.get("w")))
             and any(e.get("path", "").startswith(r) for r in roots)
-            and not e.get("path", "").startswith(run_dir)
+            and not self.in_writable(e.get("path", ""))
         ]
 
     def protected_dirs(self) -> list[Path]:
-        return protected_dirs(self.options)
+        return protected_dirs(self.options) + [self.options.out_dir.resolve()]
 
     @property
     def stream_is_canonical(self) -> bool:
@@ -235,6 +254,10 @@ def protected_dirs(opts: RunOptions) -> list[Path]:
     return [d for d in (d.resolve() for d in dirs) if d != scratch and d not in scratch.parents]
 
 
+def writable_dirs(run_dir: Path) -> list[Path]:
+    return [run_dir / "work", run_dir / "cache", run_dir / "audit" / "ledger"]
+
+
 def load_stream(opts: RunOptions) -> Stream:
     tokens = np.ascontiguousarray(load_split(opts.data_dir, "val"), dtype=np.uint16)
     if tokens.size < 2:
@@ -282,11 +305,13 @@ def candidate_env(
     env.update(opts.env)  # the user's --env wins over our defaults, not over the audit below
     audit_dir = run_dir / "audit"
     env.update(
-        GOLF_CHECK_TRACE_DIR=str(audit_dir / "trace"),
+        GOLF_CHECK_WORK_DIR=str((run_dir / "work").resolve()),
         GOLF_CHECK_DATA_DIR=str(opts.data_dir.resolve()),
         GOLF_CHECK_SCRIPT_DIR=str(opts.target.code_dir),
-        GOLF_CHECK_RUN_DIR=str(run_dir.resolve()),
-        GOLF_CHECK_PROTECT=os.pathsep.join(str(p) for p in protected_dirs(opts)),
+        GOLF_CHECK_WRITABLE=os.pathsep.join(str(d.resolve()) for d in writable_dirs(run_dir)),
+        GOLF_CHECK_PROTECT=os.pathsep.join(
+            str(p) for p in [*protected_dirs(opts), opts.out_dir.resolve()]
+        ),
         GOLF_CHECK_BLOCK_NET="1" if box.block_in_process else "0",
     )
     if "trace" in opts.audits:
@@ -309,10 +334,16 @@ def run_seed(
     run_dir = opts.out_dir / (name or f"seed{seed}")
     work_dir = run_dir / "work"
     audit_dir = run_dir / "audit"
-    for d in (work_dir, audit_dir / "trace", audit_dir / "ledger", run_dir / "cache"):
+    writable = writable_dirs(run_dir)
+    for d in writable:
         d.mkdir(parents=True, exist_ok=True)
-    writable = [run_dir.resolve()]
-    box = sandbox.plan(protected_dirs(opts), writable, enabled=opts.sandbox)
+    box = sandbox.plan(
+        protected_dirs(opts),
+        [d.resolve() for d in writable],
+        enabled=opts.sandbox,
+        harness_owned=[opts.out_dir],
+        limits=opts.limits,
+    )
     env = candidate_env(opts, seed, run_dir, box, stream)
     if env_extra:
         env.update(env_extra)
@@ -326,13 +357,25 @@ def run_seed(
         log_path=log_path,
         timeout_s=opts.seed_timeout_s,
         token=secrets.token_hex(8),
+        trace_path=run_dir / "trace.jsonl",
     )
-    tr = trace.read_trace(audit_dir / "trace")
+    tr = trace.from_events(result.trace_events, result.trace_malformed)
+    log_intact = _hash(log_path) == result.log_sha256
     runlog = parse_log(log_path) if log_path.is_file() else None
     headline = runlog.headline() if runlog else None
     artifact = measure.find_artifact(work_dir, tr, result, opts.artifact_name)
     code = measure.code_files(
         opts.target.script, opts.target.code_dir, tr, opts.target.is_package, sizes
+    )
+    side = measure.side_files(tr, opts.target.code_dir)
+    integrity = trace.check_integrity(
+        tr,
+        started=result.started,
+        ended=result.ended,
+        returncode=result.returncode,
+        timed_out=result.timed_out,
+        scored=headline is not None,
+        expect_forwards="trace" in opts.audits,
     )
     timing = measure.timing(result, tr, artifact, headline.line if headline else None)
     coverage = None
@@ -357,11 +400,26 @@ def run_seed(
         timing,
         coverage,
         stream,
+        side,
+        integrity,
+        log_intact,
     )
     audit.expects_artifact = not (env_extra or {}).get("EVAL_ONLY")
     if "ledger" in opts.audits:
         _collect_ledger(audit, audit_dir / "ledger")
     return audit
+
+
+def _hash(path: Path) -> str | None:
+    import hashlib
+
+    if not path.is_file():
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _collect_ledger(audit: SeedAudit, directory: Path) -> None:

@@ -1,7 +1,11 @@
-"""Read the audit shim's per-process traces and replay what the run did to the validation stream.
+"""Read the audit shim's events and replay what the run did to the validation stream.
 
-``read_trace`` merges every ``trace.<pid>.jsonl`` of a run in time order (one monotonic clock
-for all processes). ``replay_coverage`` walks the forward passes and updates in order and
+``from_events`` takes the events the launcher received live over the trace channel (one
+monotonic clock for all processes), in time order; a connection to the rendezvous port that
+a process of the run listened on itself becomes a network event (it is not torch's
+rendezvous). ``check_integrity`` says what is missing or inconsistent in them: no events
+from the main process, a silent stretch before it ended, no exit event, withheld forward
+events, shim hooks replaced, Python children started without the shim. ``replay_coverage`` walks the forward passes and updates in order and
 answers the black-box questions of the runtime checks:
 
 * which validation positions were used with gradients before the artifact existed;
@@ -21,6 +25,7 @@ the artifact between its evaluation variants.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,12 +46,21 @@ class Trace:
         return [e for e in self.events if e.get("ev") == "open" and e.get("kind") == kind]
 
 
-def read_trace(directory: Path) -> Trace:
-    events: list[dict[str, Any]] = []
-    torn = 0
-    paths = sorted(directory.glob("trace.*.jsonl")) if directory.is_dir() else []
-    for path in paths:
-        pid = path.name.split(".")[1]
+def from_events(events: list[dict[str, Any]] | None, malformed: int = 0) -> Trace:
+    events = [e for e in events or [] if math.isfinite(e.get("t", math.nan))]
+    events.sort(key=lambda e: e["t"])
+    bound = {e.get("port") for e in events if e.get("ev") == "bind"}
+    for event in events:
+        if event.get("ev") == "rdv" and event.get("port") in bound:
+            event.update(ev="net", loopback=True, blocked=False, spoofed_rendezvous=True)
+    pids = {e.get("pid") for e in events if e.get("ev") == "start"}
+    return Trace(events, len(pids), malformed)
+
+
+def read_trace(path: Path) -> Trace:
+    """The trace file the launcher copied the channel to (one JSON event per line)."""
+    events, torn = [], 0
+    if path.is_file():
         with open(path, encoding="utf-8", errors="replace") as fh:
             for line in fh:
                 try:
@@ -54,11 +68,106 @@ def read_trace(directory: Path) -> Trace:
                 except json.JSONDecodeError:
                     torn += 1
                     continue
-                if isinstance(event, dict) and "t" in event:
-                    event["pid"] = pid
+                if isinstance(event, dict) and isinstance(event.get("t"), (int, float)):
                     events.append(event)
-    events.sort(key=lambda e: e["t"])
-    return Trace(events, len(paths), torn)
+    return from_events(events, torn)
+
+
+SILENCE_S = 30.0  # the heartbeat comes every 2 s; this much silence is not a busy moment
+_FWD_SLACK = 2  # fwd events still in flight when a beat is taken
+
+
+@dataclass
+class Integrity:
+    """What is wrong with a run's trace, as (severity, message) pairs."""
+
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, severity: str, message: str) -> None:
+        self.problems.append((severity, message))
+
+
+def check_integrity(
+    trace: Trace,
+    *,
+    started: float,
+    ended: float,
+    returncode: int | None,
+    timed_out: bool,
+    scored: bool,
+    expect_forwards: bool,
+) -> Integrity:
+    out = Integrity()
+    starts = [e for e in trace.events if e.get("ev") == "start" and not e.get("forked")]
+    if not starts:
+        out.add("error", "the audit shim never reported from the candidate's main process")
+        return out
+    main = starts[0].get("pid")
+    mine = [e for e in trace.events if e.get("pid") == main]
+    finished = returncode == 0 and not timed_out
+    if finished and not any(e.get("ev") == "exit" for e in mine):
+        out.add("error", "the main process's trace ended without its exit event")
+    last = mine[-1]["t"]
+    if finished and ended - last > SILENCE_S and ended - started > SILENCE_S:
+        out.add(
+            "error",
+            f"the main process's trace went silent {ended - last:.0f} s before it ended "
+            "(the heartbeat stopped)",
+        )
+    tampered = sorted({n for e in trace.of("beat") for n in e.get("tampered") or []})
+    if tampered:
+        out.add("error", "the shim's hooks were replaced: " + ", ".join(tampered))
+    received: dict[Any, int] = {}
+    for event in trace.events:
+        pid = event.get("pid")
+        if event.get("ev") == "fwd" and not event.get("part"):
+            received[pid] = received.get(pid, 0) + 1
+        elif event.get("ev") in ("beat", "exit"):
+            mapped = event.get("mapped")
+            if isinstance(mapped, int) and mapped > received.get(pid, 0) + _FWD_SLACK:
+                out.add(
+                    "error",
+                    f"process {pid} mapped {mapped} forward passes to the validation stream "
+                    f"but sent {received.get(pid, 0)} of them",
+                )
+                break
+    for event in trace.of("proc"):
+        if event.get("unaudited"):
+            out.add(
+                "error",
+                f"a Python child ran without the audit shim ({event['unaudited']}): {_argv(event)}",
+            )
+    out.problems.extend(_unseen_children(trace))
+    if scored and expect_forwards and not trace.of("fwd"):
+        out.add(
+            "error" if out.problems else "warning",
+            "score lines were printed, but no traced forward pass covered a validation position",
+        )
+    return out
+
+
+def _argv(event: dict[str, Any]) -> str:
+    argv = event.get("argv")
+    text = " ".join(map(str, argv)) if isinstance(argv, list) else str(argv)
+    return text[:200]
+
+
+def _unseen_children(trace: Trace) -> list[tuple[str, str]]:
+    """Python children the trace announced but never heard from (warning: a child that
+    runs without the shim for a reason the shim did not recognise, or never started)."""
+    out = []
+    starts = [e for e in trace.of("start")]
+    for event in trace.of("proc"):
+        if not event.get("python") or event.get("unaudited"):
+            continue
+        pid, t = event.get("pid"), event["t"]
+        same = event.get("op") == "os.exec"
+        heard = any(
+            s["t"] >= t and (s.get("pid") == pid if same else s.get("ppid") == pid) for s in starts
+        )
+        if not heard:
+            out.append(("warning", f"a Python child never reported to the trace: {_argv(event)}"))
+    return out[:5]
 
 
 @dataclass

@@ -98,15 +98,15 @@ def test_rescoring_after_adapting_is_caught_by_the_trace(small_data, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "mode, expected",
+    "mode, expected, timeout_s",
     [
-        ("crash", "exited with status 1"),
-        ("no-score", "printed no final score line"),
-        pytest.param("hang", "killed after the 8 s timeout", marks=pytest.mark.slow),
+        ("crash", "exited with status 1", 120),
+        ("no-score", "printed no final score line", 120),
+        pytest.param("hang", "killed after the 8 s timeout", 8, marks=pytest.mark.slow),
     ],
 )
-def test_a_failing_seed_says_what_happened(small_data, tmp_path, mode, expected):
-    audit, findings = audited(small_data, tmp_path, mode, timeout_s=8)
+def test_a_failing_seed_says_what_happened(small_data, tmp_path, mode, expected, timeout_s):
+    audit, findings = audited(small_data, tmp_path, mode, timeout_s=timeout_s)
     assert audit.failure == expected
     failed = [f for f in findings if f.rule == "EVIDENCE.seed-failed"]
     assert failed and expected in failed[0].message

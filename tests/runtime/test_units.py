@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import socket
 import sys
 import time
 from pathlib import Path
@@ -14,11 +15,17 @@ import pytest
 import torch
 
 from harness.errors import InputError
-from harness.runtime import launcher, sandbox, target
+from harness.runtime import launcher, measure, sandbox, target
 from harness.runtime.canary import CanaryResult, canary_stream
 from harness.runtime.flip import _compare
 from harness.runtime.shim import golf_check_shim as shim
-from harness.runtime.trace import Trace, read_trace, replay_coverage
+from harness.runtime.trace import (
+    Trace,
+    check_integrity,
+    from_events,
+    read_trace,
+    replay_coverage,
+)
 from harness.runtime.valindex import build_index
 
 # ----------------------------------------------------------------------------- shim mapping
@@ -30,12 +37,23 @@ def tracer(tmp_path, monkeypatch):
     stream = rng.integers(0, 1000, size=5000).astype(np.uint16)
     stream[3000:3200] = stream[1000:1200]  # a duplicated passage, as real text has
     index = build_index(stream, tmp_path / "index")
-    trace_dir = tmp_path / "trace"
-    trace_dir.mkdir()
     monkeypatch.setenv("GOLF_CHECK_VALINDEX", str(index))
-    t = shim._Tracer(str(trace_dir) + os.sep)
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    t = shim._Tracer(theirs.fileno())
+    t.received = lambda: _drain(ours)
     yield t, stream
-    t.fh.close()
+    ours.close()
+    theirs.close()
+
+
+def _drain(sock) -> list[dict]:
+    sock.setblocking(False)
+    out = []
+    while True:
+        try:
+            out.append(json.loads(sock.recv(1 << 20)))
+        except BlockingIOError:
+            return out
 
 
 def test_rows_of_the_stream_map_to_their_positions(tracer):
@@ -69,12 +87,56 @@ def test_network_attempts_but_not_the_rendezvous(tracer, monkeypatch):
     t.block_net = True
     with pytest.raises(PermissionError):
         t.audit("socket.getaddrinfo", ("example.org", 443, 0, 0, 0))
-    t.fh.flush()
-    events = [
-        json.loads(x) for x in next(Path(t.directory).glob("trace.*")).read_text().splitlines()
-    ]
+    events = t.received()
     net = [(e["host"], e["port"], e.get("loopback", False)) for e in events if e["ev"] == "net"]
     assert net == [("127.0.0.1", 9, True), ("10.255.255.1", 80, False), ("example.org", 443, False)]
+    assert [(e["ev"], e["port"]) for e in events if e["ev"] == "rdv"] == [("rdv", 29500)]
+    # torch's rendezvous stays out of the network events; a port the run bound itself does not
+    assert from_events(events).of("net")[0]["port"] == 9
+    t.audit("socket.bind", (None, ("127.0.0.1", 29500)))
+    spoofed = from_events(events + t.received()).of("net")
+    assert any(e["port"] == 29500 and e.get("spoofed_rendezvous") for e in spoofed)
+
+
+@pytest.mark.parametrize(
+    "argv, env, reason",
+    [
+        (["python3", "-I", "eval.py"], None, "python -I"),
+        (["/usr/bin/python3.11", "-uS", "eval.py"], None, "python -S"),
+        (["python", "-E", "-c", "pass"], None, "python -E"),
+        (["env", "-i", "python3", "-I", "x.py"], None, "python -I"),
+        (["python3", "eval.py"], {"PATH": "/usr/bin"}, "without golf-check's shim"),
+        (["python3", "-c", "import sys; print(sys.argv)", "-I"], None, None),
+        (["python3", "-W", "ignore", "eval.py"], None, None),
+        (["nvidia-smi"], {}, None),
+    ],
+)
+def test_a_python_child_without_the_shim_is_marked_before_it_starts(tracer, argv, env, reason):
+    t, _ = tracer
+    t.audit("subprocess.Popen", (argv[0], argv, None, env))
+    (event,) = [e for e in t.received() if e["ev"] == "proc"]
+    if reason is None:
+        assert "unaudited" not in event
+    else:
+        assert reason in event["unaudited"]
+
+
+def test_a_python_child_with_the_runs_environment_is_audited(tracer, monkeypatch):
+    t, _ = tracer
+    monkeypatch.setenv("GOLF_CHECK_TRACE_FD", "3")
+    shim_dir = str(Path(shim.__file__).parent)
+    env = {"GOLF_CHECK_TRACE_FD": "3", "PYTHONPATH": os.pathsep.join([shim_dir, "/x"])}
+    t.audit("os.exec", (sys.executable, [sys.executable, "eval.py"], env))
+    (event,) = [e for e in t.received() if e["ev"] == "proc"]
+    assert event["python"] and "unaudited" not in event
+
+
+def test_the_heartbeat_sees_a_replaced_emit_and_withheld_forwards(tracer):
+    t, stream = tracer
+    assert t.tampered() == []
+    t.emit = lambda *a, **k: None
+    t.valindex_dir = None
+    assert t.tampered() == ["emit", "valindex"]
 
 
 # ----------------------------------------------------------------------------- replay
@@ -146,11 +208,132 @@ def test_gradient_steps_on_validation_before_the_artifact():
     assert replay_coverage(Trace(logging_only, 1), 400, 5.0).trained_before_artifact == 0
 
 
-def test_read_trace_merges_processes_and_skips_a_torn_line(tmp_path):
-    (tmp_path / "trace.1.jsonl").write_text(json.dumps(ev("step", 2)) + "\n" + '{"ev": "st')
-    (tmp_path / "trace.2.jsonl").write_text(json.dumps(ev("step", 1)) + "\n")
-    trace = read_trace(tmp_path)
+def test_read_trace_orders_events_and_skips_a_torn_line(tmp_path):
+    lines = [json.dumps(ev("step", 2)), json.dumps(ev("step", 1)), '{"ev": "st']
+    (tmp_path / "trace.jsonl").write_text("\n".join(lines))
+    trace = read_trace(tmp_path / "trace.jsonl")
     assert [e["t"] for e in trace.events] == [1.0, 2.0] and trace.torn_lines == 1
+
+
+def _honest(t_end=20.0, mapped=3):
+    events = [ev("start", 0, pid=7, ppid=1)]
+    events += [ev("beat", float(t), pid=7, mapped=min(mapped, t // 5)) for t in range(2, 20, 2)]
+    events += [fwd(5.0 * (i + 1), [(0, 64)]) | {"pid": 7} for i in range(mapped)]
+    events.append(ev("exit", t_end - 0.5, pid=7, mapped=mapped))
+    return events
+
+
+def _integrity(events, **kw):
+    args = dict(started=0.0, ended=20.0, returncode=0, timed_out=False, scored=True)
+    args.update(kw)
+    return check_integrity(from_events(events), expect_forwards=True, **args).problems
+
+
+def test_an_honest_trace_has_no_integrity_problem():
+    assert _integrity(_honest()) == []
+
+
+@pytest.mark.parametrize(
+    "events, expected",
+    [
+        ([], "never reported"),
+        ([e for e in _honest() if e["ev"] != "exit"], "without its exit event"),
+        ([e for e in _honest(60.0) if e["ev"] != "exit"], "went silent"),
+        ([e for e in _honest() if e["ev"] != "fwd"], "sent 0 of them"),
+        (_honest() + [ev("beat", 19, pid=7, tampered=["emit"])], "hooks were replaced"),
+        (
+            _honest() + [ev("proc", 3, pid=7, python=True, argv=["python", "-I"], unaudited="x")],
+            "without the audit shim",
+        ),
+    ],
+)
+def test_a_missing_silent_or_inconsistent_trace_is_an_error(events, expected):
+    problems = _integrity(events, ended=60.0 if "silent" in expected else 20.0)
+    assert any(sev == "error" and expected in msg for sev, msg in problems), problems
+
+
+def test_score_lines_without_traced_forwards_are_a_warning_on_an_intact_trace():
+    events = [e for e in _honest(mapped=0) if e["ev"] != "fwd"]
+    assert _integrity(events) == [
+        (
+            "warning",
+            "score lines were printed, but no traced forward pass covered a validation position",
+        )
+    ]
+
+
+def test_a_python_child_that_never_reported_is_a_warning():
+    events = _honest() + [ev("proc", 3, pid=7, python=True, argv=["python3", "eval.py"])]
+    assert [sev for sev, _ in _integrity(events)] == ["warning"]
+    child = ev("start", 3.5, pid=9, ppid=7)
+    assert _integrity(events + [child]) == []
+
+
+# ----------------------------------------------------------------------------- artifact
+
+
+def opened(t, **kw):
+    return {"ev": "open", "t": float(t), **kw}
+
+
+def _age(*paths):
+    """Files written 20 s ago: the trace's write events say when exactly."""
+    for path in paths:
+        os.utime(path, (time.time() - 20, time.time() - 20))
+
+
+def _launch_stub(tmp_path, ended):
+    return launcher.LaunchResult([], 0, 0.0, ended, False, [], 0, time.time() - time.monotonic())
+
+
+def test_the_artifact_is_what_evaluation_reads_back_not_the_newest_file(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    real, decoy, raw = work / "model.ptz", work / "zz_decoy.ptz", work / "raw.pt"
+    real.write_bytes(b"r" * 5000)
+    raw.write_bytes(b"w" * 9000)
+    decoy.write_bytes(b"d" * 100)
+    _age(real, raw, decoy)
+    now = time.monotonic()
+    events = [
+        ev("save", now - 9, path=str(raw.resolve())),
+        opened(now - 8.5, path=str(raw.resolve()), w=False, kind="run"),  # quantized from
+        opened(now - 8, path=str(real.resolve()), w=True),
+        opened(now - 7, path=str(decoy.resolve()), w=True),
+        opened(now - 5, path=str(real.resolve()), w=False, kind="run"),
+    ]
+    launch = _launch_stub(tmp_path, now)
+    art = measure.find_artifact(work, from_events(events), launch, None)
+    assert art.path == real and art.files == [real] and art.model_bytes == 5000
+    # without a read-back in the trace: the largest of the best class, never the newest
+    art = measure.find_artifact(work, from_events([]), launch, None)
+    assert art.path == real and "largest" in art.basis
+
+
+def test_every_file_evaluation_reads_back_counts(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    weights, extra = work / "w.ptz", work / "tables.bin"
+    weights.write_bytes(b"w" * 3000)
+    extra.write_bytes(b"e" * 700)
+    _age(weights, extra)
+    now = time.monotonic()
+    events = [
+        opened(now - 9, path=str(extra.resolve()), w=True),
+        opened(now - 8, path=str(weights.resolve()), w=True),
+        opened(now - 5, path=str(weights.resolve()), w=False, kind="run"),
+        opened(now - 4, path=str(extra.resolve()), w=False, kind="run"),
+    ]
+    art = measure.find_artifact(work, from_events(events), _launch_stub(tmp_path, now), None)
+    assert sorted(p.name for p in art.files) == ["tables.bin", "w.ptz"]
+    assert art.model_bytes == 3700
+
+
+def test_side_files_are_read_from_the_scripts_folder(tmp_path):
+    (tmp_path / "weights.dat").write_bytes(b"x" * 1234)
+    events = [opened(1, path=str((tmp_path / "weights.dat").resolve()), kind="side")]
+    side = measure.side_files(from_events(events), tmp_path)
+    assert side.total_bytes == 1234 and [p.name for p in side.files] == ["weights.dat"]
 
 
 # ----------------------------------------------------------------------------- canary, flip
@@ -337,3 +520,104 @@ def test_ranks_of_a_data_parallel_pass_share_one_episode():
         fwd(4, [(0, 64)]) | {"pid": "a"},
     ]
     assert replay_coverage(Trace(early, 2), 400, t_artifact=None).unscored_updates == 64
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="namespaces are Linux-only")
+def test_the_sandboxed_candidate_has_no_privileges_and_cannot_reach_the_evidence(tmp_path):
+    out = tmp_path / "out"
+    work = out / "seed1" / "work"
+    work.mkdir(parents=True)
+    box = sandbox.plan([], [work], harness_owned=[out], limits={"fsize": 1 << 20})
+    if box.network != "namespace":
+        pytest.skip(f"no namespaces here: {box.notes}")
+    probe = (
+        "import os, subprocess\n"
+        "status = open('/proc/self/status').read()\n"
+        "print('uid', os.getuid(), 'caps', status.split('CapEff:')[1].split()[0])\n"
+        "print('no_new_privs', status.split('NoNewPrivs:')[1].split()[0])\n"
+        "for path in ('../evidence.log', 'ok.txt'):\n"
+        "    try: open(path, 'w').write('x'); print(path, 'writable')\n"
+        "    except OSError: print(path, 'read-only')\n"
+        "import ctypes\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "try: fd = os.open(f'/proc/{os.getppid()}/ns/mnt', os.O_RDONLY)\n"
+        "except OSError: fd = -1\n"
+        "print('setns', 'refused' if fd < 0 or libc.setns(fd, 0) != 0 else 'done')\n"
+        "r = subprocess.run(['mount', '-o', 'remount,bind,rw', OUT], capture_output=True)\n"
+        "print('remount', 'refused' if r.returncode else 'done')\n"
+        "try: open('big', 'wb').write(b'x' * (2 << 20)); print('big file written')\n"
+        "except OSError: print('big file refused')\n"
+    ).replace("OUT", repr(str(out)))
+    res = launcher.launch(
+        box.prefix + [sys.executable, "-c", probe],
+        cwd=work,
+        env=dict(os.environ),
+        log_path=out / "log",
+        timeout_s=30,
+        token="p" * 16,
+    )
+    assert [line.text for line in res.lines] == [
+        "uid 1000 caps 0000000000000000",
+        "no_new_privs 1",
+        "../evidence.log read-only",
+        "ok.txt writable",
+        "setns refused",
+        "remount refused",
+        "big file refused",
+    ]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="namespaces are Linux-only")
+def test_a_detached_daemon_is_reported_over_the_channel_and_dies_with_the_run(tmp_path):
+    box = sandbox.plan([], [tmp_path], harness_owned=[])
+    if "--pid" not in box.prefix:
+        pytest.skip(f"no pid namespace here: {box.notes}")
+    marker = tmp_path / "marker"
+    daemon = f"import time; time.sleep(2); open({str(marker)!r}, 'w')"
+    code = (
+        "import os, sys\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        f"    os.execve(sys.executable, [sys.executable, '-c', {daemon!r}], {{}})\n"
+        "print('main done')\n"
+    )
+    res = launcher.launch(
+        box.prefix + [sys.executable, "-S", "-c", code],
+        cwd=tmp_path,
+        env=dict(os.environ),
+        log_path=tmp_path / "log",
+        timeout_s=30,
+        token="d" * 16,
+        trace_path=tmp_path / "trace.jsonl",
+    )
+    assert res.returncode == 0 and [line.text for line in res.lines] == ["main done"]
+    assert len(res.survivors) == 1 and "time.sleep(2)" in res.survivors[0]
+    time.sleep(3)
+    assert not marker.exists()
+
+
+def test_the_trace_channel_carries_every_process_and_the_log_is_hashed(tmp_path):
+    import hashlib
+
+    shim_dir = str(Path(shim.__file__).parent)
+    code = (
+        "import subprocess, sys\n"
+        "print('parent')\n"
+        "subprocess.run([sys.executable, '-c', 'print(\"child\")'], check=True)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=shim_dir)
+    res = launcher.launch(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        log_path=tmp_path / "log",
+        timeout_s=60,
+        token="c" * 16,
+        trace_path=tmp_path / "trace.jsonl",
+    )
+    starts = [e for e in res.trace_events if e["ev"] == "start"]
+    exits = [e for e in res.trace_events if e["ev"] == "exit"]
+    assert len(starts) == 2 and len(exits) == 2  # the child got the channel passed on
+    assert starts[1]["ppid"] == starts[0]["pid"]
+    assert len(read_trace(tmp_path / "trace.jsonl").events) == len(res.trace_events)
+    assert res.log_sha256 == hashlib.sha256((tmp_path / "log").read_bytes()).hexdigest()

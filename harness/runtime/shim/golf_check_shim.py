@@ -1,13 +1,23 @@
 """golf-check's audit shim, running inside every Python process of an audited run.
 
-It appends one JSON line per event to ``$GOLF_CHECK_TRACE_DIR/trace.<pid>.jsonl``, each with
-``t`` = ``time.monotonic()`` (one clock for every process on the machine, the harness's too):
+It sends one JSON message per event over the descriptor ``$GOLF_CHECK_TRACE_FD`` that
+golf-check handed to the run (a socket pair the harness reads live; every process of the run
+shares it, and subprocesses get it passed on), each with ``t`` = ``time.monotonic()`` (one
+clock for every process on the machine, the harness's too) and ``pid``:
 
 * ``open``: validation/training shards, the tokenizer, code files from the script's folder,
   and every file opened for writing; ``mod``: deletes, renames, truncations, chmods;
 * ``net``: any attempt to reach another host, and Python connections to loopback ports other
   than torch.distributed's rendezvous;
-* ``proc``: subprocesses, ``os.system``, exec, fork;
+* ``proc``: subprocesses, ``os.system``, exec, fork, before they happen; a Python child
+  that would run without the shim (``-I``, ``-S``, ``-E``, or an environment without it) is
+  marked ``unaudited``;
+* ``bind``: ports a Python process listens on (a rendezvous port it opened itself is not
+  torch's), ``rdv``: connections to the rendezvous port;
+* ``open`` of kind ``run`` (a file of the run's working folder read back) and ``side`` (a
+  non-code file of the script's folder read at run time): what the artifact is made of;
+* ``beat``: every two seconds, from a thread, with the process's counters and whether the
+  shim's own hooks are still in place (an empty or silent trace is itself evidence);
 * ``step``: every optimizer step (a global optimizer step pre-hook, installed once torch is
   imported);
 * ``backward``: every ``Tensor.backward`` (updates by optimizers that are not torch's);
@@ -38,6 +48,8 @@ _PRIME = 0x100000001B3
 _MAX_TRIES = 32  # index entries tried per K-gram that repeats in the stream
 
 _LOOPBACK = ("localhost", "127.", "::1", "0.0.0.0", "ip6-localhost")
+BEAT_S = 2.0
+_MAX_SPANS = 2048  # spans per fwd message: a message stays far below the socket's limit
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _CODE_SUFFIXES = (".py", ".pyc", ".cpp", ".cc", ".cu", ".cuh", ".c", ".h", ".hpp", ".so")
 _IGNORED_WRITES = ("/dev/", "/proc/", "/sys/")
@@ -66,17 +78,40 @@ def kgram_hashes(windows):
     return h
 
 
+def _sender(fd):
+    """The function that puts one event on the channel. It is a closure, not an attribute:
+    replacing ``_Tracer.emit`` does not silence the heartbeat, which reports the counts."""
+    sent = {"n": 0, "fwd": 0}
+
+    def send(fields):
+        data = (json.dumps(fields, separators=(",", ":"), default=str) + "\n").encode()
+        sent["n"] += 1
+        if fields.get("ev") == "fwd":
+            sent["fwd"] += 1
+        if fd is None:
+            return
+        try:
+            os.write(fd, data)
+        except OSError:
+            pass  # a closed channel shows as a silent trace
+
+    return send, sent
+
+
 class _Tracer:
-    def __init__(self, directory):
-        self.directory = directory
+    def __init__(self, channel=None):
+        self.channel = channel
         self.lock = threading.Lock()
-        self.fh = None
-        self.pid = None
+        self.pid = os.getpid()
         self.busy = threading.local()  # our own file reads must not trace themselves
+        self._send, self.sent = _sender(channel)
         env = os.environ
+        self.work_dir = _norm_dir(env.get("GOLF_CHECK_WORK_DIR"))
         self.data_dir = _norm_dir(env.get("GOLF_CHECK_DATA_DIR"))
         self.script_dir = _norm_dir(env.get("GOLF_CHECK_SCRIPT_DIR"))
-        self.run_dir = _norm_dir(env.get("GOLF_CHECK_RUN_DIR"))
+        self.writable = [
+            _norm_dir(p) for p in env.get("GOLF_CHECK_WRITABLE", "").split(os.pathsep) if p
+        ]
         self.tokenizer = (
             os.path.abspath(env["GOLF_CHECK_TOKENIZER"])
             if env.get("GOLF_CHECK_TOKENIZER")
@@ -87,6 +122,7 @@ class _Tracer:
         ]
         self.block_net = env.get("GOLF_CHECK_BLOCK_NET") == "1"
         self.valindex_dir = env.get("GOLF_CHECK_VALINDEX")
+        self.valindex_wanted = self.valindex_dir  # None only after a shim error (reported)
         self.valindex = None  # (tokens, sorted hashes, positions) once loaded
         self.forwards = 0
         self.mapped = 0
@@ -95,34 +131,59 @@ class _Tracer:
         self.last_start = 0  # where the last mapped row started (for duplicated text)
         self.cost_s = 0.0  # time spent in the forward hook: the shim's own overhead
         self.hooked = ()
-        self._open_file()
+        self.patched = {}  # name -> the object the shim installed, checked by the heartbeat
 
-    # -- the trace file
-
-    def _open_file(self):
-        self.pid = os.getpid()
-        path = os.path.join(self.directory, f"trace.{self.pid}.jsonl")
-        self.busy.on = True
-        try:
-            self.fh = open(path, "a", buffering=1, encoding="utf-8")
-        finally:
-            self.busy.on = False
+    # -- the channel
 
     def after_fork(self):
         self.lock = threading.Lock()
         self.busy = threading.local()
         self.forwards = self.mapped = self.steps = 0
-        self._open_file()
+        self.pid = os.getpid()
+        self._send, self.sent = _sender(self.channel)
         self.emit("start", ppid=os.getppid(), argv=list(getattr(sys, "argv", [])), forked=True)
+        self.start_heartbeat()
 
     def emit(self, ev, **fields):
         fields["ev"] = ev
         fields["t"] = time.monotonic()
-        line = json.dumps(fields, separators=(",", ":"), default=str) + "\n"
+        fields["pid"] = os.getpid()
         with self.lock:
-            if os.getpid() != self.pid:  # a fork we were not told about
-                self._open_file()
-            self.fh.write(line)
+            self._send(fields)
+
+    def start_heartbeat(self):
+        send, lock, pid = self._send, self.lock, os.getpid()
+
+        def beat():
+            while True:
+                time.sleep(BEAT_S)
+                fields = {
+                    "ev": "beat",
+                    "t": time.monotonic(),
+                    "pid": pid,
+                    "forwards": self.forwards,
+                    "mapped": self.mapped,
+                    "steps": self.steps,
+                    "sent": self.sent["n"],
+                    "sent_fwd": self.sent["fwd"],
+                    "tampered": self.tampered(),
+                }
+                with lock:
+                    send(fields)
+
+        threading.Thread(target=beat, name="golf-check-beat", daemon=True).start()
+
+    def tampered(self):
+        """The shim's own pieces that are no longer what it installed."""
+        out = []
+        if "emit" in self.__dict__ or type(self).emit is not _ORIGINAL_EMIT:
+            out.append("emit")
+        if self.valindex_dir != self.valindex_wanted:
+            out.append("valindex")
+        for name, (owner, attr, installed) in self.patched.items():
+            if getattr(owner, attr, None) is not installed:
+                out.append(name)
+        return out
 
     # -- audit events
 
@@ -131,6 +192,8 @@ class _Tracer:
             return
         if event == "open":
             self._on_open(*args[:3])
+        elif event == "socket.bind":
+            self._on_bind(args)
         elif event.startswith("socket."):
             self._on_socket(event, args)
         elif event in _MOD_EVENTS:
@@ -155,12 +218,27 @@ class _Tracer:
             write = bool((flags or 0) & _WRITE_FLAGS)
         if write:
             full = os.path.abspath(path)
-            if full.startswith(_IGNORED_WRITES) or full.startswith(self.directory):
+            if full.startswith(_IGNORED_WRITES):
                 return
             self.emit("open", path=full, w=True)
             self._guard(full, "open for writing")
             return
         base = os.path.basename(path)
+        if self.work_dir or self.script_dir:
+            full = os.path.abspath(path)
+            if self.work_dir and full.startswith(self.work_dir):
+                self.emit("open", path=full, w=False, kind="run")
+                return
+            if (
+                self.script_dir
+                and full.startswith(self.script_dir)
+                and not base.endswith(_CODE_SUFFIXES)
+                and "/__pycache__/" not in full
+                and not (self.data_dir and full.startswith(self.data_dir))
+                and full != self.tokenizer
+            ):
+                self.emit("open", path=full, w=False, kind="side")
+                return
         if base.startswith("fineweb_") or base.endswith(_CODE_SUFFIXES) or base.endswith(".model"):
             full = os.path.abspath(path)
             kind = None
@@ -185,14 +263,14 @@ class _Tracer:
         if isinstance(path, int) or path is None:
             return
         full = os.path.abspath(os.fsdecode(path))
-        if full.startswith(_IGNORED_WRITES) or full.startswith(self.directory):
+        if full.startswith(_IGNORED_WRITES):
             return
         self.emit("mod", op=event, path=full)
         self._guard(full, event)
 
     def _guard(self, full, what):
         """Refuse changes to the user's files (the sandbox does this too, where it can)."""
-        if self.run_dir and full.startswith(self.run_dir):
+        if any(full.startswith(d) for d in self.writable):
             return
         for prefix in self.protected:
             if full.startswith(prefix) or full + os.sep == prefix:
@@ -223,6 +301,9 @@ class _Tracer:
             if event.startswith("socket.gethost") or event == "socket.getaddrinfo":
                 return
             if port is not None and str(port) in rendezvous:
+                # torch's rendezvous, unless a process of the run listens there itself
+                # (the harness matches this against the run's ``bind`` events)
+                self.emit("rdv", op=event, host=str(host), port=port)
                 return
             self.emit("net", op=event, host=str(host), port=port, blocked=False, loopback=True)
             return
@@ -233,20 +314,33 @@ class _Tracer:
         if self.block_net:
             raise PermissionError(f"golf-check: network access to {host} refused")
 
+    def _on_bind(self, args):
+        address = args[1] if len(args) > 1 else None
+        if isinstance(address, tuple) and len(address) > 1 and isinstance(address[1], int):
+            self.emit("bind", host=str(address[0]), port=address[1])
+
     def _on_process(self, event, args):
+        env = None
         if event == "subprocess.Popen":
-            argv = args[1]
+            argv, env = args[1], args[3] if len(args) > 3 else None
         elif event == "os.system":
             argv = args[0]
         elif event in ("os.exec", "os.posix_spawn"):
-            argv = args[1]
+            argv, env = args[1], args[2] if len(args) > 2 else None
         else:
             argv = args[2]
         if isinstance(argv, (list, tuple)):
             argv = [os.fsdecode(a) if isinstance(a, (bytes, os.PathLike)) else str(a) for a in argv]
         else:
             argv = os.fsdecode(argv) if isinstance(argv, bytes) else str(argv)
-        self.emit("proc", op=event, argv=argv)
+        fields = {"op": event, "argv": argv}
+        words = argv if isinstance(argv, list) else str(argv).split()
+        if any(_is_python(w) for w in words):
+            fields["python"] = True
+            reason = _unaudited(words, env)
+            if reason:
+                fields["unaudited"] = reason
+        self.emit("proc", **fields)
 
     # -- torch
 
@@ -280,7 +374,7 @@ class _Tracer:
                 tracer.emit("reset", model=type(module).__name__, obj=id(module))
             return original_load(module, *args, **kwargs)
 
-        module_cls.__call__ = call
+        self.patch("Module.__call__", module_cls, "__call__", call)
         module_cls.load_state_dict = load_state_dict
 
         original_backward = torch.Tensor.backward
@@ -289,7 +383,7 @@ class _Tracer:
             tracer.emit("backward")
             return original_backward(tensor, *args, **kwargs)
 
-        torch.Tensor.backward = backward
+        self.patch("Tensor.backward", torch.Tensor, "backward", backward)
 
         # Modules with forward hooks: a validation forward that feeds them is collecting
         # statistics (calibration), not just computing a loss.
@@ -315,6 +409,10 @@ class _Tracer:
 
         torch.save = save
 
+    def patch(self, name, owner, attr, installed):
+        setattr(owner, attr, installed)
+        self.patched[name] = (owner, attr, installed)
+
     def on_forward(self, torch, module, args, kwargs):
         started = time.perf_counter()
         try:
@@ -339,14 +437,16 @@ class _Tracer:
             return
         self.mapped += 1
         hooks = any(m._forward_hooks or m._forward_pre_hooks for m in list(self.hooked))
-        self.emit(
-            "fwd",
-            grad=bool(torch.is_grad_enabled()),
-            rows=spans,
-            model=type(module).__name__,
-            ntensors=len(tensors),
-            hooks=hooks,
-        )
+        for i in range(0, len(spans), 2 * _MAX_SPANS):
+            self.emit(
+                "fwd",
+                grad=bool(torch.is_grad_enabled()),
+                rows=spans[i : i + 2 * _MAX_SPANS],
+                model=type(module).__name__,
+                ntensors=len(tensors),
+                hooks=hooks,
+                part=i // (2 * _MAX_SPANS),
+            )
 
     def _load_index(self):
         import numpy as np
@@ -440,6 +540,77 @@ class _Tracer:
             pass
 
 
+_ORIGINAL_EMIT = _Tracer.emit
+_PY_FLAGS_WITH_VALUE = "cmWXQ"
+
+
+def _is_python(word):
+    base = os.path.basename(str(word)).strip("'\"")
+    return base.startswith("python") or base == os.path.basename(sys.executable)
+
+
+def _unaudited(words, env):
+    """Why a Python child would start without the shim, or None."""
+    for i, word in enumerate(words):
+        if not _is_python(word):
+            continue
+        for arg in words[i + 1 :]:
+            if arg.startswith("--"):
+                continue
+            if not arg.startswith("-") or arg == "-":
+                break
+            for letter in arg[1:]:
+                if letter in "ISE":
+                    return f"python -{letter} does not load the shim"
+                if letter in _PY_FLAGS_WITH_VALUE:
+                    break
+            if arg[1:2] in ("c", "m"):
+                break
+        break
+    if env is not None:
+        try:
+            keys = {os.fsdecode(k) for k in env}
+            pythonpath = os.fsdecode(env.get("PYTHONPATH", env.get(b"PYTHONPATH", "")))
+        except (TypeError, AttributeError, ValueError):
+            return None
+        shim_dir = os.path.dirname(os.path.abspath(__file__))
+        if "GOLF_CHECK_TRACE_FD" not in keys or shim_dir not in pythonpath.split(os.pathsep):
+            return "an environment without golf-check's shim"
+    return None
+
+
+def _pass_channel_to_subprocesses(fd):
+    """subprocess closes inherited descriptors by default; keep the trace channel open."""
+    import subprocess
+
+    original = subprocess.Popen.__init__
+
+    def init(self, *args, **kwargs):
+        if kwargs.get("close_fds", True) is not False:
+            kwargs["pass_fds"] = tuple(kwargs.get("pass_fds", ())) + (fd,)
+        return original(self, *args, **kwargs)
+
+    subprocess.Popen.__init__ = init
+
+
+def _watch_listeners(tracer):
+    """A port bound to 0 is only known once bound: report each Python listener's real port."""
+    import socket
+
+    original = socket.socket.listen
+
+    def listen(sock, *args):
+        try:
+            address = sock.getsockname()
+            if isinstance(address, tuple) and len(address) > 1:
+                tracer.emit("bind", host=str(address[0]), port=address[1], op="listen")
+        except OSError:
+            pass
+        return original(sock, *args)
+
+    tracer.patch("socket.listen", socket.socket, "listen", listen)
+
+
 def _norm_dir(path):
     if not path:
         return None
@@ -504,8 +675,18 @@ def install():
     global _tracer
     if _tracer is not None:
         return _tracer
-    directory = os.path.abspath(os.environ["GOLF_CHECK_TRACE_DIR"])
-    _tracer = _Tracer(directory + os.sep)
+    channel = None
+    try:
+        channel = int(os.environ["GOLF_CHECK_TRACE_FD"])
+        os.fstat(channel)
+    except (KeyError, ValueError, OSError):
+        print(f"golf-check shim: no trace channel in process {os.getpid()}", file=sys.stderr)
+        channel = None
+    _tracer = _Tracer(channel)
+    if channel is not None:
+        _pass_channel_to_subprocesses(channel)
+    _watch_listeners(_tracer)
+    _tracer.start_heartbeat()
     _tracer.emit(
         "start",
         ppid=os.getppid(),
