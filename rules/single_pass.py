@@ -121,6 +121,7 @@ def rescore_after_adaptation(model):
 
 
 _COUNT_ADDERS = ("add.at", "index_add_", "scatter_add_", "index_put_")
+_COUNT_CALLEES = frozenset(("at", "index_add_", "scatter_add_", "index_put_", "bincount"))
 
 
 def _count_builds(model):
@@ -134,6 +135,8 @@ def _count_builds(model):
             if isinstance(base, ast.Name) and model.is_val_reaching(target.slice):
                 yield base.id, node
     for site in model.call_sites:
+        if site.callee not in _COUNT_CALLEES:
+            continue
         call = site.node
         name = model.unparse(call.func)
         if name.endswith(_COUNT_ADDERS):
