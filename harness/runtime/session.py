@@ -306,6 +306,7 @@ def candidate_env(
     audit_dir = run_dir / "audit"
     env.update(
         GOLF_CHECK_WORK_DIR=str((run_dir / "work").resolve()),
+        GOLF_CHECK_OUT_DIR=str(opts.out_dir.resolve()),
         GOLF_CHECK_DATA_DIR=str(opts.data_dir.resolve()),
         GOLF_CHECK_SCRIPT_DIR=str(opts.target.code_dir),
         GOLF_CHECK_WRITABLE=os.pathsep.join(str(d.resolve()) for d in writable_dirs(run_dir)),

@@ -621,3 +621,55 @@ def test_the_trace_channel_carries_every_process_and_the_log_is_hashed(tmp_path)
     assert starts[1]["ppid"] == starts[0]["pid"]
     assert len(read_trace(tmp_path / "trace.jsonl").events) == len(res.trace_events)
     assert res.log_sha256 == hashlib.sha256((tmp_path / "log").read_bytes()).hexdigest()
+
+
+# ----------------------------------------------------------------------------- verify
+
+
+def test_verify_checks_the_digests_a_run_report_quotes(tmp_path):
+    import hashlib
+
+    from harness.evidence.runreport import read_run_report
+
+    log = tmp_path / "seed1" / "train_seed1.log"
+    log.parent.mkdir()
+    log.write_text("1.0 final_ttt val_loss:2.00000000 val_bpb:1.50000000\n")
+    digest = hashlib.sha256(log.read_bytes()).hexdigest()
+    doc = {
+        "command": "run",
+        "seeds": [
+            {
+                "seed": 1,
+                "log": "seed1/train_seed1.log",
+                "evidence": {"log": {"path": "seed1/train_seed1.log", "sha256": digest}},
+            }
+        ],
+    }
+    assert read_run_report(tmp_path / "report.json", doc).errors == []
+    log.write_text("1.0 final_ttt val_loss:1.00000000 val_bpb:0.75000000\n")
+    (error,) = read_run_report(tmp_path / "report.json", doc).errors
+    assert "seed1/train_seed1.log: changed since golf-check run wrote it" in error
+
+
+def test_side_files_are_the_submissions_own_not_its_environment(tmp_path, monkeypatch):
+    folder = tmp_path / "submission"
+    monkeypatch.setenv("GOLF_CHECK_SCRIPT_DIR", str(folder))
+    monkeypatch.setenv("GOLF_CHECK_DATA_DIR", str(folder / "data"))
+    monkeypatch.setenv("GOLF_CHECK_OUT_DIR", str(folder / "golf-check-runs" / "1"))
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    t = shim._Tracer(theirs.fileno())
+    reads = {
+        "weights.dat": True,
+        "tables/bigram.npy": True,
+        "helper.py": False,  # code, counted as code
+        ".venv/lib/python3.11/site-packages/torch/version.json": False,
+        "__pycache__/helper.cpython-311.pyc": False,
+        "data/fineweb_val_000000.bin": False,
+        "golf-check-runs/1/canary/final_model.ptz": False,
+    }
+    for rel in reads:
+        t.audit("open", (str(folder / rel), "rb", 0))
+    side = {e["path"] for e in _drain(ours) if e.get("kind") == "side"}
+    assert side == {str(folder / rel) for rel, counted in reads.items() if counted}
+    ours.close()
+    theirs.close()

@@ -53,6 +53,7 @@ _MAX_SPANS = 2048  # spans per fwd message: a message stays far below the socket
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _CODE_SUFFIXES = (".py", ".pyc", ".cpp", ".cc", ".cu", ".cuh", ".c", ".h", ".hpp", ".so")
 _IGNORED_WRITES = ("/dev/", "/proc/", "/sys/")
+_NOT_SIDE_DIRS = ("__pycache__", "site-packages", "dist-packages", "node_modules")
 _MOD_EVENTS = {
     "os.remove": 0,
     "os.rmdir": 0,
@@ -121,6 +122,17 @@ class _Tracer:
             _norm_dir(p) for p in env.get("GOLF_CHECK_PROTECT", "").split(os.pathsep) if p
         ]
         self.block_net = env.get("GOLF_CHECK_BLOCK_NET") == "1"
+        # folders inside the script's folder whose files are not the submission's
+        self.not_side = [
+            d
+            for d in (
+                self.data_dir,
+                _norm_dir(env.get("GOLF_CHECK_OUT_DIR")),
+                _norm_dir(sys.prefix),
+                _norm_dir(sys.base_prefix),
+            )
+            if d
+        ]
         self.valindex_dir = env.get("GOLF_CHECK_VALINDEX")
         self.valindex_wanted = self.valindex_dir  # None only after a shim error (reported)
         self.valindex = None  # (tokens, sorted hashes, positions) once loaded
@@ -229,14 +241,7 @@ class _Tracer:
             if self.work_dir and full.startswith(self.work_dir):
                 self.emit("open", path=full, w=False, kind="run")
                 return
-            if (
-                self.script_dir
-                and full.startswith(self.script_dir)
-                and not base.endswith(_CODE_SUFFIXES)
-                and "/__pycache__/" not in full
-                and not (self.data_dir and full.startswith(self.data_dir))
-                and full != self.tokenizer
-            ):
+            if self._is_side_file(full, base):
                 self.emit("open", path=full, w=False, kind="side")
                 return
         if base.startswith("fineweb_") or base.endswith(_CODE_SUFFIXES) or base.endswith(".model"):
@@ -258,6 +263,18 @@ class _Tracer:
                 kind = "data"
             if kind:
                 self.emit("open", path=full, w=False, kind=kind)
+
+    def _is_side_file(self, full, base):
+        """A non-code file of the script's own folder: not the data, the tokenizer, the
+        run's output, an environment or cache inside the folder (.venv, __pycache__)."""
+        if not self.script_dir or not full.startswith(self.script_dir):
+            return False
+        if base.endswith(_CODE_SUFFIXES) or full == self.tokenizer:
+            return False
+        inside = full[len(self.script_dir) :].split(os.sep)[:-1]
+        if any(p.startswith(".") or p in _NOT_SIDE_DIRS for p in inside):
+            return False
+        return not any(full.startswith(d) for d in self.not_side)
 
     def _on_modify(self, event, path):
         if isinstance(path, int) or path is None:
