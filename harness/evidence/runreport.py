@@ -7,6 +7,7 @@ logs they reference are re-parsed and what the run printed is kept beside them
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +89,7 @@ def read_run_report(path: Path, doc: dict[str, Any], headline: str | None = None
             seed_source="report",
             eval_time_basis="measured by the harness",
         )
+        _check_digests(out, item.get("evidence"), base)
         if seed.log:
             _attach_log(out, seed, base, headline)
         out.seeds.append(seed)
@@ -96,6 +98,31 @@ def read_run_report(path: Path, doc: dict[str, Any], headline: str | None = None
     if claimed is not None:
         out.claims = Claims(val_bpb=claimed, val_bpb_key="claimed_val_bpb")
     return out
+
+
+def _check_digests(out: RunReport, evidence: Any, base: Path) -> None:
+    """The run report's own integrity: each file it quotes (log, trace) must still hash to
+    the SHA-256 the harness recorded when it wrote it (``golf-check run``)."""
+    if not isinstance(evidence, dict):
+        return
+    for entry in evidence.values():
+        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+            continue
+        expected, rel = entry.get("sha256"), Path(entry["path"])
+        target = (base / rel).resolve()
+        if not isinstance(expected, str) or rel.is_absolute() or not target.is_relative_to(base):
+            continue
+        if not target.is_file():
+            continue  # a missing log is reported where the log is read
+        digest = hashlib.sha256()
+        with open(target, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() != expected:
+            out.errors.append(
+                f"{entry['path']}: changed since golf-check run wrote it (SHA-256 differs "
+                "from the report's)"
+            )
 
 
 def _measured_split(run: Any) -> MeasuredSplit | None:
