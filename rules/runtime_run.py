@@ -224,7 +224,7 @@ def writes_outside(audit) -> Iterator[Finding]:
 
 @detector(SANDBOX_FALLBACK, level="runtime")
 def sandbox_fallback(audit) -> Iterator[Finding]:
-    if audit.sandbox.network != "namespace":
+    if audit.sandbox.network != "namespace" or audit.sandbox.notes:
         yield Finding.of(
             SANDBOX_FALLBACK,
             f"seed {audit.seed}: " + "; ".join(audit.sandbox.notes),

@@ -158,6 +158,10 @@ def launch(
         for event in events:
             if event.get("ev") == "survivors" and isinstance(event.get("processes"), list):
                 survivors += [str(p)[:240] for p in event["processes"]]
+            elif event.get("ev") == "main_signal" and event.get("pid") == 1:
+                signum = event.get("signal")
+                if isinstance(signum, int) and proc.returncode == 128 + signum:
+                    proc.returncode = -signum  # as if the sandbox's init were not there
     result = LaunchResult(
         command,
         proc.returncode,

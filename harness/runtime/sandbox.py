@@ -38,19 +38,26 @@ class Sandbox:
 
 @functools.lru_cache(maxsize=1)
 def _unshare_flags() -> tuple[list[str] | None, str]:
-    """The unshare flags that work here (probed once), or None and why not."""
+    """The unshare flags and entry options that work here (probed once, strongest first),
+    or None and why not. The last word of the flags is the entry's privilege option."""
     if not sys.platform.startswith("linux"):
         return None, f"network namespaces are Linux-only (platform {sys.platform})"
     unshare = shutil.which("unshare")
     if unshare is None:
         return None, "the unshare program (util-linux) is not installed"
     pid = ["--pid", "--fork", "--kill-child"]
-    candidates = [[unshare, "-r", "--net", "--mount", *pid], [unshare, "-r", "--net", "--mount"]]
-    probe = [sys.executable, "-S", str(ENTRY), "--net", "--drop", "--", "true"]
+    candidates = [
+        [unshare, "-r", "--net", "--mount", *pid, "--drop"],
+        [unshare, "-r", "--net", "--mount", "--drop"],
+    ]
+    if os.geteuid() == 0:  # a container that allows namespaces to root but no user namespace
+        candidates.append([unshare, "--net", "--mount", *pid, "--keep-privileges"])
     reason = "unshare failed"
     for flags in candidates:
+        entry = ["--drop"] if flags[-1] == "--drop" else []
+        probe = [sys.executable, "-S", str(ENTRY), "--net", *entry, "--", "true"]
         try:
-            done = subprocess.run(flags + probe, capture_output=True, timeout=20)
+            done = subprocess.run(flags[:-1] + probe, capture_output=True, timeout=20)
         except (OSError, subprocess.TimeoutExpired) as exc:
             reason = f"unshare failed: {exc}"
             continue
@@ -118,7 +125,9 @@ def plan(
                 "are refused by audit hooks inside the candidate, which native code can bypass"
             ],
         )
-    prefix = [*flags, sys.executable, "-S", str(ENTRY), "--net", "--drop", "--all-ro"]
+    flags, privileges = flags[:-1], flags[-1]
+    entry = ["--drop"] if privileges == "--drop" else []
+    prefix = [*flags, sys.executable, "-S", str(ENTRY), "--net", *entry, "--all-ro"]
     prefix += limit_args(limits)
     for path in _outermost(readonly):
         prefix += ["--ro", str(path)]
@@ -136,6 +145,11 @@ def plan(
     notes = []
     if "--pid" not in flags:
         notes.append("no pid namespace: leftover processes are found by their environment")
+    if not entry:
+        notes.append(
+            "no user namespace: the candidate keeps root's capabilities inside the sandbox "
+            "and could undo it (remount, setns)"
+        )
     return Sandbox(prefix, "namespace", files, False, notes)
 
 

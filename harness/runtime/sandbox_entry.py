@@ -236,6 +236,8 @@ def run_as_init(libc, command, limits, drop):
     if status is None:
         return 125
     if os.WIFSIGNALED(status):
+        # pid 1 cannot die of a signal it sends itself: the harness reads the signal here
+        _report({"ev": "main_signal", "signal": os.WTERMSIG(status)})
         return 128 + os.WTERMSIG(status)
     return os.WEXITSTATUS(status)
 

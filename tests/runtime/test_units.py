@@ -673,3 +673,18 @@ def test_side_files_are_the_submissions_own_not_its_environment(tmp_path, monkey
     assert side == {str(folder / rel) for rel, counted in reads.items() if counted}
     ours.close()
     theirs.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="namespaces are Linux-only")
+def test_a_candidate_killed_by_a_signal_reads_as_killed_through_the_sandbox(tmp_path):
+    box = sandbox.plan([], [tmp_path], harness_owned=[])
+    res = launcher.launch(
+        box.prefix + [sys.executable, "-S", "-c", "import os; os.kill(os.getpid(), 9)"],
+        cwd=tmp_path,
+        env=dict(os.environ),
+        log_path=tmp_path / "log",
+        timeout_s=30,
+        token="k" * 16,
+        trace_path=tmp_path / "trace.jsonl",
+    )
+    assert res.returncode == -9

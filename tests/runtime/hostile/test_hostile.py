@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness.report import verdict_of
+from harness.runtime import sandbox
 from harness.runtime.report import evidence_findings, seed_findings
 from harness.runtime.session import RunOptions, load_stream, run_seed
 from harness.runtime.target import resolve
@@ -95,11 +96,12 @@ def test_a_python_child_without_the_shim_is_reported(small_data, tmp_path):
 
 
 def test_a_detached_daemon_with_an_empty_environment_dies_with_the_run(small_data, tmp_path):
+    if "--pid" not in sandbox.plan([], [tmp_path]).prefix:
+        pytest.skip("no pid namespace here: a daemon without the run's token is not found")
     marker = tmp_path / "daemon-was-here"
     audit, findings = attack(
         small_data, tmp_path, HOSTILE / "detached_daemon.py", DAEMON_MARKER=str(marker)
     )
-    assert audit.sandbox.network == "namespace", audit.sandbox.notes
     assert "EVIDENCE.process-left-running" in errors(findings)
     assert any("-c" in s for s in audit.launch.survivors)
     assert "an environment without golf-check's shim" in messages(
