@@ -12,9 +12,11 @@ from __future__ import annotations
 import ast
 import base64
 import binascii
+import bisect
 import bz2
 import io
 import lzma
+import re
 import tokenize
 import zlib
 from collections.abc import Iterable
@@ -79,7 +81,7 @@ def load_script(path: str | Path) -> LoadedScript:
     for _ in range(MAX_LAYERS):
         if not _may_be_wrapper(source):  # no wrapper possible; skip the tree walk
             break
-        unwrapper = _Unwrapper(tree, "exec" in source)
+        unwrapper = _Unwrapper(tree, _exec_lines(source))
         try:
             unwrapped = unwrapper.unwrap()
         except InputError as exc:
@@ -144,7 +146,7 @@ def _parse(source: str, name: str) -> ast.Module:
 # A wrapper decodes something and then runs it: as ``exec``/``eval`` of the decoded text, or
 # by writing it to a file that ``exec(open(path).read())``, ``runpy`` or a subprocess runs.
 _DECODER_HINTS = ("decode", "decompress", "unhexlify", "fromhex")
-_RUN_HINTS = ("exec", "eval", "write")
+_FILE_RUN_HINTS = ("run_path", "subprocess", "system", "Popen")  # "exec" covers the rest
 _EXEC_CALLS = {"exec", "eval", "builtins.exec", "builtins.eval"}
 _RUN_PATH_CALLS = {"runpy.run_path"}
 _PROCESS_CALLS = {
@@ -165,7 +167,13 @@ _MAX_NAME_DEPTH = 16  # a payload bound to a name bound to a name ...
 
 
 def _may_be_wrapper(source: str) -> bool:
-    return any(h in source for h in _RUN_HINTS) and any(h in source for h in _DECODER_HINTS)
+    """Cheap text test before any tree walk: decodes something, and runs code (``exec``, or
+    writes a file and has a way to run one)."""
+    if not any(h in source for h in _DECODER_HINTS):
+        return False
+    if "exec" in source:
+        return True
+    return "write" in source and any(h in source for h in _FILE_RUN_HINTS)
 
 
 class _Unwrapper:
@@ -173,12 +181,13 @@ class _Unwrapper:
 
     ``unwrap()`` returns the payload and its decoding steps, or ``None``; then ``undecoded``
     lists what was run but could not be decoded statically (a payload read from elsewhere,
-    or computed). Only module-level code is searched for file-based wrappers; ``exec`` of a
-    decoding chain is found anywhere when ``everywhere``.
+    or computed). It searches module-level code, and the functions and classes whose lines
+    hold an ``exec``/``eval`` call (``exec_lines``): a stub lives there, and a long script
+    is not walked whole.
     """
 
-    def __init__(self, tree: ast.Module, everywhere: bool):
-        self.nodes = list(ast.walk(tree) if everywhere else _module_level_nodes(tree))
+    def __init__(self, tree: ast.Module, exec_lines: list[int]):
+        self.nodes = list(_module_level_nodes(tree, exec_lines))
         self.aliases = import_aliases(self.nodes)
         self.bindings = _single_bindings(self.nodes)
         self.undecoded: list[tuple[ast.AST, str]] = []
@@ -316,14 +325,37 @@ class _Unwrapper:
         return named and python
 
 
-def _module_level_nodes(tree: ast.Module):
-    """Every node outside function and class bodies (where a wrapper's stub lives)."""
+_EXEC_CALL_TEXT = re.compile(r"e(?:xec|val)\s*\(")
+
+
+def _exec_lines(source: str) -> list[int]:
+    """Lines on which the text ``exec(`` or ``eval(`` appears (in code or not), but not a
+    method such as ``model.eval()``."""
+    out: list[int] = []
+    line, counted = 1, 0
+    for match in _EXEC_CALL_TEXT.finditer(source):
+        start = match.start()
+        before = source[start - 1 : start]
+        if before and (before.isalnum() or before in "._"):
+            continue
+        line += source.count("\n", counted, start)
+        counted = start
+        out.append(line)
+    return out
+
+
+def _module_level_nodes(tree: ast.Module, exec_lines: list[int]):
+    """Every node outside function and class bodies (where a wrapper's stub lives), and
+    inside those whose lines hold an ``exec``/``eval`` call."""
     stack: list[ast.AST] = list(reversed(tree.body))
     while stack:
         node = stack.pop()
         yield node
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
-            continue
+            first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+            i = bisect.bisect_left(exec_lines, first)
+            if not (i < len(exec_lines) and exec_lines[i] <= node.end_lineno):
+                continue
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 

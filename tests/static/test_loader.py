@@ -293,3 +293,13 @@ def test_declared_source_encoding_is_honoured(tmp_path):
     path.write_bytes(b"# -*- coding: latin-1 -*-\nlabel = 'caf\xe9'\n")
     script = load_script(path)
     assert "café" in script.source
+
+
+def test_wrapper_inside_a_function_is_found(tmp_path):
+    path = tmp_path / "train_gpt.py"
+    path.write_text(
+        "import base64, lzma\n\n\ndef main():\n"
+        f'    exec(lzma.decompress(base64.b85decode("{_b85_lines(INNER, 10**9)}")))\n\n\nmain()\n'
+    )
+    script = load_script(path)
+    assert script.layers == ["base85", "lzma"] and script.source == INNER.decode()
