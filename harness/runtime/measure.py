@@ -177,6 +177,8 @@ def code_files(
             paths.append(event["path"])
         elif ev == "exit":
             paths.extend(event.get("code", []))
+        elif ev == "code" and isinstance(event.get("files"), list):
+            paths.extend(str(f) for f in event["files"])
         elif ev == "proc":
             argv = event.get("argv")
             paths.extend(argv if isinstance(argv, list) else str(argv).split())

@@ -377,6 +377,7 @@ def run_seed(
         timed_out=result.timed_out,
         scored=headline is not None,
         expect_forwards="trace" in opts.audits,
+        dropped=result.trace_dropped,
     )
     timing = measure.timing(result, tr, artifact, headline.line if headline else None)
     coverage = None

@@ -688,3 +688,13 @@ def test_a_candidate_killed_by_a_signal_reads_as_killed_through_the_sandbox(tmp_
         trace_path=tmp_path / "trace.jsonl",
     )
     assert res.returncode == -9
+
+
+def test_code_files_come_from_the_shims_code_events(tmp_path):
+    script, helper = tmp_path / "train_gpt.py", tmp_path / "helper.py"
+    script.write_text("import helper\n")
+    helper.write_text("X = 1\n")
+    events = [ev("code", 1, files=[str(helper)]), ev("code", 1, files=["/elsewhere/x.py"])]
+    code = measure.code_files(script, tmp_path, from_events(events))
+    assert code.files == sorted([script.resolve(), helper.resolve()])
+    assert code.total_bytes == len("import helper\n") + len("X = 1\n")

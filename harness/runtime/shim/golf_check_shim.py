@@ -37,6 +37,7 @@ This file must stay importable without golf-check (only the standard library at 
 numpy and torch are touched only once the candidate has imported torch).
 """
 
+import errno
 import json
 import os
 import sys
@@ -93,8 +94,15 @@ def _sender(fd):
             return
         try:
             os.write(fd, data)
-        except OSError:
-            pass  # a closed channel shows as a silent trace
+        except OSError as exc:
+            if exc.errno != errno.EMSGSIZE:
+                return  # a closed channel shows as a silent trace
+            stub = {k: fields.get(k) for k in ("ev", "t", "pid")}
+            stub["oversize"] = len(data)
+            try:
+                os.write(fd, json.dumps(stub).encode())
+            except OSError:
+                pass
 
     return send, sent
 
@@ -544,7 +552,9 @@ class _Tracer:
             if self.script_dir:  # every module the process imported from the script's folder
                 files = (getattr(m, "__file__", None) for m in list(sys.modules.values()))
                 full = {os.path.abspath(f) for f in files if isinstance(f, str)}
-                fields["code"] = sorted(f for f in full if f.startswith(self.script_dir))
+                code = sorted(f for f in full if f.startswith(self.script_dir))
+                for i in range(0, len(code), 200):  # small messages: the channel's limit
+                    self.emit("code", files=code[i : i + 200])
             torch = sys.modules.get("torch")
             if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
                 fields["cuda_peak_bytes"] = [
