@@ -13,8 +13,10 @@ errors, and whether the recomputed headline mean matches the claim (within the c
 rounding). A merged folder should pass or warn; an illegal one should fail, for one of its
 expected conditions when it fails on a rule of that condition. With ``ci`` (the default),
 every whole merged folder (one that ships its script) is committed as a pull request into a
-throw-away git repository shaped like the challenge's and gated. Every SARIF result ``verify``
-and ``ci`` write is checked for a location with a line.
+throw-away git repository shaped like the challenge's and gated; so is every logs-only merged
+folder completed (in a temporary folder) with its own script from ``corpus/scripts/legal`` and
+a stub README. Every SARIF result ``verify`` and ``ci`` write is checked for a location with a
+line.
 
 ``--markdown`` prints the figures block of docs/accuracy.md; ``--update DOC`` rewrites that
 block in DOC in place (appending it when DOC has none). Exit codes: 0 when scored, 2 when
@@ -82,6 +84,24 @@ def expected_conditions(shared: Path) -> dict[str, set[str]]:
         name = str(entry.get("name", ""))
         if name.startswith("pr"):
             out[name.split("_")[0]] = set(entry.get("expected_conditions") or [])
+    return out
+
+
+def completed_folders(shared: Path, tmp: Path) -> list[Path]:
+    """The logs-only merged folders (fixtures/records) completed, in a temporary folder, with
+    the record's own train_gpt.py (corpus/scripts/legal/<name>.py) and a stub README.md: the
+    whole merged folders verify and ci would see, run on scripts and logs never tested."""
+    out = []
+    scripts = shared / "corpus/scripts/legal"
+    for kind, folder in folders(shared):
+        script = scripts / f"{folder.name}.py"
+        if kind != "merged" or not script.is_file() or any(folder.glob("train*.py")):
+            continue
+        whole = tmp / folder.name
+        shutil.copytree(folder, whole)
+        shutil.copy(script, whole / "train_gpt.py")
+        (whole / "README.md").write_text(f"# {folder.name}\n")
+        out.append(whole)
     return out
 
 
@@ -169,6 +189,7 @@ def ci_row(folder: Path, cli: list[str]) -> dict:
 
 def summarize(rows: list[dict], ci_rows: list[dict]) -> dict:
     merged = [r for r in rows if r["kind"] == "merged"]
+    completed = [r for r in rows if r["kind"] == "completed"]
     illegal = [r for r in rows if r["kind"] == "illegal"]
     claims = [r for r in merged if "mean_matches_claim" in r]
     return {
@@ -183,6 +204,9 @@ def summarize(rows: list[dict], ci_rows: list[dict]) -> dict:
         "illegal_right_reason": sum(bool(r.get("right_reason")) for r in illegal),
         "sarif_results": sum(r.get("sarif_results", 0) for r in rows + ci_rows),
         "sarif_unlocated": sum(r.get("sarif_unlocated", 0) for r in rows + ci_rows),
+        "completed_folders": len(completed),
+        "completed_pass_or_warn": sum(r["verdict"] in ("pass", "warn") for r in completed),
+        "completed_ci_pass_or_warn": sum(r.get("ci") in ("pass", "warn") for r in completed),
         "ci_folders": len(ci_rows),
         "ci_pass_or_warn": sum(r["verdict"] in ("pass", "warn") for r in ci_rows),
         "ci_failed": [r["folder"] for r in ci_rows if r["verdict"] not in ("pass", "warn")],
@@ -210,20 +234,24 @@ def markdown(summary: dict, rows: list[dict], ci_rows: list[dict], command: str)
         f"{s['illegal_folders']} |",
         f"| whole merged folders that pass or warn `ci` as a pull request | "
         f"{s['ci_pass_or_warn']} of {s['ci_folders']} |",
+        f"| logs-only merged folders completed with their own script: pass or warn `verify` | "
+        f"{s['completed_pass_or_warn']} of {s['completed_folders']} |",
+        f"| ... and pass or warn `ci` as a pull request | {s['completed_ci_pass_or_warn']} of "
+        f"{s['completed_folders']} |",
         f"| SARIF results (`verify` and `ci`) without a file and line | {s['sarif_unlocated']} of "
         f"{s['sarif_results']} |",
         "",
         "| folder | kind | verify | errors | mean = claim | the claim is | ci |",
         "|---|---|---|---|---|---|---|",
     ]
-    ci_by = {r["folder"]: r for r in ci_rows}
+    ci_by = {r["folder"]: r["verdict"] for r in ci_rows}
     for r in rows:
-        ci = ci_by.get(r["folder"])
+        ci = ci_by.get(r["folder"]) if r["kind"] != "completed" else r.get("ci")
         match = {True: "yes", False: "no"}.get(r.get("mean_matches_claim"), "–")
         out.append(
             f"| {r['folder']} | {r['kind']} | {r['verdict']} | "
             f"{', '.join(r.get('errors') or []) or '–'} | {match} | "
-            f"{r.get('headline_basis') or '–'} | {ci['verdict'] if ci else '–'} |"
+            f"{r.get('headline_basis') or '–'} | {ci or '–'} |"
         )
     out += ["", END]
     return "\n".join(out) + "\n"
@@ -263,6 +291,11 @@ def main(argv: list[str] | None = None) -> int:
             if kind == "merged" and any(folder.glob("train*.py"))
         ]
         ci_rows = [ci_row(folder, cli) for folder in whole]
+        with tempfile.TemporaryDirectory(prefix="bench-completed-") as tmp:
+            for folder in completed_folders(args.shared, Path(tmp)):
+                row = verify_row("completed", folder, expected)
+                row["ci"] = ci_row(folder, cli)["verdict"]
+                rows.append(row)
     summary = summarize(rows, ci_rows)
     command = "python bench/bench_verify_corpus.py ../shared" + (" --no-ci" if args.no_ci else "")
     if args.json:
