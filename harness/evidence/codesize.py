@@ -87,26 +87,35 @@ def detect_convention(script: Path, logged_compressed: bool) -> CodeConvention:
 
 
 def _convention_from_tree(tree: ast.Module) -> CodeConvention | None:
-    """The first function that compresses the script's own code, read as a convention."""
+    """The function that compresses the script's own code, read as a convention.
+
+    Candidates take code (a name or an argument with "code" in it) and call a codec's
+    ``compress``; the one named for code that builds a base85 wrapper wins over, say, a
+    ``serialize(h, model, code)`` that compresses the model.
+    """
+    best, best_rank = None, None
     for node in ast.walk(tree):
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
-        if "code" not in node.name.lower() and not any(
-            isinstance(a, ast.arg) and "code" in a.arg.lower() for a in node.args.args
-        ):
+        named = "code" in node.name.lower()
+        if not named and not any("code" in a.arg.lower() for a in node.args.args):
             continue
         found = _compress_call(node)
         if found is None:
             continue
-        codec, level = found
         text = ast.dump(node)
-        convention = CodeConvention(codec=codec, level=level, line=node.lineno)
-        convention.minified = any(m in text for m in _MINIFIERS)
-        if "b85encode" in text:
-            convention.base85_wrapper = True
-            convention.wrapper_overhead = _wrapper_literal_bytes(node)
-        return convention
-    return None
+        rank = (named, "b85encode" in text, any(m in text for m in _MINIFIERS))
+        if best_rank is None or rank > best_rank:
+            best, best_rank = (node, found, text), rank
+    if best is None:
+        return None
+    node, (codec, level), text = best
+    convention = CodeConvention(codec=codec, level=level, line=node.lineno)
+    convention.minified = any(m in text for m in _MINIFIERS)
+    if "b85encode" in text:
+        convention.base85_wrapper = True
+        convention.wrapper_overhead = _wrapper_literal_bytes(node)
+    return convention
 
 
 def _compress_call(func: ast.AST) -> tuple[str, int | None] | None:

@@ -168,3 +168,14 @@ def test_a_missing_codec_is_estimated_and_never_fails(record, monkeypatch):
     found = findings_of(verify_path(folder), "BUDGET.artifact-cap")
     assert found and all(f.severity == "warning" for f in found)
     assert "the estimate is" in found[0].message
+
+
+def test_the_code_size_function_wins_over_a_serializer_that_compresses_the_model(tmp_path):
+    serializer = (
+        "import brotli\n\n\ndef serialize(h, model, code):\n"
+        "    return brotli.compress(model, quality=11)\n\n"
+    )
+    script = tmp_path / "train_gpt.py"
+    script.write_text(serializer + WRAPPED_SIZE)
+    convention = detect_convention(script, logged_compressed=True)
+    assert (convention.codec, convention.base85_wrapper) == ("lzma", True)
