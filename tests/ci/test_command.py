@@ -82,7 +82,8 @@ def test_missing_log_fails(challenge, capsys):
     assert "PACKAGE.pr-logs-per-seed" in rules_of(doc)
     # Verify says the same for historical folders (as a warning); the gate reports it once.
     on_claim = [f for f in doc["findings"] if f.get("file") == f"{folder}/submission.json"]
-    assert [f["rule"] for f in on_claim if "42" in f["message"]] == ["PACKAGE.pr-logs-per-seed"]
+    missing = [f["rule"] for f in on_claim if "42" in f["message"] and "no log" in f["message"]]
+    assert missing == ["PACKAGE.pr-logs-per-seed"]
 
 
 def test_missing_required_file_fails_the_gate(challenge, capsys):
