@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import selectors
 import signal
 import socket
 import subprocess
@@ -35,6 +36,7 @@ _GRACE_S = 5.0  # between SIGTERM and SIGKILL
 KEEP_LINES = 2000  # lines kept in memory; a chatty candidate cannot exhaust it
 _MAX_LINE = 1 << 20  # a longer line is read (and numbered) in 1 MiB pieces
 TRACE_FD_VAR = "GOLF_CHECK_TRACE_FD"
+TRACE_SOCKET_VAR = "GOLF_CHECK_TRACE_SOCKET"
 _MAX_EVENT = 1 << 20  # bytes per trace message; the shim sends far smaller ones
 MAX_EVENTS = 2_000_000  # events kept; past that they are counted, not stored
 
@@ -89,12 +91,15 @@ def launch(
     lines: deque[LogLine] = deque(maxlen=KEEP_LINES)
     times = array("d")
     wall_offset = time.time() - time.monotonic()
-    channel = ours = None
+    channel = ours = listener = None
     pass_fds: tuple[int, ...] = ()
     if trace_path is not None:
         ours, channel = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env[TRACE_FD_VAR] = str(channel.fileno())
         pass_fds = (channel.fileno(),)
+        listener = _listen(trace_path.with_suffix(".sock"))
+        if listener is not None:
+            env[TRACE_SOCKET_VAR] = listener.getsockname()
     started = time.monotonic()
     try:
         proc = subprocess.Popen(
@@ -108,7 +113,7 @@ def launch(
             pass_fds=pass_fds,
         )
     except OSError as exc:
-        for sock in (ours, channel):
+        for sock in (ours, channel, listener):
             if sock is not None:
                 sock.close()
         return LaunchResult(
@@ -125,8 +130,11 @@ def launch(
     events: list[dict] = []
     counts = {"dropped": 0, "malformed": 0}
     tracer = None
+    stop = threading.Event()
     if ours is not None and trace_path is not None:
-        tracer = threading.Thread(target=_read_trace, args=(ours, trace_path, events, counts))
+        tracer = threading.Thread(
+            target=_read_trace, args=(ours, listener, trace_path, events, counts, stop)
+        )
         tracer.start()
 
     peak = 0
@@ -150,11 +158,12 @@ def launch(
     reader.join(timeout=10)
     log.close()
     if tracer is not None and ours is not None:
-        tracer.join(timeout=10)
-        if tracer.is_alive():  # a holder of the channel outside our reach: stop reading
-            ours.shutdown(socket.SHUT_RDWR)
-            tracer.join(timeout=5)
+        stop.set()  # every process of the run is gone: read what is left, then stop
+        tracer.join(timeout=15)
         ours.close()
+        if listener is not None:
+            listener.close()
+            trace_path.with_suffix(".sock").unlink(missing_ok=True)
         for event in events:
             if event.get("ev") == "survivors" and isinstance(event.get("processes"), list):
                 survivors += [str(p)[:240] for p in event["processes"]]
@@ -198,30 +207,79 @@ def _read_lines(
     proc.stdout.close()
 
 
-def _read_trace(sock: socket.socket, path: Path, events: list, counts: dict) -> None:
-    """Every message on the trace channel is one event; keep them in arrival order."""
+def _listen(path: Path) -> socket.socket | None:
+    """A listening socket in the harness's folder for Python processes that lost the inherited
+    descriptor (a multiprocessing spawn child); None where the path is too long."""
+    try:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        sock.bind(str(path))
+        sock.listen(64)
+        return sock
+    except OSError:
+        return None
+
+
+def _read_trace(
+    ours: socket.socket,
+    listener: socket.socket | None,
+    path: Path,
+    events: list,
+    counts: dict,
+    stop: threading.Event,
+) -> None:
+    """Every message on the trace channel (the inherited descriptor or a connection to the
+    listening socket) is one event; keep them in arrival order until ``stop`` and silence."""
+    chooser = selectors.DefaultSelector()
+    chooser.register(ours, selectors.EVENT_READ)
+    if listener is not None:
+        chooser.register(listener, selectors.EVENT_READ)
+    open_streams = {ours}
     with open(path, "wb") as out:
         while True:
-            try:
-                data = sock.recv(_MAX_EVENT)
-            except OSError:
+            ready = chooser.select(timeout=0.2)
+            if not ready and stop.is_set():
                 break
-            if not data:
-                break
-            try:
-                event = json.loads(data)
-            except (ValueError, RecursionError):
-                counts["malformed"] += 1
-                continue
-            if not isinstance(event, dict) or not isinstance(event.get("t"), (int, float)):
-                counts["malformed"] += 1
-                continue
-            event["t"] = float(event["t"])
-            if len(events) >= MAX_EVENTS:
-                counts["dropped"] += 1
-                continue
-            events.append(event)
-            out.write(data.rstrip(b"\n") + b"\n")
+            for key, _ in ready:
+                sock = key.fileobj
+                if sock is listener:
+                    try:
+                        conn, _ = listener.accept()
+                    except OSError:
+                        continue
+                    chooser.register(conn, selectors.EVENT_READ)
+                    open_streams.add(conn)
+                    continue
+                try:
+                    data = sock.recv(_MAX_EVENT)
+                except OSError:
+                    data = b""
+                if not data:
+                    chooser.unregister(sock)
+                    open_streams.discard(sock)
+                    if sock is not ours:
+                        sock.close()
+                    continue
+                _keep(data, out, events, counts)
+    for sock in open_streams - {ours}:
+        sock.close()
+    chooser.close()
+
+
+def _keep(data: bytes, out, events: list, counts: dict) -> None:
+    try:
+        event = json.loads(data)
+    except (ValueError, RecursionError):
+        counts["malformed"] += 1
+        return
+    if not isinstance(event, dict) or not isinstance(event.get("t"), (int, float)):
+        counts["malformed"] += 1
+        return
+    event["t"] = float(event["t"])
+    if len(events) >= MAX_EVENTS:
+        counts["dropped"] += 1
+        return
+    events.append(event)
+    out.write(data.rstrip(b"\n") + b"\n")
 
 
 def _signal_group(pgid: int, sig: int) -> None:

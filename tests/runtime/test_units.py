@@ -698,3 +698,30 @@ def test_code_files_come_from_the_shims_code_events(tmp_path):
     code = measure.code_files(script, tmp_path, from_events(events))
     assert code.files == sorted([script.resolve(), helper.resolve()])
     assert code.total_bytes == len("import helper\n") + len("X = 1\n")
+
+
+def test_a_spawned_child_that_lost_the_descriptor_reconnects_to_the_harness(tmp_path):
+    script = tmp_path / "spawner.py"
+    script.write_text(
+        "import multiprocessing\n"
+        "def work():\n"
+        "    print('child', flush=True)\n"
+        "if __name__ == '__main__':\n"
+        "    p = multiprocessing.get_context('spawn').Process(target=work)\n"
+        "    p.start(); p.join()\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(shim.__file__).parent))
+    res = launcher.launch(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=env,
+        log_path=tmp_path / "log",
+        timeout_s=60,
+        token="m" * 16,
+        trace_path=tmp_path / "trace.jsonl",
+    )
+    assert [line.text for line in res.lines] == ["child"]  # no "no trace channel" warning
+    starts = {e["pid"] for e in res.trace_events if e["ev"] == "start"}
+    exits = {e["pid"] for e in res.trace_events if e["ev"] == "exit"}
+    assert len(starts) >= 2 and starts == exits  # the child and spawn's resource tracker too
+    assert not (tmp_path / "trace.sock").exists()

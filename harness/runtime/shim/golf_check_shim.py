@@ -696,19 +696,51 @@ class _TorchFinder:
 
 
 _tracer = None
+_socket = None  # the connection to the harness, when the inherited descriptor was closed
+
+
+def _channel():
+    """The inherited descriptor; else (a child started with its descriptors closed, like a
+    multiprocessing spawn worker) a new connection to the harness's listening socket."""
+    global _socket
+    try:
+        fd = int(os.environ["GOLF_CHECK_TRACE_FD"])
+        if _is_seqpacket(fd):
+            return fd
+    except (KeyError, ValueError, OSError):
+        pass
+    path = os.environ.get("GOLF_CHECK_TRACE_SOCKET")
+    if not path:
+        return None
+    import socket
+
+    try:
+        _socket = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        _socket.connect(path)
+    except OSError:
+        return None
+    os.environ["GOLF_CHECK_TRACE_FD"] = str(_socket.fileno())  # what children inherit
+    return _socket.fileno()
+
+
+def _is_seqpacket(fd):
+    """The descriptor is open and is the trace socket, not a file that reused its number."""
+    import socket
+
+    try:
+        with socket.socket(fileno=os.dup(fd)) as probe:
+            return probe.type == socket.SOCK_SEQPACKET
+    except OSError:
+        return False
 
 
 def install():
     global _tracer
     if _tracer is not None:
         return _tracer
-    channel = None
-    try:
-        channel = int(os.environ["GOLF_CHECK_TRACE_FD"])
-        os.fstat(channel)
-    except (KeyError, ValueError, OSError):
+    channel = _channel()
+    if channel is None:
         print(f"golf-check shim: no trace channel in process {os.getpid()}", file=sys.stderr)
-        channel = None
     _tracer = _Tracer(channel)
     if channel is not None:
         _pass_channel_to_subprocesses(channel)
