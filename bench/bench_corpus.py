@@ -16,8 +16,8 @@ Each script is checked as ``golf-check check SCRIPT`` would (in-process through
 ``check_paths``, or through the command given with ``--cli``): under its defaults. With
 ``--as-run`` a script that has a run folder is judged under the configuration that folder
 documents, as ``verify`` and ``ci`` judge a record: the folder's own copy when it is
-byte-identical (``check_paths(..., record_config=True)``), else the script with the folder's
-configuration applied.
+byte-identical (a script in a record folder is judged as the folder ran it), else the script
+with the folder's configuration applied (``check_paths(..., run_config=...)``).
 
 Scoring follows ``../shared/tools/corpus_score.py``: a legal script fails on verdict fail or
 error; an illegal one is caught when it fails, and caught for the right reason when one of
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import inspect
 import json
 import os
 import re
@@ -53,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 CONDITIONS = ("C1", "C2", "C3", "C4", "DATA", "BUDGET")
 LABELS = ("legal", "illegal")
 FAILING = ("fail", "error")
+CRASHED = "checker crashed:"
 
 
 def markers(as_run: bool) -> tuple[str, str]:
@@ -181,7 +183,7 @@ def check_in_process(entries: list[Entry], as_run: bool = False) -> dict[str, di
         try:
             report = check_paths([path], **kwargs)
         except Exception as exc:  # a checker bug is a result to report, not a reason to stop
-            error = f"checker crashed: {type(exc).__name__}: {exc}"
+            error = f"{CRASHED} {type(exc).__name__}: {exc}"
             out[e.name] = {"verdict": "error", "findings": [], "error": error}
             continue
         if report.files:
@@ -191,13 +193,21 @@ def check_in_process(entries: list[Entry], as_run: bool = False) -> dict[str, di
     return out
 
 
+def _record_config_option() -> dict:
+    """Older checkers read a record folder's configuration only when asked to."""
+    from harness.static.checker import check_paths
+
+    parameters = inspect.signature(check_paths).parameters
+    return {"record_config": True} if "record_config" in parameters else {}
+
+
 def _as_run(e: Entry) -> tuple[Path, dict]:
     """Where and how to check a script as its run folder says it ran."""
     raw = e.script.read_bytes()
     for name in (e.script.name, "train_gpt.py"):
         copy = e.run_folder / name
         if copy.is_file() and copy.read_bytes() == raw:
-            return copy, {"record_config": True}
+            return copy, _record_config_option()
     from harness.static.runconfig import folder_config
 
     source = raw.decode("utf-8", errors="replace")
@@ -306,6 +316,7 @@ def score(entries: list[Entry], results: dict[str, dict]) -> dict:
         "illegal_failed": 0,
         "illegal_right_condition": 0,
         "not_statically_visible": 0,
+        "checker_crashed": 0,
     }
     rows, scripts = [], []
     for e in entries:
@@ -333,6 +344,7 @@ def score(entries: list[Entry], results: dict[str, dict]) -> dict:
         }
         if result.get("error"):
             row["load_error"] = " ".join(str(result["error"]).split())
+            summary["checker_crashed"] += row["load_error"].startswith(CRASHED)
         if e.label == "legal":
             summary["legal"] += 1
             for c in got:
@@ -414,6 +426,8 @@ def render_text(scored: dict, corpus: Path, show_rows: bool) -> str:
         )
     if s["legal_unreadable"]:
         out.append(f"(legal scripts failed as unreadable: {s['legal_unreadable']})")
+    if s["checker_crashed"]:
+        out.append(f"THE CHECKER CRASHED on {s['checker_crashed']} script(s): see the rows")
     if show_rows and scored["rows"]:
         out.append("")
         for row in scored["rows"]:
@@ -466,6 +480,11 @@ def render_markdown(scored: dict, command: str, as_run: bool) -> str:
         f"| ... failed for an expected condition | "
         f"{_pct(s['illegal_right_condition'], s['illegal'])} |",
         f"| illegal scripts left out (not statically visible) | {s['not_statically_visible']} |",
+        *(
+            [f"| **checker crashed** (counted as verdict error) | {s['checker_crashed']} |"]
+            if s["checker_crashed"]
+            else []
+        ),
         "",
         "| condition | illegal scripts expecting it | caught (error of it) | missed | "
         "legal scripts with a false error of it | illegal scripts with an unexpected error of it |",

@@ -69,6 +69,7 @@ def test_summary_counts_follow_corpus_score(scored):
         "illegal_failed": 2,
         "illegal_right_condition": 1,
         "not_statically_visible": 1,
+        "checker_crashed": 0,
     }
 
 
@@ -193,3 +194,19 @@ def test_as_run_judges_a_script_under_its_run_folder(tmp_path, capsys):
     assert defaults["summary"]["illegal_right_condition"] == 0
     assert as_run["summary"]["illegal_right_condition"] == 2
     assert as_run["conditions"]["C3"]["caught"] == 2
+
+
+def test_a_checker_crash_is_a_counted_result_not_a_stop(corpus, monkeypatch):
+    import harness.static.checker as checker
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("detector bug")
+
+    monkeypatch.setattr(checker, "check_paths", broken)
+    entries = bench_corpus.load_labels(corpus)
+    scored = bench_corpus.score(entries, bench_corpus.check_in_process(entries))
+    assert scored["summary"]["checker_crashed"] == len(entries)
+    assert scored["summary"]["legal_failed"] == 2 and scored["summary"]["illegal_failed"] == 0
+    text = bench_corpus.render_text(scored, corpus, show_rows=True)
+    assert "THE CHECKER CRASHED on 6 script(s)" in text
+    assert "checker crashed: RuntimeError: detector bug" in text
