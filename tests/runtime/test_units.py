@@ -725,3 +725,19 @@ def test_a_spawned_child_that_lost_the_descriptor_reconnects_to_the_harness(tmp_
     exits = {e["pid"] for e in res.trace_events if e["ev"] == "exit"}
     assert len(starts) >= 2 and starts == exits  # the child and spawn's resource tracker too
     assert not (tmp_path / "trace.sock").exists()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_memory_limit_stops_a_runaway_candidate_with_or_without_the_sandbox(tmp_path, enabled):
+    box = sandbox.plan([], [tmp_path], enabled=enabled, limits={"data": 256 << 20})
+    code = "b = bytearray(64 << 20); print('64 MiB ok', flush=True); c = bytearray(512 << 20)"
+    res = launcher.launch(
+        box.prefix + [sys.executable, "-S", "-c", code],
+        cwd=tmp_path,
+        env=dict(os.environ),
+        log_path=tmp_path / "log",
+        timeout_s=30,
+        token="x" * 16,
+    )
+    texts = [line.text for line in res.lines]
+    assert res.returncode == 1 and texts[0] == "64 MiB ok" and texts[-1] == "MemoryError"
