@@ -279,6 +279,7 @@ def candidate_env(
     env = dict(os.environ)
     env.pop("GOLF_CHECK_LEDGER", None)
     env.pop("GOLF_CHECK_LEDGER_DUMP", None)
+    env.pop("GOLF_CHECK_TRACE_DIR", None)  # the run's trace goes over its channel only
     pythonpath = [str(SHIM_DIR), str(opts.invocation_dir), *map(str, opts.target.extra_pythonpath)]
     if env.get("PYTHONPATH"):
         pythonpath.append(env["PYTHONPATH"])

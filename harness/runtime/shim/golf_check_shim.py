@@ -711,7 +711,7 @@ def _channel():
         pass
     path = os.environ.get("GOLF_CHECK_TRACE_SOCKET")
     if not path:
-        return None
+        return _trace_file()
     import socket
 
     try:
@@ -721,6 +721,19 @@ def _channel():
         return None
     os.environ["GOLF_CHECK_TRACE_FD"] = str(_socket.fileno())  # what children inherit
     return _socket.fileno()
+
+
+def _trace_file():
+    """Outside ``golf-check run`` (bench/bench_run.py times the shim), events may go to
+    ``$GOLF_CHECK_TRACE_DIR/trace.<pid>.jsonl`` instead; the run itself never uses a file."""
+    directory = os.environ.get("GOLF_CHECK_TRACE_DIR")
+    if not directory:
+        return None
+    path = os.path.join(directory, f"trace.{os.getpid()}.jsonl")
+    try:
+        return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError:
+        return None
 
 
 def _is_seqpacket(fd):

@@ -3,7 +3,7 @@
 # network calls and writes to protected paths when golf-check could not sandbox the run.
 import os
 
-if os.environ.get("GOLF_CHECK_TRACE_FD"):
+if os.environ.get("GOLF_CHECK_TRACE_FD") or os.environ.get("GOLF_CHECK_TRACE_DIR"):
     try:
         import golf_check_shim
 
