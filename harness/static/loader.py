@@ -182,8 +182,8 @@ class _Unwrapper:
     ``unwrap()`` returns the payload and its decoding steps, or ``None``; then ``undecoded``
     lists what was run but could not be decoded statically (a payload read from elsewhere,
     or computed). It searches module-level code, and the functions and classes whose lines
-    hold an ``exec``/``eval`` call (``exec_lines``): a stub lives there, and a long script
-    is not walked whole.
+    hold an ``exec`` call (``exec_lines``): a stub lives there, and a long script is not
+    walked whole.
     """
 
     def __init__(self, tree: ast.Module, exec_lines: list[int]):
@@ -325,12 +325,13 @@ class _Unwrapper:
         return named and python
 
 
-_EXEC_CALL_TEXT = re.compile(r"e(?:xec|val)\s*\(")
+_EXEC_CALL_TEXT = re.compile(r"exec\s*\(")
 
 
 def _exec_lines(source: str) -> list[int]:
-    """Lines on which the text ``exec(`` or ``eval(`` appears (in code or not), but not a
-    method such as ``model.eval()``."""
+    """Lines on which the text ``exec(`` appears (in code or not), but not a method such as
+    ``engine.exec()``. (``eval`` of a payload is looked for at module level only: training
+    scripts are full of ``eval(`` names.)"""
     out: list[int] = []
     line, counted = 1, 0
     for match in _EXEC_CALL_TEXT.finditer(source):
@@ -346,7 +347,7 @@ def _exec_lines(source: str) -> list[int]:
 
 def _module_level_nodes(tree: ast.Module, exec_lines: list[int]):
     """Every node outside function and class bodies (where a wrapper's stub lives), and
-    inside those whose lines hold an ``exec``/``eval`` call."""
+    inside those whose lines hold an ``exec`` call."""
     stack: list[ast.AST] = list(reversed(tree.body))
     while stack:
         node = stack.pop()
