@@ -83,6 +83,7 @@ class ProgramModel(Structure, Taint, Scoring, Gates):
         self._callees: dict[int, list[FunctionInfo]] = {}  # script_callees, memoized
         self._edges: list | None = None  # taint edges, built by the first propagation
         self._mentions: dict[tuple, list] = {}
+        self._calling: dict[str, list] = {}  # function name -> taint edges that call it
         self._collect_assignments()
         self._returns = self._collect_returns()
         self._propagate_taint()

@@ -210,29 +210,33 @@ class Taint:
         new attribute turns up (a class-based evaluator keeps its tokens on ``self``)."""
         self._val_attrs: set[str] = set()
         self._returns_val: set[FunctionInfo] = set()
+        returning: set[FunctionInfo] = set()
+        found: set[str] = set()
+        # ``self.x = value`` stores, found once: (attribute, value, scope).
+        self_stores = [
+            (t.attr, node.value, self.function_of(node))
+            for node in self.of_type(ast.Assign)
+            for t in node.targets
+            if isinstance(t, ast.Attribute)
+            and isinstance(t.value, ast.Name)
+            and t.value.id == "self"
+        ]
         for _ in range(6):
-            self._propagate_names()
+            self._propagate_names(returning, bool(found))
             returning = {
                 f
                 for f, values in self._returns.items()
-                if any(self._expr_val(v, f) for v in values)
+                if f not in self._returns_val and any(self._expr_val(v, f) for v in values)
             }
             found = {
-                t.attr
-                for node in self.of_type(ast.Assign)
-                for t in node.targets
-                if isinstance(t, ast.Attribute)
-                and isinstance(t.value, ast.Name)
-                and t.value.id == "self"
-                and t.attr not in self._val_attrs
-                and self._expr_val(node.value, self.function_of(node))
+                attr
+                for attr, value, scope in self_stores
+                if attr not in self._val_attrs and self._expr_val(value, scope)
             }
-            if not found and returning <= self._returns_val:
+            if not found and not returning:
                 return
             self._returns_val |= returning
             self._val_attrs |= found
-            if found:
-                self._data.clear()
 
     def _is_val_attr(self, node: ast.Attribute) -> bool:
         if _name_flags(node.attr)[0]:
@@ -243,14 +247,20 @@ class Taint:
             and node.value.id == "self"
         )
 
-    def _propagate_names(self) -> None:
+    def _propagate_names(self, returning: set[FunctionInfo], attrs_grew: bool) -> None:
         """Taint names to a fixpoint over assignment and parameter edges. Called again when
-        the outer loop (``_propagate_taint``) finds new tainted returns or attributes: taint
-        only grows, so a later call re-checks only the edges not yet tainted."""
+        the outer loop (``_propagate_taint``) finds functions that now return validation
+        data, or new tainted ``self`` attributes: taint only grows, so a later call re-checks
+        only untainted edges that call those functions (or all of them, for attributes)."""
         if self._edges is None:
             self._first_propagation()
             return
-        queue = [e for e in self._edges if e[1] not in self._val[e[0]]]
+        if attrs_grew:
+            candidates = self._edges
+        else:
+            calling = self._calling
+            candidates = [e for name in {f.name for f in returning} for e in calling.get(name, ())]
+        queue = [e for e in candidates if e[1] not in self._val[e[0]]]
         self._drain(queue, self._val, self._expr_val)
 
     def _first_propagation(self) -> None:
@@ -274,11 +284,17 @@ class Taint:
         # Worklist: an edge is re-checked only when a name its value mentions becomes tainted.
         # A module-level name can be read from any function, so it wakes edges everywhere.
         mentions: dict[tuple, list] = {}
+        calling: dict[str, list] = {}  # function name -> edges whose value calls it
         for edge in edges:
-            for n in self._data_of(edge[2])[0]:
+            data = self._data_of(edge[2])
+            for n in data[0]:
                 mentions.setdefault((edge[3], n), []).append(edge)
                 mentions.setdefault((_ANY_SCOPE, n), []).append(edge)
-        self._edges, self._mentions = edges, mentions
+            for call in data[4]:
+                calling.setdefault(callee_name(call), []).append(edge)
+            for name in data[6]:
+                calling.setdefault(name, []).append(edge)
+        self._edges, self._mentions, self._calling = edges, mentions, calling
         # Target taint reads names only: one pass is final.
         self._drain(list(edges), self._target, self._expr_target)
         self._drain(list(edges), self._val, self._expr_val)
@@ -319,12 +335,15 @@ class Taint:
             yield node
             i += 1
 
-    def _data_of(self, expr: ast.AST) -> tuple[frozenset[str], bool, bool, bool, tuple]:
+    def _data_of(self, expr: ast.AST) -> tuple:
         """Cached: (names used, mentions validation by name/string, names a target by name,
-        names the validation split by attribute or string, calls to the script's own
-        functions). A call to the script's own function is not scanned: what it returns is
-        decided by ``_call_val``; the names inside it are still listed (they wake the taint
-        worklist, and target taint still reads them)."""
+        names the validation split by a validation-named attribute or string, calls to the
+        script's own functions, names used outside those calls, names of the script's
+        functions called anywhere in it, ``self`` attributes read). Whether a ``self``
+        attribute carries validation data is decided when asked, so the cache holds while
+        taint grows. A call to the script's own function is not scanned: what it returns
+        is decided by ``_call_val``; the names inside it are still listed (they wake the
+        taint worklist, and target taint still reads them)."""
         key = id(expr)
         cached = self._data.get(key)
         if cached is not None:
@@ -333,6 +352,8 @@ class Taint:
         names: set[str] = set()
         inner: set[str] = set()  # names inside calls of the script's own functions
         calls: list[ast.Call] = []
+        called: set[str] = set()  # the script's functions called anywhere in ``expr``
+        self_attrs: set[str] = set()
         val_attr = False
         if start is None:  # a node built after indexing: walk it
             for node in self._names_in(expr):
@@ -354,14 +375,23 @@ class Taint:
                     continue
                 if kind is ast.Attribute:
                     skip = node.attr in _NO_TAINT_ATTRS
-                    if not skip and not val_attr:
-                        val_attr = self._is_val_attr(node)
+                    if not skip:
+                        if not val_attr:
+                            val_attr = _name_flags(node.attr)[0]
+                        base = node.value
+                        if type(base) is ast.Name and base.id == "self":
+                            self_attrs.add(node.attr)
                 elif kind is ast.Call:
                     skip = callee_name(node) in _NO_TAINT_CALLS
                     if not skip and self.script_callees(node):
                         calls.append(node)
                         skip = True
-                        inner.update(n.id for n in nodes[i : end_of[node]] if type(n) is ast.Name)
+                        for n in nodes[i : end_of[node]]:
+                            kind = type(n)
+                            if kind is ast.Name:
+                                inner.add(n.id)
+                            elif kind is ast.Call and self.script_callees(n):
+                                called.add(callee_name(n))
                 elif kind is ast.Constant:
                     skip = False
                     if not val_attr and isinstance(node.value, str):
@@ -379,16 +409,25 @@ class Taint:
             target_named |= target
         for name in inner - names:
             target_named |= _name_flags(name)[1]
-        cached = (frozenset(names | inner), val_named, target_named, val_attr, tuple(calls))
+        outer = frozenset(names)
+        cached = (
+            outer | inner,
+            val_named,
+            target_named,
+            val_attr,
+            tuple(calls),
+            outer,
+            called,
+            frozenset(self_attrs),
+        )
         self._data[key] = cached
         return cached
 
     def _expr_val(self, expr: ast.AST, scope: FunctionInfo | None) -> bool:
-        names, val_named, _, val_attr, calls = self._data_of(expr)
-        if val_named or val_attr:
+        # Names inside calls of the script's own functions count only through _call_val.
+        _, val_named, _, val_attr, calls, names, _, self_attrs = self._data_of(expr)
+        if val_named or val_attr or (self_attrs and not self_attrs.isdisjoint(self._val_attrs)):
             return True
-        if calls:  # names inside the script's own calls count only through _call_val
-            names = self._outer_names(expr)
         if names & self._val.get(scope, set()):
             return True
         if scope is not None:
@@ -398,18 +437,8 @@ class Taint:
                 return True
         return any(self._call_val(c, scope, self._expr_val) for c in calls)
 
-    def _outer_names(self, expr: ast.AST) -> frozenset[str]:
-        """Names used in ``expr`` outside calls of the script's own functions."""
-        key = ("outer", id(expr))
-        cached = self._data.get(key)
-        if cached is None:
-            cached = self._data[key] = frozenset(
-                n.id for n in self._names_in(expr) if isinstance(n, ast.Name)
-            )
-        return cached
-
     def _expr_target(self, expr: ast.AST, scope: FunctionInfo | None) -> bool:
-        names, _, target_named, _, _ = self._data_of(expr)
+        names, _, target_named = self._data_of(expr)[:3]
         return target_named or bool(names & self._target.get(scope, set()))
 
     def is_val(self, expr: ast.AST) -> bool:
