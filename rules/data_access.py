@@ -201,6 +201,10 @@ _SAVE_CALLS = re.compile(
 )
 
 
+# The last names of every call _SAVE_CALLS can match, plus compress/write: a cheap filter.
+_SINK_CALLEES = frozenset("save savez savez_compressed compress dump dumps write".split())
+
+
 @detector(VAL_IN_TRAINING, level="static")
 def validation_in_artifact(model):
     """Validation tokens saved or compressed into the artifact (the "paid prefix")."""
@@ -208,6 +212,8 @@ def validation_in_artifact(model):
 
     sinks = []
     for site in model.call_sites:
+        if site.callee not in _SINK_CALLEES:
+            continue
         name = resolved_name(model, site.node.func)
         if _SAVE_CALLS.match(name) or site.callee in ("compress", "write") and site.node.args:
             sinks.append(site.node)
