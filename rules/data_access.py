@@ -278,13 +278,23 @@ def training_data_at_eval(model):
                 break
 
 
+_PROCESS_CALLEES = frozenset(("run", "call", "check_call", "check_output", "Popen", "system"))
+
+
 @detector(NETWORK, level="static")
 def network_access(model):
     """Network libraries, downloads, and subprocess calls to curl/wget/pip."""
     from harness.static.model import resolved_name
 
     called = False
+    aliases = model.aliases
     for site in model.call_sites:
+        if site.callee not in _PROCESS_CALLEES and site.callee != "load_state_dict_from_url":
+            head = site.node.func
+            while isinstance(head, ast.Attribute):
+                head = head.value
+            if not (isinstance(head, ast.Name) and head.id in aliases):
+                continue  # not a module's function: no network library call
         name = resolved_name(model, site.node.func)
         if _NET_CALLS.search(name):
             called = True
@@ -294,7 +304,7 @@ def network_access(model):
                 f"network call {name}(...)",
                 fix="ship everything the run needs in the artifact; stage data before the run",
             )
-        elif site.callee in ("run", "call", "check_call", "check_output", "Popen", "system"):
+        elif site.callee in _PROCESS_CALLEES:
             text = " ".join(
                 n.value
                 for n in model.walk(site.node)
