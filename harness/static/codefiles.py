@@ -119,8 +119,13 @@ def _references(loaded: LoadedScript, current: Path, folder: Path, unresolved: l
     """Yield helper files (inside ``folder``) that ``tree`` needs; note what cannot resolve."""
     base = current.parent
     where = _rel(current, folder)
-    every = loaded.nodes if loaded.nodes is not None else list(ast.walk(loaded.tree))
-    nodes = [n for n in every if type(n) in _RELEVANT]
+    if loaded.nodes_by_type is not None and loaded.node_index is not None:
+        by_type = loaded.nodes_by_type
+        nodes = [n for kind in _RELEVANT for n in by_type.get(kind, ())]
+        nodes.sort(key=loaded.node_index.__getitem__)  # source order, as a walk gives them
+    else:
+        every = loaded.nodes if loaded.nodes is not None else list(ast.walk(loaded.tree))
+        nodes = [n for n in every if type(n) in _RELEVANT]
     names = _path_variables(nodes)
     probed: dict = {}  # (module name, base folder) -> candidate files, for this call only
 

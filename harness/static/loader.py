@@ -39,6 +39,9 @@ class LoadedScript:
     layers: list[str] = field(default_factory=list)  # unwrapping steps, outermost first
     tree: ast.Module = field(default_factory=lambda: ast.Module(body=[], type_ignores=[]))
     nodes: list[ast.AST] | None = None  # every node of ``tree`` once something has walked it
+    # With ``nodes``, from the program model: nodes by exact class, and preorder positions.
+    nodes_by_type: dict[type, list[ast.AST]] | None = None
+    node_index: dict[ast.AST, int] | None = None
     # Code this source runs that is packed in a form golf-check could not decode statically:
     # (the call that runs it, what it is). Reported as a warning, never silently skipped.
     undecoded: list[tuple[ast.AST, str]] = field(default_factory=list)

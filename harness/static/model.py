@@ -64,7 +64,8 @@ class ProgramModel(Structure, Taint, Scoring, Gates):
         self.by_name: dict[str, list[FunctionInfo]] = {}
         self._func_of_node: dict[ast.AST, FunctionInfo] = {}
         self._index_tree()
-        script.nodes = self.nodes  # shared with codefiles, which would otherwise re-walk
+        # Shared with codefiles, which would otherwise re-walk.
+        script.nodes, script.nodes_by_type, script.node_index = self.nodes, self._types, self._index
         self.aliases = import_aliases(self.of_type(ast.Import, ast.ImportFrom))
         self.call_sites: list[CallSite] = []
         self.calls_to: dict[str, list[CallSite]] = {}
