@@ -153,7 +153,9 @@ def launch(
     except subprocess.TimeoutExpired:
         _signal_group(proc.pid, signal.SIGKILL)
         proc.wait()
-    survivors = _sweep(token, proc.pid)
+    # after a timeout the whole group was killed on purpose: only a process that left the
+    # group is a survivor, not a group member still dying under load
+    survivors = _sweep(token, proc.pid, skip_group=timed_out)
     _signal_group(proc.pid, signal.SIGKILL)  # anything left in the group
     reader.join(timeout=10)
     log.close()
@@ -361,12 +363,25 @@ def _cmdline(pid: int) -> str:
         return "?"
 
 
-def _sweep(token: str, root: int) -> list[str]:
+def _pgid(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(b")") + 2 :].split()
+    return int(fields[2]) if len(fields) > 2 else None
+
+
+def _sweep(token: str, root: int, skip_group: bool = False) -> list[str]:
     """Kill and describe every process of this run still alive after its main process."""
     found = []
     me = os.getpid()
     for pid in _pids():
         if pid in (me, root) or not _has_token(pid, token):
+            continue
+        if skip_group and _pgid(pid) == root:
+            _signal_group(root, signal.SIGKILL)
             continue
         found.append(f"{pid} {_cmdline(pid)[:200]}")
         try:
