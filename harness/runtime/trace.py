@@ -156,6 +156,11 @@ def _argv(event: dict[str, Any]) -> str:
     return text[:200]
 
 
+def _first_arg(start: dict[str, Any]) -> str | None:
+    argv = start.get("argv")
+    return str(argv[0]) if isinstance(argv, list) and argv else None
+
+
 def _unseen_children(trace: Trace) -> list[tuple[str, str]]:
     """Python children the trace announced but never heard from (warning: a child that
     runs without the shim for a reason the shim did not recognise, or never started)."""
@@ -166,8 +171,15 @@ def _unseen_children(trace: Trace) -> list[tuple[str, str]]:
             continue
         pid, t = event.get("pid"), event["t"]
         same = event.get("op") == "os.exec"
+        argv = event.get("argv")
+        words = set(map(str, argv)) if isinstance(argv, list) else set(str(argv).split())
         heard = any(
-            s["t"] >= t and (s.get("pid") == pid if same else s.get("ppid") == pid) for s in starts
+            s["t"] >= t
+            and (
+                (s.get("pid") == pid if same else s.get("ppid") == pid)
+                or _first_arg(s) in words  # started through a shell or a launcher
+            )
+            for s in starts
         )
         if not heard:
             out.append(("warning", f"a Python child never reported to the trace: {_argv(event)}"))

@@ -267,6 +267,8 @@ def test_a_python_child_that_never_reported_is_a_warning():
     assert [sev for sev, _ in _integrity(events)] == ["warning"]
     child = ev("start", 3.5, pid=9, ppid=7)
     assert _integrity(events + [child]) == []
+    through_a_shell = ev("start", 3.5, pid=11, ppid=10, argv=["eval.py"])
+    assert _integrity(events + [through_a_shell]) == []
 
 
 # ----------------------------------------------------------------------------- artifact
