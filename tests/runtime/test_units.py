@@ -743,3 +743,12 @@ def test_the_memory_limit_stops_a_runaway_candidate_with_or_without_the_sandbox(
     )
     texts = [line.text for line in res.lines]
     assert res.returncode == 1 and texts[0] == "64 MiB ok" and texts[-1] == "MemoryError"
+
+
+def test_a_mapping_error_turns_the_index_off_without_looking_like_tampering(tracer):
+    t, _ = tracer
+    t.valindex_dir = "/no/such/index"
+    t.valindex_wanted = t.valindex_dir
+    t._on_forward(torch, torch.nn.Identity(), (torch.arange(64)[None],), {})
+    assert t.valindex_dir is None and t.tampered() == []
+    assert [e["ev"] for e in t.received()] == ["shim_error"]

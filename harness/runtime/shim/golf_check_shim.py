@@ -456,7 +456,7 @@ class _Tracer:
             spans = self._map(tensors)
         except Exception as exc:  # never break the candidate's forward pass
             self.emit("shim_error", where="forward", error=repr(exc))
-            self.valindex_dir = None
+            self.valindex_dir = self.valindex_wanted = None  # reported: not tampering
             return
         if not spans:
             return
