@@ -7,12 +7,12 @@ logs they reference are re-parsed and what the run printed is kept beside them
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.digest import file_sha256
 from harness.errors import InputError
 from harness.evidence.logparse import parse_log
 from harness.evidence.model import CONTRACT_KEYS, Claims, MeasuredSplit, SeedEvidence
@@ -114,11 +114,7 @@ def _check_digests(out: RunReport, evidence: Any, base: Path) -> None:
             continue
         if not target.is_file():
             continue  # a missing log is reported where the log is read
-        digest = hashlib.sha256()
-        with open(target, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        if digest.hexdigest() != expected:
+        if file_sha256(target) != expected:
             out.errors.append(
                 f"{entry['path']}: changed since golf-check run wrote it (SHA-256 differs "
                 "from the report's)"

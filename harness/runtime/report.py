@@ -15,6 +15,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from harness.digest import file_sha256
 from harness.evidence.checks import check_seeds
 from harness.evidence.model import CONTRACT_KEYS, MeasuredSplit, SeedEvidence
 from harness.report import Finding, Report, Table, validate_report_json, verdict_of
@@ -190,22 +191,10 @@ def evidence_hashes(audit: SeedAudit, log: str) -> dict[str, Any]:
         "log": {"path": log, "sha256": audit.launch.log_sha256, "bytes": audit.launch.log_bytes},
         "trace": {
             "path": log.rsplit("/", 1)[0] + "/trace.jsonl" if "/" in log else "trace.jsonl",
-            "sha256": _sha256(trace_file),
+            "sha256": file_sha256(trace_file),
             "events": len(audit.trace.events),
         },
     }
-
-
-def _sha256(path: Path) -> str | None:
-    import hashlib
-
-    if not path.is_file():
-        return None
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def seed_row(audit: SeedAudit, verdict: str) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.digest import file_sha256
 from harness.errors import InputError
 from harness.evidence.logparse import RunLog, ScoreLine, parse_log
 from harness.ledger import LedgerVerdict
@@ -362,7 +363,7 @@ def run_seed(
         trace_path=run_dir / "trace.jsonl",
     )
     tr = trace.from_events(result.trace_events, result.trace_malformed)
-    log_intact = _hash(log_path) == result.log_sha256
+    log_intact = file_sha256(log_path) == result.log_sha256
     runlog = parse_log(log_path) if log_path.is_file() else None
     headline = runlog.headline() if runlog else None
     artifact = measure.find_artifact(work_dir, tr, result, opts.artifact_name)
@@ -411,18 +412,6 @@ def run_seed(
     if "ledger" in opts.audits:
         _collect_ledger(audit, audit_dir / "ledger")
     return audit
-
-
-def _hash(path: Path) -> str | None:
-    import hashlib
-
-    if not path.is_file():
-        return None
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _collect_ledger(audit: SeedAudit, directory: Path) -> None:
