@@ -139,8 +139,35 @@ def _declared_encoding(raw: bytes) -> str | None:
 
 
 def _parse(source: str, name: str) -> ast.Module:
+    _bound_tree_size(source, name)
     # The host's own parser first; the newer-grammar rewrite only when it refuses the file.
     return parse_python(source, name)
+
+
+# A tree costs about 1 KB of memory per node to build and model: past this many operators and
+# brackets (outside long string literals), a source would cost gigabytes (a 3 KB wrapper can
+# decode to a 15 MB flat tuple). The largest real submission has about 18,000.
+MAX_CODE_TOKENS = 400_000
+_LONG_STRING = re.compile(
+    r"(\"\"\"|''').{1000,}?\1"  # a long triple-quoted literal
+    r"|(\"|')[^\"'\n]{1000,}\2",  # a long one-line literal
+    re.DOTALL,
+)
+_CODE_TOKEN = re.compile(r"[,()\[\]{}=+\-*/<>:.;@%&|^~]")
+
+
+def _bound_tree_size(source: str, name: str) -> None:
+    """Refuse, before parsing, a source whose tree would be too large to analyse. Long string
+    literals (an embedded payload) are left out of the count: they parse to one node."""
+    if len(source) // 2 < MAX_CODE_TOKENS:
+        return  # too short to hold that many tokens
+    code = _LONG_STRING.sub("''", source)
+    count = len(_CODE_TOKEN.findall(code))
+    if count > MAX_CODE_TOKENS:
+        raise InputError(
+            f"{name}: too large to analyse ({count:,} operators and brackets; golf-check "
+            f"stops at {MAX_CODE_TOKENS:,}, over twenty times the largest real submission)"
+        )
 
 
 # --------------------------------------------------------------------------- unwrapping

@@ -303,3 +303,23 @@ def test_wrapper_inside_a_function_is_found(tmp_path):
     )
     script = load_script(path)
     assert script.layers == ["base85", "lzma"] and script.source == INNER.decode()
+
+
+def test_a_small_wrapper_of_a_huge_flat_tree_is_refused_before_parsing(tmp_path):
+    # A few KB that decode to a multi-megabyte tuple would cost gigabytes to parse and model.
+    source = "x = (" + ",".join("1" for _ in range(1_000_000)) + ")\n"
+    payload = base64.b85encode(lzma.compress(source.encode())).decode()
+    script = tmp_path / "train_gpt.py"
+    script.write_text(f"import lzma, base64\nexec(lzma.decompress(base64.b85decode('{payload}')))\n")
+    assert script.stat().st_size < 10_000
+    with pytest.raises(InputError, match="too large to analyse"):
+        load_script(script)
+
+
+def test_a_long_embedded_literal_is_not_counted_as_code(tmp_path):
+    # An embedded payload parses to one node: it never trips the tree-size bound.
+    blob = base64.b85encode(bytes(range(256)) * 6000).decode()  # about 1.9 MB of text
+    script = tmp_path / "train_gpt.py"
+    script.write_text(f"BLOB = '{blob}'\nDOC = '''{blob}'''\nx = 1\n")
+    loaded = load_script(script)
+    assert isinstance(loaded.tree.body[0], ast.Assign) and len(loaded.tree.body) == 3
