@@ -13,6 +13,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from harness import strictjson
 from harness.ci.git import MODE_EXEC, MODE_FILE, Change, Repository, TreeEntry
 from harness.errors import InputError
 
@@ -228,8 +229,8 @@ def _load_folder(
     raw = folder.contents.get("submission.json")
     if raw is not None:
         try:
-            doc = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            doc = strictjson.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, strictjson.JSONNumberError) as exc:
             folder.submission_error = f"{path}/submission.json: not valid JSON ({exc})"
         else:
             if isinstance(doc, dict):

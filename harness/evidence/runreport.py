@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import strictjson
 from harness.digest import file_sha256
 from harness.errors import InputError
 from harness.evidence.logparse import parse_log
@@ -43,7 +44,9 @@ def load_json_document(path: Path) -> Any:
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     try:
-        return json.loads(raw.decode("utf-8-sig"))
+        return strictjson.loads(raw.decode("utf-8-sig"))
+    except strictjson.JSONNumberError as exc:
+        raise InputError(f"{path}: {exc}") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:

@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from harness import strictjson
 from harness.evidence.model import Claims
 
 MAX_SUBMISSION_BYTES = 4 * 1024 * 1024
@@ -53,7 +54,9 @@ def load_submission(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     if not text.strip():
         return None, f"{path.name}: empty file"
     try:
-        doc = json.loads(text)
+        doc = strictjson.loads(text)
+    except strictjson.JSONNumberError as exc:
+        return None, f"{path.name}: {exc}"
     except json.JSONDecodeError as exc:
         return (
             None,

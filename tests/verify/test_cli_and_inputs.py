@@ -109,8 +109,12 @@ def test_log_that_never_reached_a_score(capsys, tmp_path):
         ("[1, 2, 3]", "top level is a JSON list, expected an object"),
         ("", "empty file"),
         (b"\xff\xfe{}", "not UTF-8"),
+        ('{"val_bpb": NaN}', "NaN is not a JSON number"),
+        ('{"val_bpb": Infinity}', "Infinity is not a JSON number"),
+        ('{"val_bpb": 1e400}', "1e400 overflows a 64-bit float"),
+        ('{"bytes_total": ' + "9" * 5000 + "}", "digits is not a plausible value"),
     ],
-    ids=["malformed", "non-object", "empty", "non-utf8"],
+    ids=["malformed", "non-object", "empty", "non-utf8", "nan", "infinity", "overflow", "huge"],
 )
 def test_bad_submission_json_is_an_input_error(capsys, record, content, message):
     folder = record(CASEOPS)
