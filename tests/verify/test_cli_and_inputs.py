@@ -175,15 +175,25 @@ def test_directory_symlink_outside_the_folder_is_refused(capsys, record, tmp_pat
 
 
 @pytest.mark.parametrize(
-    "claims",
+    "claims, message",
     [
-        '{"val_bpb": 1e999, "val_loss": NaN, "seeds": [1, "two", null]}',
-        '{"val_bpb": ' + "9" * 400 + ', "seed_results": {"x": 1, "42": {"val_bpb": "1.0"}}}',
+        ('{"val_bpb": 1e999, "val_loss": NaN, "seeds": [1]}', "1e999 overflows a 64-bit float"),
+        ('{"val_bpb": ' + "9" * 400 + "}", "digits is not a plausible value"),
     ],
-    ids=["inf-and-nan", "huge-int-and-bad-seed-keys"],
+    ids=["inf-and-nan", "huge-int"],
 )
-def test_absurd_submission_values_do_not_crash(capsys, record, claims):
+def test_absurd_submission_numbers_are_input_errors(capsys, record, claims, message):
     folder = record(CASEOPS)
+    (folder / "submission.json").write_text(claims)
+    code, out, _ = run(capsys, folder, "--format", "json")
+    doc = json.loads(out)
+    assert code == 2 and any(message in e for e in doc["errors"])
+    assert doc["claimed_val_bpb"] is None and len(doc["seeds"]) == 5  # logs still verified
+
+
+def test_odd_seed_keys_do_not_crash(capsys, record):
+    folder = record(CASEOPS)
+    claims = '{"seeds": [1, "two", null], "seed_results": {"x": 1, "42": {"val_bpb": "1.0"}}}'
     (folder / "submission.json").write_text(claims)
     code, out, _ = run(capsys, folder, "--format", "json")
     doc = json.loads(out)
