@@ -309,7 +309,9 @@ def _pids() -> list[int]:
         return []
 
 
-def _ppid(pid: int) -> int | None:
+def _stat_field(pid: int, index: int) -> int | None:
+    """A numeric field of ``/proc/<pid>/stat`` after the command name (1: parent pid,
+    2: process group), or None when the process is gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
             stat = fh.read()
@@ -317,7 +319,11 @@ def _ppid(pid: int) -> int | None:
         return None
     # the command name may contain spaces and parentheses: fields follow the last ")"
     fields = stat[stat.rfind(b")") + 2 :].split()
-    return int(fields[1]) if len(fields) > 1 else None
+    return int(fields[index]) if len(fields) > index else None
+
+
+def _ppid(pid: int) -> int | None:
+    return _stat_field(pid, 1)
 
 
 def _rss_bytes(pid: int) -> int:
@@ -364,13 +370,7 @@ def _cmdline(pid: int) -> str:
 
 
 def _pgid(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-    except OSError:
-        return None
-    fields = stat[stat.rfind(b")") + 2 :].split()
-    return int(fields[2]) if len(fields) > 2 else None
+    return _stat_field(pid, 2)
 
 
 def _sweep(token: str, root: int, skip_group: bool = False) -> list[str]:
