@@ -60,7 +60,7 @@ _RESCORE_SWITCH = re.compile(
 @detector(RESCORE, level="static")
 def rescore_after_adaptation(model):
     """Score, adapt, score again: from the adaptation analysis and from two-pass switches."""
-    from harness.static.adaptation import adaptations, resets_between
+    from harness.static.adaptation import adaptations, hands_whole_split, resets_between
 
     for a in adaptations(model):
         if a.kind == "rescore":
@@ -102,7 +102,7 @@ def rescore_after_adaptation(model):
                 continue
             # The last pass over the whole split is the one a record reports: a rescore.
             # An earlier one, or one over a slice, may be a diagnostic: a warning.
-            final = _whole_split(model, call) and not _scored_later(model, caller, call)
+            final = hands_whole_split(model, call) and not _scored_later(model, caller, call)
             yield model.finding(
                 RESCORE,
                 call,
@@ -193,12 +193,6 @@ def _cache_built_before_scoring(model):
                 gate_nodes=[site, build],
             )
             break
-
-
-def _whole_split(model, call: ast.Call) -> bool:
-    """The call hands the validation tokens whole, by name, not a slice of them."""
-    args = list(call.args) + [k.value for k in call.keywords]
-    return any(isinstance(a, ast.Name | ast.Attribute) and model.is_val_tokens(a) for a in args)
 
 
 def _scored_later(model, caller, call: ast.Call) -> bool:

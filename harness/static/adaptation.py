@@ -182,7 +182,7 @@ def _classify(
     if later and earlier:
         if _same_scoring(model, earlier, later):
             return "rescore", node, None, later[0]
-        if epoch_loops or (depth > 0 and _hands_whole_split(model, node)):
+        if epoch_loops or (depth > 0 and hands_whole_split(model, node)):
             # An earlier diagnostic pass does not make epochs of training on validation
             # tokens, or ``adapt(model, val_tokens)`` over the whole split, then scoring, any
             # less a train-before-score.
@@ -214,7 +214,7 @@ def _classify(
 _EPOCH = re.compile(r"epoch|(^|_)ep($|_)", re.IGNORECASE)
 
 
-def _hands_whole_split(model: ProgramModel, call: ast.AST) -> bool:
+def hands_whole_split(model: ProgramModel, call: ast.AST) -> bool:
     """A call that hands an adapting helper the validation tokens whole, by a bare name
     (``ttt_adapt(args, model, val_tokens)``), rather than a slice or the documents already
     scored."""
