@@ -7,6 +7,7 @@ import time
 import click
 
 from harness.cli import emit, format_option, output_option
+from harness.errors import require_run_extra
 from harness.report import Report
 
 
@@ -29,6 +30,7 @@ def data() -> None:
 def demo(out: str | None, force: bool, fmt: str, output: str | None) -> None:
     """Build the demo dataset: stdlib docstrings, a 1024-piece BPE tokenizer, FineWeb-format
     shards. Offline and deterministic; cached after the first build."""
+    require_run_extra("data demo")
     from reference_model.demo_data import ensure_demo_data
 
     t0 = time.perf_counter()

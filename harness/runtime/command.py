@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from harness.cli import emit, format_option, output_option, strict_option
-from harness.errors import UsageError
+from harness.errors import UsageError, require_run_extra
 from harness.runtime.sandbox import GIB, default_limits
 from harness.runtime.session import AUDITS, RunOptions
 from harness.runtime.target import resolve
@@ -189,6 +189,7 @@ def run(
       golf-check run records/my_run/train_gpt.py --seeds 1337,42,2025 --nproc 8 \\
           --data data/fineweb10B_sp8192 --tokenizer data/tokenizers/fineweb_8192_bpe.model
     """
+    require_run_extra("run")
     from harness.runtime.runner import execute
 
     if artifact_name is not None and (
