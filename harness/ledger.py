@@ -466,10 +466,17 @@ class _Recorder:
         if logprobs is not None and self.tokens is not None:
             rows = sampled_positions(start, end, self.sample) - start
             targets = self.tokens[start:end].astype(np.int64)[rows]
-            lse, gold = row_statistics(logprobs, rows, targets)
+            if callable(logprobs):  # rows on demand: build only the ones checked
+                lse, gold = row_statistics(logprobs(rows), np.arange(rows.size), targets)
+            else:
+                lse, gold = row_statistics(logprobs, rows, targets)
             event["c2"] = check_distributions(lse, gold, nll_np[rows], rows + start)
             if start < self.dump_n:
-                self._record_dump(start, min(end, self.dump_n), logprobs)
+                stop = min(end, self.dump_n)
+                if callable(logprobs):
+                    self._record_dump(start, stop, logprobs(np.arange(stop - start)))
+                else:
+                    self._record_dump(start, stop, logprobs)
         self.write(event)
 
     def adapting(self, start: int, end: int) -> None:
@@ -534,7 +541,9 @@ def begin(name: str, tokens) -> None:
 
 def scored(start: int, end: int, nll, logprobs=None) -> None:
     """Positions ``[start, end)`` were scored with per-position nats ``nll``; ``logprobs``,
-    shape ``(end-start, V)``, are their full log-distributions (optional, for C2)."""
+    shape ``(end-start, V)``, are their full log-distributions (optional, for C2). It may
+    also be a function taking row indices (relative to ``start``) and returning those rows'
+    log-distributions, called at once, so a caller builds only the rows that are checked."""
     rec = _get()
     if rec is not None:
         rec.scored(start, end, nll, logprobs)

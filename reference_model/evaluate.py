@@ -9,7 +9,8 @@
   (https://github.com/openai/parameter-golf/pull/549);
 * ``quantized_ttt_hedge`` (the headline): the same, with the TTT model mixed with online
   n-gram experts by a Hedge mixer (hedge.py), whose counts and weights also update only after
-  a chunk is scored.
+  a chunk is scored (by every rank: each rank then learns from all ranks' statistics, in
+  position order, so every rank holds the same counts and weights as one process would).
 
 Position p is the index of the target token (predicted from tokens[:p]); positions 1..N-1 are
 each scored exactly once per pass, and every pass tells the ledger what it scored and what it
@@ -31,7 +32,7 @@ from harness.shards import bits_per_byte
 from reference_model import inject
 from reference_model.config import Config
 from reference_model.data import ValData
-from reference_model.hedge import HedgeMixer, NgramExperts
+from reference_model.hedge import OnlineMixture
 from reference_model.model import GPT
 
 PASSES = ("quantized", "quantized_sliding_window", "quantized_ttt", "quantized_ttt_hedge")
@@ -84,8 +85,23 @@ class Dist:
 
     def share(self, items: list) -> list:
         """This rank's contiguous share of ``items``."""
+        return self.shares(items)[self.rank]
+
+    def shares(self, items: list) -> list[list]:
+        """Every rank's contiguous share of ``items``, in rank order."""
         per = math.ceil(len(items) / self.world)
-        return items[self.rank * per : (self.rank + 1) * per]
+        return [items[r * per : (r + 1) * per] for r in range(self.world)]
+
+    def gather(self, t: torch.Tensor, lengths: list[int]) -> torch.Tensor:
+        """Concatenate, along the last dimension and in rank order, every rank's ``t`` (rank r
+        holds ``lengths[r]`` columns): the same tensor on every rank."""
+        if self.world == 1:
+            return t
+        padded = t.new_zeros(*t.shape[:-1], max(lengths))
+        padded[..., : t.shape[-1]] = t
+        parts = [torch.empty_like(padded) for _ in range(self.world)]
+        torch.distributed.all_gather(parts, padded)
+        return torch.cat([p[..., :n] for p, n in zip(parts, lengths, strict=True)], -1)
 
 
 def make_blocks(lo: int, hi: int, seq_len: int, stride: int) -> list[tuple[int, int]]:
@@ -141,7 +157,7 @@ class Evaluator:
         ]
         return torch.cat(rows).float()
 
-    def score_blocks(self, model: GPT, blocks, mixer=None, experts=None, cache=None):
+    def score_blocks(self, model: GPT, blocks, mixture=None, cache=None):
         """Score ``blocks``; returns (nll_sum, n, hedge statistics). Calls ``ledger.scored``."""
         start, end = blocks[0][0], blocks[-1][1]
         targets = self.tokens_t[start:end]
@@ -151,23 +167,17 @@ class Evaluator:
             logits = inject.slot_logits(logits, targets)
         logp = torch.log_softmax(logits, dim=-1)
         hedge_stats = None
-        if mixer is not None:
-            probs = [logp.exp()]
-            probs += list(
-                torch.from_numpy(experts.distributions(self.val.tokens, start, end)).to(logits)
-            )
-            if self.inject == "entropy-expert":
-                probs.append(inject.entropy_expert(probs[0]))
-            stacked = torch.stack(probs)
-            logp = mixer.mix(stacked)
-            gold = stacked[:, torch.arange(end - start), targets]
-            hedge_stats = (
-                gold.double().cpu().numpy(),
-                logp.gather(1, targets[:, None]).squeeze(1).exp().double().cpu().numpy(),
-            )
-        if cache is not None:  # target-in-key
-            logp = torch.log(cache.blend(self.val.tokens, start, end, logp.exp()).clamp_min(1e-30))
-        nll = -logp.gather(1, targets[:, None]).squeeze(1)
+        if mixture is not None:
+            extra = [inject.entropy_expert(logp.exp())] if self.inject == "entropy-expert" else []
+            # The mixture's gold probabilities only; full rows just where the ledger checks.
+            nll, rows, hedge_stats = mixture.score(start, end, logp, extra)
+            logp = rows
+            if cache is not None:  # target-in-key: blends every full row
+                full = rows(torch.arange(end - start, device=self.device)).exp()
+                logp = torch.log(cache.blend(self.val.tokens, start, end, full).clamp_min(1e-30))
+                nll = -logp.gather(1, targets[:, None]).squeeze(1)
+        else:
+            nll = -logp.gather(1, targets[:, None]).squeeze(1)
         ledger.scored(start, end, nll, logp if ledger.listening() else None)
         return float(nll.double().sum()), end - start, hedge_stats
 
@@ -226,13 +236,18 @@ class Evaluator:
         model = self.fresh_model()
         chunked = name in ("quantized_ttt", "quantized_ttt_hedge")
         stride = cfg.eval_seq_len if name == "quantized" else cfg.eval_stride
-        mixer = experts = cache = opt = None
+        mixture = cache = opt = None
         if chunked:
             opt = torch.optim.SGD(model.parameters(), lr=cfg.ttt_lr, momentum=cfg.ttt_momentum)
         if name == "quantized_ttt_hedge":
-            experts = NgramExperts(cfg.vocab_size, cfg.hedge_buckets, cfg.hedge_prior)
-            n_experts = 1 + len(experts.names) + (self.inject == "entropy-expert")
-            mixer = HedgeMixer(n_experts, cfg.hedge_eta)
+            mixture = OnlineMixture(
+                self.tokens_t,
+                cfg.vocab_size,
+                cfg.hedge_buckets,
+                cfg.hedge_prior,
+                cfg.hedge_eta,
+                extra_experts=int(self.inject == "entropy-expert"),
+            )
             if self.inject == "target-in-key":
                 cache = inject.TargetKeyedCache(cfg.vocab_size, cfg.hedge_buckets)
         if chunked and self.inject == "train-before-score":
@@ -248,17 +263,15 @@ class Evaluator:
         for k in range(len(bounds) - 1):
             lo, hi = bounds[k], bounds[k + 1]
             last = k == len(bounds) - 2
-            chunk_nll, chunk_n, stats = self.score_chunk(
-                model, lo, hi, stride, mixer, experts, cache
-            )
+            chunk_nll, chunk_n, stats = self.score_chunk(model, lo, hi, stride, mixture, cache)
             adapt = chunked and not last
             if adapt:
                 self.dist.barrier()  # every rank has scored its share of the chunk
                 ledger.adapting(lo, hi)
-                self.adapt(model, opt, lo, hi, mixer, experts, cache, stats)
+                self.adapt(model, opt, lo, hi, mixture, cache, stats)
                 if self.inject == "rescore":  # report the score from after adapting on it
                     chunk_nll, chunk_n, _ = self.score_chunk(
-                        model, lo, hi, stride, mixer, experts, cache
+                        model, lo, hi, stride, mixture, cache
                     )
             nll_sum += chunk_nll
             n_scored += chunk_n
@@ -266,29 +279,35 @@ class Evaluator:
         elapsed = (time.perf_counter() - t0) * 1000
         return PassResult(name, nll_sum, int(n_scored), val.bytes_between(1, val.n), elapsed)
 
-    def score_chunk(self, model, lo, hi, stride, mixer, experts, cache):
-        blocks = self.dist.share(make_blocks(lo, hi, self.cfg.eval_seq_len, stride))
-        nll_sum, n, gold, mix_gold = 0.0, 0, [], []
+    def score_chunk(self, model, lo, hi, stride, mixture, cache):
+        """Score this rank's share of [lo, hi). The hedge statistics come back gathered from
+        every rank, in position order (the same tensors on every rank)."""
+        shares = self.dist.shares(make_blocks(lo, hi, self.cfg.eval_seq_len, stride))
+        blocks = shares[self.dist.rank]
+        nll_sum, n, gold, mix = 0.0, 0, [], []
         for i in range(0, len(blocks), self.cfg.eval_batch):
             s, c, stats = self.score_blocks(
-                model, blocks[i : i + self.cfg.eval_batch], mixer, experts, cache
+                model, blocks[i : i + self.cfg.eval_batch], mixture, cache
             )
             nll_sum, n = nll_sum + s, n + c
             if stats is not None:
                 gold.append(stats[0])
-                mix_gold.append(stats[1])
-        stats = (np.concatenate(gold, axis=1), np.concatenate(mix_gold)) if gold else None
+                mix.append(stats[1])
+        stats = None
+        if mixture is not None:
+            lengths = [sum(e - b for b, e in share) for share in shares]
+            k = mixture.mixer.log_w.numel()
+            if gold:
+                gold, mix = torch.cat(gold, 1), torch.cat(mix)
+            else:  # this rank had no blocks of the chunk
+                gold = torch.zeros(k, 0, dtype=torch.float64, device=self.device)
+                mix = torch.zeros(0, dtype=torch.float64, device=self.device)
+            stats = (self.dist.gather(gold, lengths), self.dist.gather(mix, lengths))
         return nll_sum, n, stats
 
-    def adapt(self, model, opt, lo, hi, mixer, experts, cache, stats) -> None:
-        if mixer is not None:
-            k = mixer.log_w.size
-            sums = np.zeros(k + 1)  # the mixer's loss sums and the token count, for all ranks
-            if stats is not None:
-                sums[:k], sums[k] = HedgeMixer.loss_sums(*stats), stats[1].size
-            sums = np.asarray(self.dist.sum(sums.tolist(), self.device))
-            mixer.apply(sums[:k], sums[k])
-            experts.update(self.val.tokens, lo, hi)
+    def adapt(self, model, opt, lo, hi, mixture, cache, stats) -> None:
+        if mixture is not None:
+            mixture.learn(lo, hi, *stats)
         if cache is not None:
             cache.update(self.val.tokens, lo, hi)
         self.ttt_train(model, opt, lo, hi, self.cfg.ttt_epochs)

@@ -15,8 +15,18 @@ The mixture ``sum_k w_k p_k`` is a convex combination of distributions, so it is
 weights follow Hedge (multiplicative weights, see ``HedgeMixer``) and, like the counts, are
 updated only from tokens that are already scored.
 
-Counts are sparse: 64K trigram buckets x 1024 tokens would be 256 MB dense, but a stream of N
-tokens touches at most N cells, so the tables hold only those (sorted keys + counts).
+Two implementations of the experts:
+
+* ``CountExperts`` (used by the evaluation): torch tables on the model's device, a dense
+  ``V x V`` bigram and a fixed ``buckets x V`` trigram table of int32 counts. An update adds
+  one to one cell per expert per token (O(1), whatever the stream length). Scoring needs only
+  the gold token's probability and the row's normalizer, both closed-form from a few counts
+  (the row sums to ``c(h) + b`` over ``c(h) + b``, i.e. to one, by construction), so a scored
+  position costs O(1) per expert; full rows are built only where the ledger checks them.
+* ``NgramExperts`` over ``SparseCounts`` or ``DenseCounts`` (numpy, full ``(3, n, V)`` arrays):
+  the original implementation, kept as the reference the torch tables must match bit for bit
+  and as the baseline of ``bench/bench_hedge_scale.py``. ``SparseCounts.add`` re-sorts its whole
+  table on every update, so its cost grows with the stream.
 """
 
 from __future__ import annotations
@@ -123,43 +133,180 @@ class NgramExperts:
         return np.stack([np.broadcast_to(uni, bi.shape), bi, tri])
 
 
+def _zeros(shape: tuple[int, ...], device: torch.device) -> torch.Tensor:
+    """A zeroed int32 count table. On CPU it comes from calloc'd memory, whose pages the OS
+    maps only when first written: a 64K x 1024 trigram table is 256 MiB, but a short stream
+    touches only its buckets' rows (one 4 KiB page per bucket at V=1024)."""
+    if device.type == "cpu":
+        return torch.from_numpy(np.zeros(shape, dtype=np.int32))
+    return torch.zeros(shape, dtype=torch.int32, device=device)
+
+
+class CountExperts:
+    """Unigram, bigram and hashed-trigram experts over the stream ``tokens`` (int64, on the
+    model's device), updated online. Same distributions, bit for bit, as ``NgramExperts``:
+    the same float64 operations on the same (exactly converted) integer counts."""
+
+    names = NgramExperts.names
+
+    def __init__(self, tokens: torch.Tensor, vocab: int, buckets: int, prior: float) -> None:
+        # (V + 1)^2 * _HASH must stay below 2^63 for the int64 hash to equal the uint64 one.
+        if (vocab + 1) ** 2 * _HASH >= 2**63:
+            raise ValueError(f"vocabulary of {vocab} is too large for the trigram hash")
+        self.tokens = tokens
+        self.device = tokens.device
+        self.vocab, self.buckets, self.prior = vocab, buckets, prior
+        self.counted = 0  # tokens counted so far: the unigram's total, kept on the host
+        self.unigram = torch.zeros(vocab, dtype=torch.int64, device=self.device)
+        self.bigram = _zeros((vocab, vocab), self.device)
+        self.bigram_totals = torch.zeros(vocab, dtype=torch.int64, device=self.device)
+        self.trigram = _zeros((buckets, vocab), self.device)
+        self.trigram_totals = torch.zeros(buckets, dtype=torch.int64, device=self.device)
+
+    def contexts(self, pos: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Previous token and trigram bucket of absolute positions ``pos`` (int64)."""
+        prev1 = self.tokens[pos - 1]
+        # Position 1 has no token two back: a sentinel id outside the vocabulary.
+        prev2 = torch.where(pos >= 2, self.tokens[(pos - 2).clamp_min(0)], self.vocab)
+        key = prev2 * (self.vocab + 1) + prev1
+        return prev1, ((key * _HASH) & 0xFFFFFFFF) % self.buckets
+
+    def _probs(self, prev1, bucket, cols: torch.Tensor) -> torch.Tensor:
+        """(3, n, m) probabilities of tokens ``cols`` (n, m) after the given contexts."""
+        b = self.prior
+        uni = (self.unigram[cols].double() + 1.0) / float(self.counted + self.vocab)
+        bi_counts = self.bigram[prev1[:, None], cols].double()
+        bi = (bi_counts + b * uni) / (self.bigram_totals[prev1].double()[:, None] + b)
+        tri_counts = self.trigram[bucket[:, None], cols].double()
+        tri = (tri_counts + b * bi) / (self.trigram_totals[bucket].double()[:, None] + b)
+        return torch.stack([uni, bi, tri])
+
+    def gold(self, start: int, end: int) -> torch.Tensor:
+        """(3, end-start) float64: each expert's probability of the actual token at positions
+        [start, end), from prefix counts only."""
+        pos = torch.arange(start, end, device=self.device)
+        prev1, bucket = self.contexts(pos)
+        return self._probs(prev1, bucket, self.tokens[start:end, None])[:, :, 0]
+
+    def rows(self, pos: torch.Tensor) -> torch.Tensor:
+        """(3, len(pos), V) float64: the full distributions at absolute positions ``pos``."""
+        pos = pos.to(self.device, torch.int64)
+        prev1, bucket = self.contexts(pos)
+        cols = torch.arange(self.vocab, device=self.device).expand(pos.numel(), self.vocab)
+        return self._probs(prev1, bucket, cols)
+
+    def update(self, start: int, end: int) -> None:
+        """Count the targets of positions [start, end) (call only after they are scored).
+        One cell per expert per token: the cost does not depend on what was counted before."""
+        pos = torch.arange(start, end, device=self.device)
+        prev1, bucket = self.contexts(pos)
+        targets = self.tokens[start:end]
+        ones64 = torch.ones(end - start, dtype=torch.int64, device=self.device)
+        ones32 = torch.ones(end - start, dtype=torch.int32, device=self.device)
+        self.unigram.index_add_(0, targets, ones64)
+        self.counted += end - start
+        self.bigram.view(-1).index_add_(0, prev1 * self.vocab + targets, ones32)
+        self.bigram_totals.index_add_(0, prev1, ones64)
+        self.trigram.view(-1).index_add_(0, bucket * self.vocab + targets, ones32)
+        self.trigram_totals.index_add_(0, bucket, ones64)
+
+    @property
+    def nbytes(self) -> int:
+        tables = (self.unigram, self.bigram, self.bigram_totals, self.trigram, self.trigram_totals)
+        return sum(t.numel() * t.element_size() for t in tables)
+
+
 class HedgeMixer:
     """Multiplicative weights over experts; weights change only by ``update`` on scored tokens.
 
     Plain Hedge on each expert's own log loss drifts to the single best expert (the neural
     one), and the gain of mixing is lost. So the loss Hedge sees is the gradient of the
     MIXTURE's log loss, ``-p_k(x) / p_mix(x)`` (exponentiated gradient), which converges to the
-    best fixed mixture instead.
+    best fixed mixture instead. The log-weights are a float64 tensor on the model's device.
     """
 
-    def __init__(self, n_experts: int, eta: float, neural_prior: float = 0.85) -> None:
+    def __init__(self, n_experts: int, eta: float, neural_prior: float = 0.85, device="cpu"):
         w = np.full(n_experts, (1 - neural_prior) / max(n_experts - 1, 1))
         w[0] = neural_prior if n_experts > 1 else 1.0
-        self.log_w = np.log(w)
+        self.log_w = torch.tensor(np.log(w), dtype=torch.float64, device=device)
         self.eta = eta
 
     @property
-    def weights(self) -> np.ndarray:
-        w = np.exp(self.log_w - self.log_w.max())
+    def weights(self) -> torch.Tensor:
+        w = torch.exp(self.log_w - self.log_w.max())
         return w / w.sum()
 
-    def mix(self, probs: torch.Tensor) -> torch.Tensor:
-        """(K, n, V) expert probabilities -> (n, V) log of the mixture."""
-        w = torch.as_tensor(self.weights, dtype=probs.dtype, device=probs.device)
-        return torch.log(torch.einsum("k,knv->nv", w, probs).clamp_min(1e-30))
+    def mix_gold(self, gold: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+        """(K, n) experts' gold probabilities -> (n,) the mixture's."""
+        w = self.weights if weights is None else weights
+        gold = torch.as_tensor(gold, dtype=torch.float64, device=w.device)
+        return (w[:, None] * gold).sum(0)
+
+    def mix(self, probs: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+        """(K, n, V) expert probabilities -> (n, V) log of the mixture. Summed like
+        ``mix_gold``, so a row's gold entry is the very number that was scored."""
+        w = (self.weights if weights is None else weights).to(probs.dtype)
+        return torch.log((w[:, None, None] * probs).sum(0).clamp_min(1e-30))
 
     @staticmethod
-    def loss_sums(gold_probs: np.ndarray, mix_gold: np.ndarray) -> np.ndarray:
+    def loss_sums(gold_probs: torch.Tensor, mix_gold: torch.Tensor) -> torch.Tensor:
         """Per expert, the sum over scored tokens of ``-p_k(x) / p_mix(x)``."""
-        return -(np.asarray(gold_probs, np.float64) / np.asarray(mix_gold, np.float64)[None]).sum(1)
+        gold = torch.as_tensor(gold_probs, dtype=torch.float64)
+        mix = torch.as_tensor(mix_gold, dtype=torch.float64, device=gold.device)
+        return -(gold / mix[None]).sum(1)
 
-    def apply(self, loss_sums: np.ndarray, count: float) -> None:
+    def apply(self, loss_sums: torch.Tensor, count: float) -> None:
         """One multiplicative step with the mean loss of ``count`` scored tokens."""
         if count <= 0:
             return
-        self.log_w -= self.eta * np.asarray(loss_sums, np.float64) / count
-        self.log_w -= self.log_w.max()
+        sums = torch.as_tensor(loss_sums, dtype=torch.float64, device=self.log_w.device)
+        self.log_w = self.log_w - self.eta * sums / count
+        self.log_w = self.log_w - self.log_w.max()
 
-    def update(self, gold_probs: np.ndarray, mix_gold: np.ndarray) -> None:
+    def update(self, gold_probs: torch.Tensor, mix_gold: torch.Tensor) -> None:
         """Update from scored tokens: (K, n) experts' and (n,) the mixture's gold probabilities."""
-        self.apply(self.loss_sums(gold_probs, mix_gold), mix_gold.size)
+        self.apply(self.loss_sums(gold_probs, mix_gold), mix_gold.shape[-1])
+
+
+class OnlineMixture:
+    """The neural expert, the count experts and their Hedge mixer over one evaluation pass.
+
+    ``score`` turns the model's log-distributions at positions [start, end) into the mixture's
+    nll there, plus a function that builds the full mixture rows on demand (for the ledger's
+    sampled C2 check), plus the statistics Hedge learns from. ``learn`` is called once a whole
+    chunk is scored by every rank: it takes the statistics of all ranks in position order, so
+    each rank applies the same update as one process would, then counts the chunk's tokens.
+    """
+
+    def __init__(self, tokens: torch.Tensor, vocab: int, buckets: int, prior: float, eta: float,
+                 extra_experts: int = 0) -> None:
+        self.tokens = tokens
+        self.experts = CountExperts(tokens, vocab, buckets, prior)
+        self.mixer = HedgeMixer(1 + len(CountExperts.names) + extra_experts, eta,
+                                device=tokens.device)
+
+    def score(self, start: int, end: int, neural_logp: torch.Tensor, extra=()):
+        """``neural_logp`` (n, V); ``extra``: more (n, V) expert probabilities (fault injection
+        only). Returns (nll float64 (n,), rows(idx) -> (len(idx), V) log-mixture, (gold, mix))."""
+        targets = self.tokens[start:end, None]
+        neural_gold = neural_logp.gather(1, targets).squeeze(1).double().exp()
+        gold = [neural_gold[None], self.experts.gold(start, end)]
+        gold += [e.gather(1, targets).squeeze(1).double()[None] for e in extra]
+        gold = torch.cat(gold)
+        weights = self.mixer.weights  # the rows are built with the weights of this scoring
+        mix = self.mixer.mix_gold(gold, weights)
+
+        def rows(idx) -> torch.Tensor:
+            idx = torch.as_tensor(idx, dtype=torch.int64, device=neural_logp.device)
+            probs = [neural_logp.index_select(0, idx).double().exp()[None]]
+            probs.append(self.experts.rows(idx + start))
+            probs += [e.index_select(0, idx).double()[None] for e in extra]
+            return self.mixer.mix(torch.cat(probs), weights)
+
+        return -torch.log(mix.clamp_min(1e-30)), rows, (gold, mix)
+
+    def learn(self, start: int, end: int, gold: torch.Tensor, mix: torch.Tensor) -> None:
+        """Hedge step on the scored chunk's statistics ((K, n) and (n,), every rank's, in
+        position order), then count the chunk [start, end)."""
+        self.mixer.update(gold, mix)
+        self.experts.update(start, end)

@@ -186,6 +186,39 @@ def test_sampled_checks_only_look_at_the_sample(tmp_path, monkeypatch):
     assert checked == sampled_positions(1, N, 0.25).size < N - 1
 
 
+def test_rows_on_demand_build_only_the_sampled_rows(tmp_path, monkeypatch):
+    """A function of row indices in place of the (n, V) tensor: the ledger asks it for the
+    sampled rows only (and for the dumped ones), and checks them like a tensor's."""
+    monkeypatch.setenv(ledger.ENV_DIR, str(tmp_path))
+    monkeypatch.setenv(ledger.ENV_SAMPLE, "0.25")
+    monkeypatch.setenv(ledger.ENV_DUMP, "10")
+    ledger._reset_for_tests()
+    tokens = stream()
+    nll, logp = honest_scores(tokens, 1, N)
+    asked = []
+
+    def rows(idx):
+        asked.append(np.asarray(idx).copy())
+        return logp[torch.as_tensor(idx, dtype=torch.long)]
+
+    ledger.begin("hedge", tokens)
+    ledger.scored(1, N, nll, rows)
+    sample = sampled_positions(1, N, 0.25) - 1
+    assert np.array_equal(asked[0], sample) and np.array_equal(asked[1], np.arange(9))
+    v = ledger.verdict()
+    assert v.status == {"C2": "ok", "C3": "ok", "C4": "ok"}
+    assert v.passes[0].distributions_checked == sample.size
+
+    def bad_rows(idx):  # mass on top of the distribution: caught on the rows built
+        return torch.log(rows(idx).exp() + 0.01)
+
+    ledger.begin("bad", tokens)
+    ledger.scored(1, N, nll, bad_rows)
+    ledger.finish()
+    assert ledger.verdict().status["C2"] == "violated"
+    assert np.allclose(np.load(tmp_path / "dist.hedge.rank0.npy")[1:10], logp[:9].numpy())
+
+
 def test_dump_writes_the_first_positions_distributions(listen, monkeypatch):
     monkeypatch.setenv(ledger.ENV_DUMP, "20")
     ledger._reset_for_tests()
