@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import base64
 import lzma
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -323,3 +325,35 @@ def test_a_long_embedded_literal_is_not_counted_as_code(tmp_path):
     script.write_text(f"BLOB = '{blob}'\nDOC = '''{blob}'''\nx = 1\n")
     loaded = load_script(script)
     assert isinstance(loaded.tree.body[0], ast.Assign) and len(loaded.tree.body) == 3
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "x = a" + " and a" * 400_000 + "\n",  # names joined by keywords: no operator at all
+        "a\n" * 400_000,  # bare expression statements
+        "pass\n" * 400_000,
+    ],
+    ids=["and-chain", "names", "pass"],
+)
+def test_code_without_operators_counts_toward_the_bound(tmp_path, body):
+    script = tmp_path / "train_gpt.py"
+    script.write_text(body)
+    with pytest.raises(InputError, match="too large to analyse"):
+        load_script(script)
+
+
+def test_unterminated_triple_quotes_do_not_rescan_the_file(tmp_path):
+    # Hundreds of openers with no closer after a long tail: a lazy regex would rescan the tail
+    # from every opener. Finishing at all (the subprocess has a minute) is the assertion.
+    source = "x = 1 + 1\n" * 40_000 + 'y = """' + '""" """' * 3000 + "+z" * 2_000_000
+    script = tmp_path / "train_gpt.py"
+    script.write_text(source)
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "check", str(script), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "too large to analyse" in done.stderr and "Traceback" not in done.stderr
