@@ -83,9 +83,20 @@ def format_option(default: str = "text", choices: tuple[str, ...] = FORMATS):
         type=click.Choice(choices),
         default=default,
         show_default=True,
+        callback=_check_format,
         help="Output format: text for a terminal, concise (path:line:col: RULE message), "
-        "github (workflow annotations), markdown for a PR comment, json, sarif.",
+        "github (workflow annotations), markdown for a PR comment, json, sarif, "
+        "html (one self-contained page with plots).",
     )
+
+
+def _check_format(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    # Refused before any work starts (a `run` takes minutes), not when the report is drawn.
+    if value == "html":
+        from harness.html_report import require_matplotlib
+
+        require_matplotlib()
+    return value
 
 
 def strict_option():

@@ -30,7 +30,7 @@ from typing import Any
 from harness import __version__
 from harness.rulebook import CONDITIONS, CONFIDENCES, LEVELS, SEVERITIES, Rule
 
-FORMATS = ("text", "concise", "github", "json", "markdown", "sarif")
+FORMATS = ("text", "concise", "github", "json", "markdown", "sarif", "html")
 VERDICTS = ("pass", "warn", "fail", "error")
 _MARK = {"pass": "✅", "warn": "⚠️", "fail": "❌", "error": "⛔"}
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -274,6 +274,10 @@ def render(
         return render_concise(report, quiet=opts.quiet)
     if fmt == "github":
         return render_github(report)
+    if fmt == "html":
+        from harness.html_report import render_html  # matplotlib: only when asked for
+
+        return render_html(report, opts)
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 

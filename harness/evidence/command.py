@@ -33,7 +33,7 @@ from harness.evidence.stats import POLICIES
     help="Score line kind to read per seed (e.g. quantized_sliding_window) instead of the "
     "last final score line.",
 )
-@format_option(choices=("text", "json", "markdown", "sarif"))
+@format_option(choices=("text", "json", "markdown", "sarif", "html"))
 @strict_option()
 @output_option()
 def verify(
