@@ -190,10 +190,21 @@ class CountExperts:
 
     def rows(self, pos: torch.Tensor) -> torch.Tensor:
         """(3, len(pos), V) float64: the full distributions at absolute positions ``pos``."""
+        uni, bi, tri = self.row_parts(pos)
+        return torch.stack([uni.expand_as(bi), bi, tri])
+
+    def row_parts(self, pos: torch.Tensor):
+        """``rows`` unstacked: the unigram (V,) shared by all positions, bigram and trigram
+        (len(pos), V). The same operations as ``_probs``, on whole table rows (cheaper)."""
         pos = pos.to(self.device, torch.int64)
         prev1, bucket = self.contexts(pos)
-        cols = torch.arange(self.vocab, device=self.device).expand(pos.numel(), self.vocab)
-        return self._probs(prev1, bucket, cols)
+        b = self.prior
+        uni = (self.unigram.double() + 1.0) / float(self.counted + self.vocab)
+        bi_counts = self.bigram.index_select(0, prev1).double()
+        bi = (bi_counts + b * uni) / (self.bigram_totals[prev1].double()[:, None] + b)
+        tri_counts = self.trigram.index_select(0, bucket).double()
+        tri = (tri_counts + b * bi) / (self.trigram_totals[bucket].double()[:, None] + b)
+        return uni, bi, tri
 
     def update(self, start: int, end: int) -> None:
         """Count the targets of positions [start, end) (call only after they are scored).
@@ -236,17 +247,25 @@ class HedgeMixer:
         w = torch.exp(self.log_w - self.log_w.max())
         return w / w.sum()
 
+    @staticmethod
+    def combine(weights: torch.Tensor, parts) -> torch.Tensor:
+        """``sum_k w_k parts[k]``, added in expert order: gold probabilities and full rows are
+        mixed by the same operations, so a row's gold entry is the very number scored."""
+        out = parts[0] * weights[0]
+        for k in range(1, len(parts)):
+            out = out + parts[k] * weights[k]
+        return out
+
     def mix_gold(self, gold: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
         """(K, n) experts' gold probabilities -> (n,) the mixture's."""
         w = self.weights if weights is None else weights
         gold = torch.as_tensor(gold, dtype=torch.float64, device=w.device)
-        return (w[:, None] * gold).sum(0)
+        return self.combine(w, gold)
 
-    def mix(self, probs: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
-        """(K, n, V) expert probabilities -> (n, V) log of the mixture. Summed like
-        ``mix_gold``, so a row's gold entry is the very number that was scored."""
-        w = (self.weights if weights is None else weights).to(probs.dtype)
-        return torch.log((w[:, None, None] * probs).sum(0).clamp_min(1e-30))
+    def mix(self, probs, weights: torch.Tensor | None = None) -> torch.Tensor:
+        """K expert probability tensors (K, n, V) -> (n, V) log of the mixture."""
+        w = self.weights if weights is None else weights
+        return torch.log(self.combine(w, probs).clamp_min(1e-30))
 
     @staticmethod
     def loss_sums(gold_probs: torch.Tensor, mix_gold: torch.Tensor) -> torch.Tensor:
@@ -298,10 +317,10 @@ class OnlineMixture:
 
         def rows(idx) -> torch.Tensor:
             idx = torch.as_tensor(idx, dtype=torch.int64, device=neural_logp.device)
-            probs = [neural_logp.index_select(0, idx).double().exp()[None]]
-            probs.append(self.experts.rows(idx + start))
-            probs += [e.index_select(0, idx).double()[None] for e in extra]
-            return self.mixer.mix(torch.cat(probs), weights)
+            probs = [neural_logp.index_select(0, idx).double().exp()]
+            probs += self.experts.row_parts(idx + start)
+            probs += [e.index_select(0, idx).double() for e in extra]
+            return self.mixer.mix(probs, weights)
 
         return -torch.log(mix.clamp_min(1e-30)), rows, (gold, mix)
 
