@@ -20,12 +20,51 @@ hyperparameter dump. It never trusts a line because of where it is in the file a
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import InputError
+
+# The parser reads about 5 MB/s, so a hostile folder of huge logs could hold a command for
+# minutes: one log past MAX_LOG_BYTES, or logs past MAX_TOTAL_LOG_BYTES within one
+# `read_budget`, are input errors. The largest real log is about 110 KB.
+MAX_LOG_BYTES = 32 * 1024 * 1024
+MAX_TOTAL_LOG_BYTES = 64 * 1024 * 1024
+_budget_left: ContextVar[list[int] | None] = ContextVar("log_budget_left", default=None)
+
+
+@contextmanager
+def read_budget(total: int = MAX_TOTAL_LOG_BYTES) -> Iterator[None]:
+    """Within this block, logs parsed together may add up to ``total`` bytes at most."""
+    token = _budget_left.set([total])
+    try:
+        yield
+    finally:
+        _budget_left.reset(token)
+
+
+def _charge(path: Path, size: int) -> None:
+    if size > MAX_LOG_BYTES:
+        raise InputError(
+            f"{path}: {size:,} bytes is larger than any log golf-check reads "
+            f"({MAX_LOG_BYTES >> 20} MiB; real logs are under 1 MiB)"
+        )
+    left = _budget_left.get()
+    if left is None:
+        return
+    if size > left[0]:
+        raise InputError(
+            f"{path}: the logs of this input pass {MAX_TOTAL_LOG_BYTES >> 20} MiB in all; "
+            "golf-check reads no more of them"
+        )
+    left[0] -= size
+
 
 # A line longer than this is cut: only its first MAX_LINE_BYTES bytes are looked at.
 MAX_LINE_BYTES = 64 * 1024
@@ -358,6 +397,11 @@ def parse_log(path: str | Path) -> RunLog:
         fh = open(p, "rb")  # noqa: SIM115 - closed below; binary so bad bytes cannot stop us
     except OSError as exc:
         raise InputError(f"{p}: cannot read log: {exc.strerror}") from None
+    try:
+        _charge(p, os.fstat(fh.fileno()).st_size)
+    except InputError:
+        fh.close()
+        raise
     log = RunLog(path=str(p))
     digest = hashlib.sha256()
     scores: deque[ScoreLine] = deque(maxlen=MAX_SCORE_LINES)
