@@ -6,6 +6,7 @@ import click
 
 from harness.cli import emit, format_option, output_option, strict_option
 from harness.evidence.stats import POLICIES
+from harness.progress import command_counting
 
 
 @click.command()
@@ -57,7 +58,8 @@ def verify(
     """
     from harness.evidence.verifier import verify_paths
 
-    report = verify_paths(
-        list(paths), baseline=baseline, policy=policy, headline=headline, strict=strict
-    )
+    with command_counting("verifying"):  # a progress bar on stderr when it takes a while
+        report = verify_paths(
+            list(paths), baseline=baseline, policy=policy, headline=headline, strict=strict
+        )
     emit(report, fmt, output)

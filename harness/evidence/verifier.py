@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import progress
 from harness.errors import InputError
 from harness.evidence import canonical
 from harness.evidence import stats as st
@@ -196,8 +197,10 @@ def _verify_each(
     if parent is not None:  # findings are named relative to the parent folder
         report.paths_relative_to = str(parent.resolve())
     rows, per_folder = [], []
+    progress.expect(len(folders))
     for folder, shown in folders:
         prefix = shown.as_posix().rstrip("/")
+        progress.advance(prefix)
         try:
             sub = verify_path(folder, **options)
         except InputError as exc:

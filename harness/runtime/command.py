@@ -237,9 +237,23 @@ def run(
         canary_tokens=canary_tokens,
         limits=limits,
     )
-    report = execute(
-        opts, progress=lambda msg: click.echo(f"golf-check run: {msg}", err=True), strict=strict
-    )
-    click.echo(f"golf-check run: report written to {opts.out_dir / 'report.json'}", err=True)
+    opts.monitor = monitor = _monitor(train_budget, eval_budget)
+    monitor.say(f"run folder {opts.out_dir}")  # first, so a long run can be followed there
+    with monitor:
+        monitor.plan(opts.seeds)
+        report = execute(opts, progress=monitor.say, strict=strict)
+    monitor.say(f"report written to {opts.out_dir / 'report.json'}")
     sys.stdout.flush()
     emit(report, fmt, output)
+
+
+def _monitor(train_budget: float, eval_budget: float):
+    """The progress display on standard error: live on a terminal, plain lines elsewhere,
+    nothing with -q (see harness.progress)."""
+    from harness.cli import use_color
+    from harness.progress import RunMonitor, choose_mode, isatty
+
+    meta = click.get_current_context().meta
+    mode = choose_mode(bool(meta.get("golf_check.quiet")), sys.stderr)
+    color = use_color(meta.get("golf_check.color") or "auto", isatty(sys.stderr))
+    return RunMonitor(mode, (train_budget, eval_budget), color=color)

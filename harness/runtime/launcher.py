@@ -27,6 +27,7 @@ import threading
 import time
 from array import array
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,9 +85,13 @@ def launch(
     timeout_s: float,
     token: str,
     trace_path: Path | None = None,
+    on_line: Callable[[float, str], None] | None = None,
+    on_event: Callable[[dict], None] | None = None,
 ) -> LaunchResult:
     """Run ``command``; with ``trace_path``, open the trace channel (its descriptor number
-    goes to the candidate in GOLF_CHECK_TRACE_FD) and copy every event there."""
+    goes to the candidate in GOLF_CHECK_TRACE_FD) and copy every event there. ``on_line``
+    and ``on_event`` see each line and event as it arrives (the progress display), from the
+    reader threads; they must return quickly and never raise."""
     env = dict(env, **{TOKEN_VAR: token})
     lines: deque[LogLine] = deque(maxlen=KEEP_LINES)
     times = array("d")
@@ -124,7 +129,7 @@ def launch(
     log = open(log_path, "wb")
     digest = hashlib.sha256()
     reader = threading.Thread(
-        target=_read_lines, args=(proc, lines, times, log, wall_offset, digest)
+        target=_read_lines, args=(proc, lines, times, log, wall_offset, digest, on_line)
     )
     reader.start()
     events: list[dict] = []
@@ -133,7 +138,8 @@ def launch(
     stop = threading.Event()
     if ours is not None and trace_path is not None:
         tracer = threading.Thread(
-            target=_read_trace, args=(ours, listener, trace_path, events, counts, stop)
+            target=_read_trace,
+            args=(ours, listener, trace_path, events, counts, stop, on_event),
         )
         tracer.start()
 
@@ -194,7 +200,7 @@ def launch(
 
 
 def _read_lines(
-    proc: subprocess.Popen, lines: deque, times: array, log, wall_offset: float, digest
+    proc: subprocess.Popen, lines: deque, times: array, log, wall_offset: float, digest, on_line
 ) -> None:
     assert proc.stdout is not None
     for raw in iter(lambda: proc.stdout.readline(_MAX_LINE), b""):
@@ -206,6 +212,8 @@ def _read_lines(
         digest.update(data)
         log.write(data)
         log.flush()
+        if on_line is not None:
+            on_line(t, text)
     proc.stdout.close()
 
 
@@ -228,6 +236,7 @@ def _read_trace(
     events: list,
     counts: dict,
     stop: threading.Event,
+    on_event: Callable[[dict], None] | None = None,
 ) -> None:
     """Every message on the trace channel (the inherited descriptor or a connection to the
     listening socket) is one event; keep them in arrival order until ``stop`` and silence."""
@@ -261,27 +270,31 @@ def _read_trace(
                     if sock is not ours:
                         sock.close()
                     continue
-                _keep(data, out, events, counts)
+                event = _keep(data, out, events, counts)
+                if event is not None and on_event is not None:
+                    on_event(event)
     for sock in open_streams - {ours}:
         sock.close()
     chooser.close()
 
 
-def _keep(data: bytes, out, events: list, counts: dict) -> None:
+def _keep(data: bytes, out, events: list, counts: dict) -> dict | None:
+    """Keep one message as an event; the event, or None when it was malformed."""
     try:
         event = json.loads(data)
     except (ValueError, RecursionError):
         counts["malformed"] += 1
-        return
+        return None
     if not isinstance(event, dict) or not isinstance(event.get("t"), (int, float)):
         counts["malformed"] += 1
-        return
+        return None
     event["t"] = float(event["t"])
     if len(events) >= MAX_EVENTS:
         counts["dropped"] += 1
-        return
+        return event
     events.append(event)
     out.write(data.rstrip(b"\n") + b"\n")
+    return event
 
 
 def _signal_group(pgid: int, sig: int) -> None:

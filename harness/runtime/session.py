@@ -65,6 +65,7 @@ class RunOptions:
     canary_alpha: float = 1e-3
     invocation_dir: Path = field(default_factory=Path.cwd)
     limits: dict[str, int] = field(default_factory=_default_limits)
+    monitor: Any = None  # harness.progress.RunMonitor: the live progress display, if any
 
     @property
     def seed_timeout_s(self) -> float:
@@ -353,6 +354,9 @@ def run_seed(
     log_path = run_dir / f"train_seed{seed}.log"
     command = box.prefix + opts.target.command(opts.nproc)
     sizes = measure.snapshot_sizes(opts.target.script, opts.target.code_dir)
+    watch = None
+    if opts.monitor is not None:
+        watch = opts.monitor.watch(seed, name, opts.out_dir.name, work_dir, int(stream.tokens.size))
     result = launcher.launch(
         command,
         cwd=work_dir,
@@ -361,7 +365,11 @@ def run_seed(
         timeout_s=opts.seed_timeout_s,
         token=secrets.token_hex(8),
         trace_path=run_dir / "trace.jsonl",
+        on_line=watch.line if watch else None,
+        on_event=watch.event if watch else None,
     )
+    if watch is not None:
+        watch.finish(result.returncode, result.timed_out, result.start_error)
     tr = trace.from_events(result.trace_events, result.trace_malformed)
     log_intact = file_sha256(log_path) == result.log_sha256
     runlog = parse_log(log_path) if log_path.is_file() else None

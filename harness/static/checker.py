@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import progress
 from harness.errors import InputError
 from harness.report import FileResult, Finding, Report, Table
 from harness.rulebook import load_all
@@ -81,7 +82,9 @@ def check_paths(
             ("findings", "findings"),
         ],
     )
+    progress.expect(len(scripts))
     for script in scripts:
+        progress.advance(str(getattr(script, "folder", script)))
         if isinstance(script, _Package):
             context = configs.context(script.folder, None, None)
             for result, loaded in _check_package(script, select, ignore, seen, context):

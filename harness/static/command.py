@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from harness.cli import emit, format_option, output_option, strict_option
+from harness.progress import command_counting
 from harness.rulebook import expand_selection
 
 
@@ -83,12 +84,13 @@ def check(
     if env:
         options = parse_env_options(env)
         config = options if config is None else config.merged(options)
-    report = check_paths(
-        paths,
-        select=expand_selection(select),
-        ignore=expand_selection(ignore),
-        strict=strict,
-        run_config=config,
-    )
+    with command_counting("checking"):  # a progress bar on stderr when it takes a while
+        report = check_paths(
+            paths,
+            select=expand_selection(select),
+            ignore=expand_selection(ignore),
+            strict=strict,
+            run_config=config,
+        )
     relabel(report)
     emit(report, fmt, output)
