@@ -237,7 +237,8 @@ def run(
         canary_tokens=canary_tokens,
         limits=limits,
     )
-    opts.monitor = monitor = _monitor(train_budget, eval_budget)
+    monitor = _monitor(train_budget, eval_budget)
+    opts.monitor = monitor if monitor.mode != "off" else None  # -q: no line is even parsed
     monitor.say(f"run folder {opts.out_dir}")  # first, so a long run can be followed there
     with monitor:
         monitor.plan(opts.seeds)
