@@ -34,6 +34,7 @@ from harness.evidence.logparse import RunLog, ScoreLine, parse_log
 from harness.ledger import LedgerVerdict
 from harness.report import Finding
 from harness.runtime import launcher, measure, sandbox, trace
+from harness.runtime.canary_data import serve, served_dir
 from harness.runtime.target import Target
 from harness.shards import ByteLUT, load_split
 
@@ -279,6 +280,8 @@ def candidate_env(
     opts: RunOptions, seed: int, run_dir: Path, box: sandbox.Sandbox, stream: Stream
 ) -> dict[str, str]:
     env = dict(os.environ)
+    # every run reads the same served folder, the canary's included (canary_data.py)
+    data_path = served_dir(opts.data_dir, opts.out_dir)
     env.pop("GOLF_CHECK_LEDGER", None)
     env.pop("GOLF_CHECK_LEDGER_DUMP", None)
     env.pop("GOLF_CHECK_TRACE_DIR", None)  # the run's trace goes over its channel only
@@ -289,7 +292,7 @@ def candidate_env(
     env.update(
         SEED=str(seed),
         RUN_ID=f"seed{seed}",
-        DATA_PATH=str(opts.data_dir),
+        DATA_PATH=str(data_path),
         MAX_WALLCLOCK_SECONDS=f"{opts.train_budget_s:g}",
         PYTHONPATH=os.pathsep.join(pythonpath),
         PYTHONUNBUFFERED="1",  # lines must reach the harness clock when printed
@@ -310,7 +313,7 @@ def candidate_env(
     env.update(
         GOLF_CHECK_WORK_DIR=str((run_dir / "work").resolve()),
         GOLF_CHECK_OUT_DIR=str(opts.out_dir.resolve()),
-        GOLF_CHECK_DATA_DIR=str(opts.data_dir.resolve()),
+        GOLF_CHECK_DATA_DIR=str(data_path),
         GOLF_CHECK_SCRIPT_DIR=str(opts.target.code_dir),
         GOLF_CHECK_WRITABLE=os.pathsep.join(str(d.resolve()) for d in writable_dirs(run_dir)),
         GOLF_CHECK_PROTECT=os.pathsep.join(
@@ -341,6 +344,7 @@ def run_seed(
     writable = writable_dirs(run_dir)
     for d in writable:
         d.mkdir(parents=True, exist_ok=True)
+    serve(opts.data_dir, opts.out_dir)
     box = sandbox.plan(
         protected_dirs(opts),
         [d.resolve() for d in writable],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import socket
 import sys
@@ -16,7 +15,6 @@ import torch
 
 from harness.errors import InputError
 from harness.runtime import launcher, measure, sandbox, target
-from harness.runtime.canary import CanaryResult, canary_stream
 from harness.runtime.flip import _compare
 from harness.runtime.shim import golf_check_shim as shim
 from harness.runtime.trace import (
@@ -338,31 +336,7 @@ def test_side_files_are_read_from_the_scripts_folder(tmp_path):
     assert side.total_bytes == 1234 and [p.name for p in side.files] == ["weights.dat"]
 
 
-# ----------------------------------------------------------------------------- canary, flip
-
-
-def test_canary_tokens_are_uniform_over_the_keyed_subset():
-    allowed = np.arange(3, 200)
-    tokens = canary_stream(20_000, 200, allowed, bos=1, k=4, seed=7)
-    assert tokens[0] == 1
-    successors: dict[int, set[int]] = {}
-    for a, b in zip(tokens[:-1], tokens[1:], strict=True):
-        successors.setdefault(int(a), set()).add(int(b))
-    assert all(len(s) <= 4 for s in successors.values())
-    counts = np.bincount(tokens[1:][tokens[:-1] == tokens[1]], minlength=200)
-    seen = counts[counts > 0]
-    assert seen.size == 4 and seen.min() > 0.15 * seen.sum()  # roughly uniform
-    assert not np.array_equal(tokens, canary_stream(20_000, 200, allowed, 1, 4, seed=8))
-
-
-def test_canary_bound_is_ville():
-    ok = CanaryResult(
-        True, n_tokens=1001, k=4, alpha=1e-3, scored=1000, val_loss=math.log(4) - 0.005
-    )
-    assert ok.bound_nats == pytest.approx(1000 * math.log(4) - math.log(1000))
-    assert not ok.violated  # 5 nats under the ideal: within ln(1/alpha) = 6.9
-    cheat = CanaryResult(True, n_tokens=1001, k=4, alpha=1e-3, scored=1000, val_loss=1.0)
-    assert cheat.violated and "VIOLATED" in cheat.summary()
+# ----------------------------------------------------------------------------- flip (canary: test_canary.py)
 
 
 def test_flip_comparison_reports_moved_positions():
