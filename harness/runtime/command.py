@@ -10,7 +10,7 @@ import click
 
 from harness.cli import emit, format_option, output_option, strict_option
 from harness.errors import UsageError, require_run_extra
-from harness.runtime.sandbox import GIB, default_limits
+from harness.runtime.sandbox import GIB, bwrap_status, default_limits, refusal
 from harness.runtime.session import AUDITS, RunOptions
 from harness.runtime.target import resolve
 
@@ -124,7 +124,11 @@ def _audits(text: str) -> tuple[str, ...]:
     default=None,
     help="File name of the model artifact in the working folder (default: found).",
 )
-@click.option("--no-sandbox", is_flag=True, help="Do not use namespaces (audit hooks only).")
+@click.option(
+    "--no-sandbox",
+    is_flag=True,
+    help="Run without bubblewrap (audit hooks only); the report records it.",
+)
 @click.option(
     "--memory-limit",
     type=click.FloatRange(min=0),
@@ -137,6 +141,20 @@ def _audits(text: str) -> tuple[str, ...]:
     default=8.0,
     show_default=True,
     help="Largest file a candidate process may write, in GiB (RLIMIT_FSIZE; 0: none).",
+)
+@click.option(
+    "--process-limit",
+    type=click.IntRange(min=0),
+    default=16384,
+    show_default=True,
+    help="Processes and threads of the candidate (RLIMIT_NPROC in its user namespace; 0: none).",
+)
+@click.option(
+    "--tmp-limit",
+    type=click.FloatRange(min=0),
+    default=8.0,
+    show_default=True,
+    help="Size of each tmpfs scratch mount (/tmp, /var/tmp, /dev/shm) in GiB (0: none).",
 )
 @click.option(
     "--canary-tokens",
@@ -172,6 +190,8 @@ def run(
     no_sandbox,
     memory_limit,
     file_limit,
+    process_limit,
+    tmp_limit,
     canary_tokens,
     flip_tokens,
     fmt,
@@ -218,6 +238,8 @@ def run(
     if memory_limit is not None:
         limits["data"] = int(memory_limit * GIB) if memory_limit else -1
     limits["fsize"] = int(file_limit * GIB) if file_limit else -1
+    limits["nproc"] = process_limit or -1
+    limits["tmp"] = int(tmp_limit * GIB) if tmp_limit else -1
     opts = RunOptions(
         target=target,
         seeds=_seeds(seeds),
@@ -237,6 +259,10 @@ def run(
         canary_tokens=canary_tokens,
         limits=limits,
     )
+    if not no_sandbox and not target.is_reference:
+        bwrap, reason = bwrap_status()  # after every argument was checked
+        if bwrap is None:
+            raise UsageError(refusal(reason))
     monitor = _monitor(train_budget, eval_budget)
     opts.monitor = monitor if monitor.mode != "off" else None  # -q: no line is even parsed
     monitor.say(f"run folder {opts.out_dir}")  # first, so a long run can be followed there

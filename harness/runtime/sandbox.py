@@ -1,18 +1,24 @@
-"""How the candidate is fenced off: no network, the user's files read-only.
+"""How the candidate is fenced off: bubblewrap namespaces, a read-only world, resource limits.
 
-On Linux the candidate runs in new network and mount namespaces (``unshare``; with ``-r``, a
-user namespace, when golf-check is not root). ``sandbox_entry.py`` brings the loopback up,
-remounts the whole file system read-only (the user's home and other projects included) and
-makes only the run's folder and the temporary directories writable again; the protected
-directories are also bound read-only explicitly, in case a mount could not be remounted. Where namespaces cannot be
-created (macOS, containers without user namespaces), the run falls back to the audit shim:
-it refuses non-loopback network calls and writes to the protected directories, which a
-determined program could bypass; the report says so.
+The sandbox is bubblewrap (``bwrap``): Debian-packaged, the tool Flatpak is built on, a small
+C program reviewed for exactly this job, and setuid-free wherever unprivileged user
+namespaces are allowed. It gives the candidate new user, pid, network (loopback only), mount,
+IPC and UTS namespaces, uid 1000 without capabilities and with ``no_new_privs``, no further
+user namespaces, and a view of the file system that is read-only except for the run's three
+writable folders and size-capped tmpfs scratch space (``/tmp``, ``/var/tmp``, ``/dev/shm``).
+GPU device nodes are passed through when present. ``sandbox_entry.py`` runs inside as pid 1:
+it sets the resource limits, starts the candidate, and reports and kills whatever outlives it.
+
+Where bubblewrap is missing or cannot create its namespaces, an untrusted script is refused
+(``golf-check run`` exits 2) unless the user passes ``--no-sandbox``; the bundled reference,
+which golf-check ships and trusts, then runs without namespaces, under the audit hooks and the
+same resource limits, and the report says so.
 """
 
 from __future__ import annotations
 
 import functools
+import glob
 import os
 import shutil
 import subprocess
@@ -22,6 +28,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ENTRY = Path(__file__).with_name("sandbox_entry.py")
+CANDIDATE_UID = 1000  # the candidate's uid inside its user namespace: not root there
+GIB = 1 << 30
+# Scratch space the candidate gets as fresh tmpfs mounts, capped by ``--tmp-limit`` each.
+SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
+# Host folders hidden behind an empty tmpfs: /run holds the host's service sockets (docker,
+# dbus), which a read-only mount does not stop a process from connecting to.
+HIDDEN = ("/run",)
+# GPU device nodes (NVIDIA and the DRM render nodes) passed through when they exist.
+GPU_DEVICES = ("/dev/nvidia*", "/dev/nvidia-caps", "/dev/dri")
+
+
+class SandboxUnavailable(Exception):
+    """bubblewrap is missing or cannot build its namespaces on this machine."""
 
 
 @dataclass
@@ -30,53 +49,86 @@ class Sandbox:
     network: str  # "namespace" | "audit-hook"
     files: str  # how the user's files are protected
     block_in_process: bool  # the shim must refuse network calls itself
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # each one is a weaker guarantee
+    limits: dict[str, int] = field(default_factory=dict)  # what sandbox_entry applies
+    caveats: list[str] = field(default_factory=list)  # said in the report, not findings
+
+    @property
+    def pid_namespace(self) -> bool:
+        """Whether the candidate has its own pid namespace, so nothing outlives it."""
+        return self.network == "namespace"
 
     def describe(self) -> str:
-        return f"network: {self.network}; user files: {self.files}"
+        text = f"network: {self.network}; user files: {self.files}"
+        shown = [_limit_text(k, v) for k, v in self.limits.items() if k in _LIMIT_NAMES]
+        shown = [s for s in shown if s]
+        if shown:
+            text += "; limits: " + ", ".join(shown)
+        return "; ".join([text, *self.caveats])
+
+
+_LIMIT_NAMES = {
+    "data": "memory/process",
+    "nproc": "tasks",
+    "fsize": "file",
+    "tmp": "tmpfs",
+}
+
+
+def _limit_text(name: str, value: int | None) -> str:
+    if value is None or value < 0:
+        return ""
+    if name == "nproc":
+        return f"{value} {_LIMIT_NAMES[name]}"
+    return f"{_LIMIT_NAMES[name]} {value / GIB:.3g} GiB"
+
+
+def _bwrap_base(bwrap: str) -> list[str]:
+    """The namespace and privilege part of the bwrap command line, before any mount."""
+    return [
+        bwrap,
+        "--unshare-all",  # user, ipc, pid, net, uts, cgroup: the net one has only loopback
+        "--unshare-user",  # also as root: the candidate must not hold host root's capabilities
+        "--uid",
+        str(CANDIDATE_UID),
+        "--gid",
+        str(CANDIDATE_UID),
+        "--disable-userns",  # no nested user namespace, so no capabilities anywhere
+        "--cap-drop",
+        "ALL",
+        "--die-with-parent",  # killed with the harness
+        "--new-session",  # no TIOCSTI into the harness's terminal
+        "--as-pid-1",  # sandbox_entry is the namespace's init and sweeps what is left
+    ]
 
 
 @functools.lru_cache(maxsize=1)
-def _unshare_flags() -> tuple[list[str] | None, str]:
-    """The unshare flags and entry options that work here (probed once, strongest first),
-    or None and why not. The last word of the flags is the entry's privilege option."""
+def bwrap_status() -> tuple[str | None, str]:
+    """The bwrap program if it can build the sandbox here (probed once), else None and why."""
     if not sys.platform.startswith("linux"):
-        return None, f"network namespaces are Linux-only (platform {sys.platform})"
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        return None, "the unshare program (util-linux) is not installed"
-    pid = ["--pid", "--fork", "--kill-child"]
-    candidates = [
-        [unshare, "-r", "--net", "--mount", *pid, "--drop"],
-        [unshare, "-r", "--net", "--mount", "--drop"],
-    ]
-    if os.geteuid() == 0:  # a container that allows namespaces to root but no user namespace
-        candidates.append([unshare, "--net", "--mount", *pid, "--keep-privileges"])
-    reason = "unshare failed"
-    for flags in candidates:
-        entry = ["--drop"] if flags[-1] == "--drop" else []
-        probe = [sys.executable, "-S", str(ENTRY), "--net", *entry, "--", "true"]
-        try:
-            done = subprocess.run(flags[:-1] + probe, capture_output=True, timeout=20)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            reason = f"unshare failed: {exc}"
-            continue
-        if done.returncode == 0:
-            return flags, ""
-        reason = (done.stderr.decode(errors="replace").strip() or "unshare failed").splitlines()[-1]
-    return None, reason
-
-
-GIB = 1 << 30
+        return None, f"bubblewrap needs Linux namespaces (platform {sys.platform})"
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return None, "bubblewrap (bwrap) is not installed"
+    probe = [*_bwrap_base(bwrap), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev"]
+    probe += ["--", sys.executable, "-S", str(ENTRY), "--", "true"]
+    try:
+        done = subprocess.run(probe, capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return None, f"bubblewrap failed: {exc}"
+    if done.returncode != 0:
+        err = done.stderr.decode(errors="replace").strip().splitlines()
+        return None, f"bubblewrap cannot create its namespaces here: {err[-1] if err else '?'}"
+    return bwrap, ""
 
 
 def default_limits() -> dict[str, int]:
-    """Per-process limits for the candidate: private memory (RLIMIT_DATA: CUDA's address
+    """Limits for the candidate: private memory per process (RLIMIT_DATA: CUDA's address
     space reservations are not counted, so GPUs keep working) at 80% of this machine's RAM,
-    8 GiB per written file, no core dumps. ``--memory-limit`` and ``--file-limit`` change
-    them; RLIMIT_NPROC is not set: it counts every process of the user's uid on the machine,
-    the harness's and the user's own included."""
-    limits = {"fsize": 8 * GIB, "core": 0}
+    8 GiB per written file, 16384 tasks (processes and threads) of the candidate's uid in its
+    user namespace, 8 GiB for each tmpfs scratch mount, no core dumps. ``--memory-limit``,
+    ``--file-limit``, ``--process-limit`` and ``--tmp-limit`` change them."""
+    limits = {"fsize": 8 * GIB, "core": 0, "nproc": 16384, "tmp": 8 * GIB}
     try:
         ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
         limits["data"] = int(ram * 0.8)
@@ -86,9 +138,10 @@ def default_limits() -> dict[str, int]:
 
 
 def limit_args(limits: dict[str, int] | None) -> list[str]:
+    """sandbox_entry's options for the rlimits among ``limits`` (a negative value: none)."""
     args: list[str] = []
     for name, value in (limits or {}).items():
-        if value is not None and value >= 0:
+        if name != "tmp" and value is not None and value >= 0:
             args += ["--limit", f"{name}={int(value)}"]
     return args
 
@@ -99,58 +152,99 @@ def plan(
     enabled: bool = True,
     harness_owned: list[Path] | None = None,
     limits: dict[str, int] | None = None,
+    trusted: bool = False,
 ) -> Sandbox:
-    """The sandbox for one run: ``readonly`` directories are protected, ``harness_owned``
-    ones (the run's output folder) are read-only to the candidate even inside the temporary
-    space, and ``writable`` ones (the candidate's working folders, inside them) stay
-    writable. ``limits`` are resource limits by name (data, fsize, nofile, core)."""
+    """The sandbox for one run. ``readonly`` folders are the user's (data, script, the folder
+    golf-check was started from), ``harness_owned`` ones (the run's output folder) are the
+    harness's, and ``writable`` ones (the candidate's working folders, inside them) are the
+    only places outside scratch space the candidate may write. ``limits`` are by name (data,
+    fsize, nproc, nofile, core, tmp). Without bubblewrap, an untrusted run raises
+    ``SandboxUnavailable``; a ``trusted`` one (the bundled reference) runs without namespaces."""
+    limits = dict(limits or {})
     plain = [sys.executable, "-S", str(ENTRY), *limit_args(limits), "--"]
     if not enabled:
-        return Sandbox(
-            plain,
-            "audit-hook",
-            "audit-hook",
-            True,
-            ["sandbox disabled (--no-sandbox): network and file protection by audit hooks only"],
+        note = "sandbox disabled (--no-sandbox): network and file protection by audit hooks only"
+        return Sandbox(plain, "audit-hook", "audit-hook", True, [note], limits)
+    bwrap, reason = bwrap_status()
+    if bwrap is None:
+        if not trusted:
+            raise SandboxUnavailable(reason)
+        note = (
+            f"no sandbox ({reason}): the bundled reference ran under audit hooks only, which "
+            "refuse network calls and writes to protected paths from Python"
         )
-    flags, reason = _unshare_flags()
-    if flags is None:
-        return Sandbox(
-            plain,
-            "audit-hook",
-            "audit-hook",
-            True,
-            [
-                f"no network namespace ({reason}): network calls and writes to protected paths "
-                "are refused by audit hooks inside the candidate, which native code can bypass"
-            ],
-        )
-    flags, privileges = flags[:-1], flags[-1]
-    entry = ["--drop"] if privileges == "--drop" else []
-    prefix = [*flags, sys.executable, "-S", str(ENTRY), "--net", *entry, "--all-ro"]
-    prefix += limit_args(limits)
-    for path in _outermost(readonly):
-        prefix += ["--ro", str(path)]
-    scratch = [Path(tempfile.gettempdir()), Path("/var/tmp")]
-    # Mounts apply in order. Scratch first: a later bind of /tmp would cover a run folder
-    # that lives inside it; then the harness's folder read-only, the working folders in it.
-    for path in (p.resolve() for p in scratch if p.is_dir()):
-        prefix += ["--rw", str(path)]
-    for path in harness_owned or []:
-        prefix += ["--ro", str(path.resolve())]
+        return Sandbox(plain, "audit-hook", "audit-hook", True, [note], limits)
+    prefix = [*_bwrap_base(bwrap), *mount_args(readonly, writable, harness_owned or [], limits)]
+    prefix += ["--", sys.executable, "-S", str(ENTRY), *limit_args(limits), "--"]
+    files = "bubblewrap, all read-only but the working folders and capped tmpfs scratch"
+    caveats = []
+    if os.geteuid() == 0 and limits.get("nproc", -1) >= 0:
+        # The kernel exempts processes whose real uid is host root from RLIMIT_NPROC, user
+        # namespace or not; bwrap maps the candidate's uid 1000 onto golf-check's own uid.
+        caveats.append("task limit not applied: golf-check runs as root (run as a user)")
+    return Sandbox(prefix, "namespace", files, False, [], limits, caveats)
+
+
+def mount_args(
+    readonly: list[Path], writable: list[Path], harness_owned: list[Path], limits: dict[str, int]
+) -> list[str]:
+    """bwrap's mount options, in the order they apply (a later mount covers an earlier one)."""
+    args = ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev"]
+    for pattern in GPU_DEVICES:
+        for node in sorted(glob.glob(pattern)):
+            args += ["--dev-bind", node, node]
+    size = limits.get("tmp", -1)
+    masked = [*SCRATCH, *HIDDEN]
+    tmpdir = str(Path(tempfile.gettempdir()).resolve())
+    if tmpdir not in masked and tmpdir != "/":
+        masked.append(tmpdir)  # TMPDIR elsewhere: the candidate's tempfile writes go there
+    for path in masked:
+        if os.path.isdir(path) and not os.path.islink(path):
+            if path not in HIDDEN and size is not None and size >= 0:
+                args += ["--size", str(int(size))]
+            args += ["--tmpfs", path]
+            if path not in HIDDEN:
+                args += ["--chmod", "1777", path]
+    # What the candidate must still see under a masked folder: the interpreter, golf-check
+    # (its shim), the user's folders and what their links point to, at their own paths.
+    under = [Path(p) for p in masked]
+    needed = [*readonly, *_links_out_of(readonly), *_interpreter_paths()]
+    for path in _outermost([p for p in needed if _inside(p, under)]):
+        args += ["--ro-bind", str(path), str(path)]
+    for path in _outermost(harness_owned):
+        args += ["--ro-bind", str(path), str(path)]
     for path in writable:
-        prefix += ["--rw", str(path)]
-    prefix.append("--")
-    files = "whole file system read-only except the working folder and temporary space"
-    notes = []
-    if "--pid" not in flags:
-        notes.append("no pid namespace: leftover processes are found by their environment")
-    if not entry:
-        notes.append(
-            "no user namespace: the candidate keeps root's capabilities inside the sandbox "
-            "and could undo it (remount, setns)"
-        )
-    return Sandbox(prefix, "namespace", files, False, notes)
+        path = path.resolve()
+        args += ["--bind", str(path), str(path)]
+    return args
+
+
+def _interpreter_paths() -> list[Path]:
+    """Where this Python and golf-check live: the candidate runs the same interpreter."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(sys.executable)}
+    paths.update(p for p in sys.path if p)
+    paths.add(str(Path(__file__).resolve().parents[2]))
+    return [Path(p).resolve() for p in paths]
+
+
+def _links_out_of(folders: list[Path]) -> list[Path]:
+    """Folders that symbolic links directly inside ``folders`` point into (a data folder whose
+    training shards are links to the original ones)."""
+    out = set()
+    for folder in folders:
+        try:
+            entries = list(folder.iterdir()) if folder.is_dir() else []
+        except OSError:
+            continue
+        for entry in entries[:10000]:
+            if entry.is_symlink():
+                out.add(entry.resolve().parent)
+    return sorted(out)
+
+
+def _inside(path: Path, roots: list[Path]) -> bool:
+    path = path.resolve()
+    return any(path == r or r in path.parents for r in roots)
 
 
 def _outermost(paths: list[Path]) -> list[Path]:
@@ -161,3 +255,11 @@ def _outermost(paths: list[Path]) -> list[Path]:
         if not any(path == o or o in path.parents for o in out):
             out.append(path)
     return out
+
+
+def refusal(reason: str) -> str:
+    """The one line ``golf-check run`` prints when it will not run an untrusted script."""
+    return (
+        f"{reason}; golf-check run needs it to sandbox an untrusted script: install bubblewrap "
+        "(apt-get install bubblewrap) or pass --no-sandbox to run it under audit hooks only"
+    )

@@ -345,13 +345,17 @@ def run_seed(
     for d in writable:
         d.mkdir(parents=True, exist_ok=True)
     serve(opts.data_dir, opts.out_dir)
-    box = sandbox.plan(
-        protected_dirs(opts),
-        [d.resolve() for d in writable],
-        enabled=opts.sandbox,
-        harness_owned=[opts.out_dir],
-        limits=opts.limits,
-    )
+    try:
+        box = sandbox.plan(
+            protected_dirs(opts),
+            [d.resolve() for d in writable],
+            enabled=opts.sandbox,
+            harness_owned=[opts.out_dir],
+            limits=opts.limits,
+            trusted=opts.target.is_reference,
+        )
+    except sandbox.SandboxUnavailable as exc:
+        raise InputError(sandbox.refusal(str(exc))) from None
     env = candidate_env(opts, seed, run_dir, box, stream)
     if env_extra:
         env.update(env_extra)

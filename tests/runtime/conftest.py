@@ -7,10 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from harness.runtime.sandbox import bwrap_status
 from harness.shards import load_split, shard_name, write_shard
 
 CANDIDATES = Path(__file__).parent / "candidates"
 TINY_LM = CANDIDATES / "tiny_lm.py"
+# Without bubblewrap, `run` refuses untrusted scripts; the audit tests then run them with
+# --no-sandbox (audit hooks only) and tests/runtime/test_sandbox.py is skipped.
+SANDBOX = bwrap_status()[0] is not None
 VAL_TOKENS = 2048  # the reference's micro preset evaluates up to 4096; the split is this long
 
 

@@ -15,7 +15,7 @@ from harness.runtime.session import RunOptions, load_stream, run_seed
 from harness.runtime.target import resolve
 from harness.shards import shard_name
 
-from .conftest import TINY_LM
+from .conftest import SANDBOX, TINY_LM
 
 
 def golf_check(*args, cwd=None, timeout=600):
@@ -53,7 +53,14 @@ def test_unreadable_data_is_an_input_error(tmp_path, small_data):
     data.mkdir()
     (data / shard_name("val", 0)).write_bytes(b"\x00" * 100)  # truncated header
     done = golf_check(
-        TINY_LM, "--data", data, "--tokenizer", small_data.tokenizer, "--out", tmp_path / "o"
+        TINY_LM,
+        "--data",
+        data,
+        "--tokenizer",
+        small_data.tokenizer,
+        "--out",
+        tmp_path / "o",
+        *([] if SANDBOX else ["--no-sandbox"]),
     )
     assert done.returncode == 2 and "not a shard" in done.stderr and "Traceback" not in done.stderr
 
@@ -85,6 +92,7 @@ def test_other_seeds_still_run_when_one_crashes(tmp_path, small_data):
         out,
         "--format",
         "json",
+        *([] if SANDBOX else ["--no-sandbox"]),
         cwd=tmp_path,
     )
     assert done.returncode == 1, done.stderr
@@ -102,6 +110,7 @@ def test_other_seeds_still_run_when_one_crashes(tmp_path, small_data):
 
 
 def _options(small_data, tmp_path, modes, **kw):
+    kw.setdefault("sandbox", SANDBOX)
     opts = RunOptions(
         target=resolve(str(TINY_LM)),
         seeds=[1],

@@ -546,7 +546,7 @@ def test_the_sandboxed_candidate_has_no_privileges_and_cannot_reach_the_evidence
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="namespaces are Linux-only")
 def test_a_detached_daemon_is_reported_over_the_channel_and_dies_with_the_run(tmp_path):
     box = sandbox.plan([], [tmp_path], harness_owned=[])
-    if "--pid" not in box.prefix:
+    if not box.pid_namespace:
         pytest.skip(f"no pid namespace here: {box.notes}")
     marker = tmp_path / "marker"
     daemon = f"import time; time.sleep(2); open({str(marker)!r}, 'w')"

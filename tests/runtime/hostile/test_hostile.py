@@ -5,7 +5,6 @@ expected to FAIL with the finding that catches it."""
 from __future__ import annotations
 
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -20,9 +19,10 @@ from harness.runtime.target import resolve
 HOSTILE = Path(__file__).parent / "candidates"
 TINY_LM_DIR = Path(__file__).parent.parent / "candidates"
 
+BWRAP, WHY_NOT = sandbox.bwrap_status()
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox is Linux-only"),
+    pytest.mark.skipif(BWRAP is None, reason=f"no bubblewrap sandbox here: {WHY_NOT}"),
 ]
 
 
@@ -96,8 +96,6 @@ def test_a_python_child_without_the_shim_is_reported(small_data, tmp_path):
 
 
 def test_a_detached_daemon_with_an_empty_environment_dies_with_the_run(small_data, tmp_path):
-    if "--pid" not in sandbox.plan([], [tmp_path]).prefix:
-        pytest.skip("no pid namespace here: a daemon without the run's token is not found")
     marker = tmp_path / "daemon-was-here"
     audit, findings = attack(
         small_data, tmp_path, HOSTILE / "detached_daemon.py", DAEMON_MARKER=str(marker)
