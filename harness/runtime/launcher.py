@@ -36,6 +36,7 @@ _SAMPLE_S = 0.2
 _GRACE_S = 5.0  # between SIGTERM and SIGKILL
 KEEP_LINES = 2000  # lines kept in memory; a chatty candidate cannot exhaust it
 _MAX_LINE = 1 << 20  # a longer line is read (and numbered) in 1 MiB pieces
+MAX_LOG_BYTES = 1 << 30  # output kept in the log; past it, output is drained and counted
 TRACE_FD_VAR = "GOLF_CHECK_TRACE_FD"
 TRACE_SOCKET_VAR = "GOLF_CHECK_TRACE_SOCKET"
 _MAX_EVENT = 1 << 20  # bytes per trace message; the shim sends far smaller ones
@@ -66,6 +67,7 @@ class LaunchResult:
     trace_events: list[dict] | None = None  # None: no trace channel was opened
     trace_dropped: int = 0  # events past MAX_EVENTS
     trace_malformed: int = 0  # messages that were not a JSON object with a time
+    log_dropped_bytes: int = 0  # output past max_log_bytes: read, counted, not kept
 
     def time_of_line(self, number: int) -> float | None:
         """Harness time of line ``number`` (1-based, as in the log file)."""
@@ -87,6 +89,7 @@ def launch(
     trace_path: Path | None = None,
     on_line: Callable[[float, str], None] | None = None,
     on_event: Callable[[dict], None] | None = None,
+    max_log_bytes: int = MAX_LOG_BYTES,
 ) -> LaunchResult:
     """Run ``command``; with ``trace_path``, open the trace channel (its descriptor number
     goes to the candidate in GOLF_CHECK_TRACE_FD) and copy every event there. ``on_line``
@@ -127,9 +130,11 @@ def launch(
     if channel is not None:
         channel.close()  # the candidate holds the only other end: EOF once it is all gone
     log = open(log_path, "wb")
+    output = {"max": max_log_bytes, "written": 0, "dropped": 0}
     digest = hashlib.sha256()
     reader = threading.Thread(
-        target=_read_lines, args=(proc, lines, times, log, wall_offset, digest, on_line)
+        target=_read_lines,
+        args=(proc, lines, times, log, wall_offset, digest, on_line, output),
     )
     reader.start()
     events: list[dict] = []
@@ -192,6 +197,7 @@ def launch(
         line_times=times,
         log_sha256=digest.hexdigest(),
         log_bytes=log_path.stat().st_size if log_path.is_file() else 0,
+        log_dropped_bytes=output["dropped"],
     )
     if tracer is not None:
         result.trace_events = events
@@ -200,10 +206,22 @@ def launch(
 
 
 def _read_lines(
-    proc: subprocess.Popen, lines: deque, times: array, log, wall_offset: float, digest, on_line
+    proc: subprocess.Popen,
+    lines: deque,
+    times: array,
+    log,
+    wall_offset: float,
+    digest,
+    on_line,
+    output: dict,
 ) -> None:
     assert proc.stdout is not None
     for raw in iter(lambda: proc.stdout.readline(_MAX_LINE), b""):
+        if output["written"] >= output["max"]:
+            # drained so the candidate never blocks on a full pipe, but not kept: endless
+            # output cannot fill the disk or the harness's memory (line times included)
+            output["dropped"] += len(raw)
+            continue
         t = time.monotonic()
         text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
         lines.append(LogLine(t, text))
@@ -212,6 +230,7 @@ def _read_lines(
         digest.update(data)
         log.write(data)
         log.flush()
+        output["written"] += len(data)
         if on_line is not None:
             on_line(t, text)
     proc.stdout.close()

@@ -425,6 +425,11 @@ def run_seed(
         log_intact,
     )
     audit.expects_artifact = not (env_extra or {}).get("EVAL_ONLY")
+    if result.log_dropped_bytes:
+        audit.notes.append(
+            f"output past {launcher.MAX_LOG_BYTES:,} bytes was read and not kept "
+            f"({result.log_dropped_bytes:,} bytes): the log holds the first part only"
+        )
     if "ledger" in opts.audits:
         _collect_ledger(audit, audit_dir / "ledger")
     return audit

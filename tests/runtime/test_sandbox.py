@@ -273,3 +273,20 @@ def test_run_refuses_an_untrusted_script_without_bubblewrap(tmp_path):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "install bubblewrap" in lines[0] and "--no-sandbox" in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_output_past_the_cap_is_drained_and_counted_not_kept(tmp_path):
+    code = "import sys\nfor i in range(2000): sys.stdout.write('x' * 99 + '\\n')\nprint('end')\n"
+    res = launcher.launch(
+        [sys.executable, "-S", "-c", code],
+        cwd=tmp_path,
+        env=dict(os.environ),
+        log_path=tmp_path / "log",
+        timeout_s=60,
+        token="o" * 16,
+        max_log_bytes=50_000,
+    )
+    kept = (tmp_path / "log").stat().st_size
+    assert res.returncode == 0 and 50_000 <= kept < 50_000 + 200
+    assert res.log_dropped_bytes > 140_000 and res.lines[-1].text != "end"
+    assert len(res.line_times) * 115 == kept  # "<unix time> " + 99 x + newline per line
