@@ -408,6 +408,12 @@ def test_launcher_reports_a_program_that_cannot_start(tmp_path):
 # ----------------------------------------------------------------------------- targets, sandbox
 
 
+def _plan(*args, **kw):
+    """The sandbox, or where bubblewrap cannot run, the run without namespaces that golf-check
+    allows only the bundled reference: the tests below that need namespaces then skip."""
+    return sandbox.plan(*args, trusted=True, **kw)
+
+
 def test_targets(tmp_path):
     script = tmp_path / "train_gpt.py"
     script.write_text("print(1)\n")
@@ -432,7 +438,7 @@ def test_sandbox_makes_protected_folders_read_only_and_cuts_the_network(tmp_path
     protected = tmp_path / "user"
     inner = protected / "run"
     inner.mkdir(parents=True)
-    box = sandbox.plan([protected], [inner])
+    box = _plan([protected], [inner])
     if box.network != "namespace":
         pytest.skip(f"no namespaces here: {box.notes}")
     probe = (
@@ -503,7 +509,7 @@ def test_the_sandboxed_candidate_has_no_privileges_and_cannot_reach_the_evidence
     out = tmp_path / "out"
     work = out / "seed1" / "work"
     work.mkdir(parents=True)
-    box = sandbox.plan([], [work], harness_owned=[out], limits={"fsize": 1 << 20})
+    box = _plan([], [work], harness_owned=[out], limits={"fsize": 1 << 20})
     if box.network != "namespace":
         pytest.skip(f"no namespaces here: {box.notes}")
     probe = (
@@ -545,7 +551,7 @@ def test_the_sandboxed_candidate_has_no_privileges_and_cannot_reach_the_evidence
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="namespaces are Linux-only")
 def test_a_detached_daemon_is_reported_over_the_channel_and_dies_with_the_run(tmp_path):
-    box = sandbox.plan([], [tmp_path], harness_owned=[])
+    box = _plan([], [tmp_path], harness_owned=[])
     if not box.pid_namespace:
         pytest.skip(f"no pid namespace here: {box.notes}")
     marker = tmp_path / "marker"
@@ -653,7 +659,7 @@ def test_side_files_are_the_submissions_own_not_its_environment(tmp_path, monkey
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="namespaces are Linux-only")
 def test_a_candidate_killed_by_a_signal_reads_as_killed_through_the_sandbox(tmp_path):
-    box = sandbox.plan([], [tmp_path], harness_owned=[])
+    box = _plan([], [tmp_path], harness_owned=[])
     res = launcher.launch(
         box.prefix + [sys.executable, "-S", "-c", "import os; os.kill(os.getpid(), 9)"],
         cwd=tmp_path,
@@ -705,7 +711,7 @@ def test_a_spawned_child_that_lost_the_descriptor_reconnects_to_the_harness(tmp_
 
 @pytest.mark.parametrize("enabled", [True, False])
 def test_the_memory_limit_stops_a_runaway_candidate_with_or_without_the_sandbox(tmp_path, enabled):
-    box = sandbox.plan([], [tmp_path], enabled=enabled, limits={"data": 256 << 20})
+    box = _plan([], [tmp_path], enabled=enabled, limits={"data": 256 << 20})
     code = "b = bytearray(64 << 20); print('64 MiB ok', flush=True); c = bytearray(512 << 20)"
     res = launcher.launch(
         box.prefix + [sys.executable, "-S", "-c", code],
