@@ -35,6 +35,8 @@ SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
 # Host folders hidden behind an empty tmpfs: /run holds the host's service sockets (docker,
 # dbus), which a read-only mount does not stop a process from connecting to.
 HIDDEN = ("/run",)
+# Global kernel knobs under /proc, bound read-only over the sandbox's own /proc.
+PROC_READONLY = ("sys", "sysrq-trigger", "irq", "bus", "pressure")
 # GPU device nodes (NVIDIA and the DRM render nodes) passed through when they exist.
 GPU_DEVICES = ("/dev/nvidia*", "/dev/nvidia-caps", "/dev/dri")
 
@@ -189,7 +191,13 @@ def mount_args(
     readonly: list[Path], writable: list[Path], harness_owned: list[Path], limits: dict[str, int]
 ) -> list[str]:
     """bwrap's mount options, in the order they apply (a later mount covers an earlier one)."""
-    args = ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev"]
+    args = ["--ro-bind", "/", "/", "--proc", "/proc"]
+    # Kernel settings read-only: run as root, the candidate's host uid is 0, and /proc/sys
+    # files check that uid, not capabilities (core_pattern would run a program as host root).
+    # bwrap covers some of these only where it finds them writable to itself.
+    for sub in PROC_READONLY:
+        args += ["--ro-bind-try", f"/proc/{sub}", f"/proc/{sub}"]
+    args += ["--dev", "/dev"]
     for pattern in GPU_DEVICES:
         for node in sorted(glob.glob(pattern)):
             args += ["--dev-bind", node, node]

@@ -110,6 +110,13 @@ def test_no_privileges_no_remount_no_way_back_into_the_host_namespaces(tmp_path)
         "r = subprocess.run(['unshare', '-r', '-m', 'true'], capture_output=True)\n"
         "print('new user namespace', 'refused' if r.returncode else 'done')\n"
         "print('pid', os.getpid() > 1, 'host processes', len(os.listdir('/proc')) < 80)\n"
+        "knobs = ['/proc/sys/kernel/core_pattern', '/proc/sys/vm/drop_caches',"
+        " '/proc/pressure/memory', '/sys/kernel/mm/transparent_hugepage/enabled']\n"
+        "opened = []\n"
+        "for knob in knobs:\n"
+        "    try: os.close(os.open(knob, os.O_WRONLY)); opened.append(knob)\n"
+        "    except OSError: pass\n"
+        "print('kernel settings writable', opened)\n"
     )
     res = run_in(box, code, tmp_path, tmp_path / "log")
     assert texts(res) == [
@@ -120,6 +127,8 @@ def test_no_privileges_no_remount_no_way_back_into_the_host_namespaces(tmp_path)
         "remount refused",
         "new user namespace refused",
         "pid True host processes True",
+        # as root the candidate's host uid is 0, which /proc/sys checks instead of capabilities
+        "kernel settings writable []",
     ]
 
 
