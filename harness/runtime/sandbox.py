@@ -85,8 +85,20 @@ def _limit_text(name: str, value: int | None) -> str:
     return f"{_LIMIT_NAMES[name]} {value / GIB:.3g} GiB"
 
 
+@functools.lru_cache(maxsize=4)
+def bwrap_features(bwrap: str) -> frozenset[str]:
+    """Options of this bubblewrap that not every packaged version has: ``--size`` (0.7) and
+    ``--disable-userns`` (0.8); Ubuntu 22.04 ships 0.6."""
+    try:
+        text = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    return frozenset(o for o in ("--size", "--disable-userns") if o in text.stdout + text.stderr)
+
+
 def _bwrap_base(bwrap: str) -> list[str]:
     """The namespace and privilege part of the bwrap command line, before any mount."""
+    nested = ["--disable-userns"] if "--disable-userns" in bwrap_features(bwrap) else []
     return [
         bwrap,
         "--unshare-all",  # user, ipc, pid, net, uts, cgroup: the net one has only loopback
@@ -95,7 +107,7 @@ def _bwrap_base(bwrap: str) -> list[str]:
         str(CANDIDATE_UID),
         "--gid",
         str(CANDIDATE_UID),
-        "--disable-userns",  # no nested user namespace, so no capabilities anywhere
+        *nested,  # no nested user namespace, so no capabilities anywhere
         "--cap-drop",
         "ALL",
         "--die-with-parent",  # killed with the harness
@@ -176,7 +188,11 @@ def plan(
             "refuse network calls and writes to protected paths from Python"
         )
         return Sandbox(plain, "audit-hook", "audit-hook", True, [note], limits)
-    prefix = [*_bwrap_base(bwrap), *mount_args(readonly, writable, harness_owned or [], limits)]
+    features = bwrap_features(bwrap)
+    if "--size" not in features:
+        limits.pop("tmp", None)
+    mounts = mount_args(readonly, writable, harness_owned or [], limits)
+    prefix = [*_bwrap_base(bwrap), *mounts]
     prefix += ["--", sys.executable, "-S", str(ENTRY), *limit_args(limits), "--"]
     files = "bubblewrap, all read-only but the working folders and capped tmpfs scratch"
     caveats = []
@@ -184,6 +200,11 @@ def plan(
         # The kernel exempts processes whose real uid is host root from RLIMIT_NPROC, user
         # namespace or not; bwrap maps the candidate's uid 1000 onto golf-check's own uid.
         caveats.append("task limit not applied: golf-check runs as root (run as a user)")
+    if "--size" not in features:
+        caveats.append("scratch tmpfs not size-capped (bubblewrap before 0.7)")
+    if "--disable-userns" not in features:
+        # the mounts stay locked read-only in a nested namespace; it is one door less
+        caveats.append("nested user namespaces allowed (bubblewrap before 0.8)")
     return Sandbox(prefix, "namespace", files, False, [], limits, caveats)
 
 

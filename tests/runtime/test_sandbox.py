@@ -299,3 +299,17 @@ def test_output_past_the_cap_is_drained_and_counted_not_kept(tmp_path):
     assert res.returncode == 0 and 50_000 <= kept < 50_000 + 200
     assert res.log_dropped_bytes > 140_000 and res.lines[-1].text != "end"
     assert len(res.line_times) * 115 == kept  # "<unix time> " + 99 x + newline per line
+
+
+def test_an_older_bubblewrap_loses_only_what_it_lacks(monkeypatch, tmp_path):
+    """Ubuntu 22.04's bubblewrap 0.6 has neither --size nor --disable-userns: the sandbox is
+    built without them and the report says what is missing."""
+    monkeypatch.setattr(sandbox, "bwrap_status", lambda: ("/usr/bin/bwrap", ""))
+    monkeypatch.setattr(sandbox, "bwrap_features", lambda bwrap: frozenset())
+    box = sandbox.plan([], [tmp_path], limits={"tmp": 1 << 30})
+    assert "--size" not in box.prefix and "--disable-userns" not in box.prefix
+    assert "--tmpfs" in box.prefix and "--unshare-all" in box.prefix
+    assert "not size-capped" in box.describe() and "nested user namespaces" in box.describe()
+    monkeypatch.setattr(sandbox, "bwrap_features", lambda bwrap: frozenset({"--size"}))
+    box = sandbox.plan([], [tmp_path], limits={"tmp": 1 << 30})
+    assert box.prefix[box.prefix.index("--size") + 1] == str(1 << 30)
