@@ -313,3 +313,26 @@ def test_an_older_bubblewrap_loses_only_what_it_lacks(monkeypatch, tmp_path):
     monkeypatch.setattr(sandbox, "bwrap_features", lambda bwrap: frozenset({"--size"}))
     box = sandbox.plan([], [tmp_path], limits={"tmp": 1 << 30})
     assert box.prefix[box.prefix.index("--size") + 1] == str(1 << 30)
+
+
+@needs_bwrap
+def test_a_pth_file_cannot_be_planted_for_the_next_golf_check(tmp_path):
+    """The attack of issue 11: a .pth in a writable virtual environment runs inside the next
+    golf-check command. The interpreter's folders are read-only, and scratch dies with the
+    seed."""
+    import site
+
+    targets = [*site.getsitepackages(), site.getusersitepackages(), "/tmp", "/var/tmp"]
+    box = sandbox.plan([], [tmp_path])
+    code = (
+        "import os\n"
+        f"for folder in {targets!r}:\n"
+        "    try: open(os.path.join(folder, 'zz_golf_probe.pth'), 'w').write('import os\\n')\n"
+        "    except OSError: print('refused', folder)\n"
+        "    else: print('planted', folder)\n"
+    )
+    res = run_in(box, code, tmp_path, tmp_path / "log")
+    outcome = dict(line.split(" ", 1)[::-1] for line in texts(res))
+    assert all(outcome[t] == "refused" for t in targets[:-2]), outcome
+    assert outcome["/tmp"] == outcome["/var/tmp"] == "planted"  # on the seed's own tmpfs
+    assert not any(Path(t, "zz_golf_probe.pth").exists() for t in targets)
