@@ -93,13 +93,14 @@ def package_findings(pr: PullRequest) -> list[Finding]:
 def folder_table(folder: RecordFolder) -> Table:
     """The folder's committed files: what each is, its size, and a log's seed."""
     rows = []
+    code = {id(entry) for entry in folder.code_files()}  # once: a folder may hold many files
     for entry in sorted(folder.entries, key=lambda e: folder.rel(e)):
         rel = folder.rel(entry)
         if entry.kind != "file":
             kind = entry.kind
         elif folder.is_log(entry):
             kind = "log"
-        elif entry in folder.code_files():
+        elif id(entry) in code:
             kind = "code"
         else:
             kind = "data"

@@ -24,6 +24,11 @@ TRACKS = ("track_10min_16mb", "track_non_record_16mb")
 # scripts rarely pass 200 kB, so 2 MB leaves room for a tokenizer model yet stops a model
 # artifact from being committed by accident. Declared binaries may reach the artifact cap.
 DEFAULT_MAX_FILE_BYTES = 2_000_000
+# A submission adds one folder of a few files (a script, its logs, a README, submission.json).
+# Past these bounds a pull request is refused whole, before its blobs are read: each file is
+# written out for `check` and `verify`, and every byte read is held in memory.
+MAX_CHANGED_FILES = 2_000
+MAX_FOLDER_READ_BYTES = 64 * 1024 * 1024
 ARTIFACT_CAP_BYTES = 16_000_000
 
 # submission.json key that declares binary files committed on purpose (see docs/ci.md).
@@ -174,6 +179,11 @@ def load_pull_request(
             f"{base_ref}...{head_ref}: empty diff (head adds nothing since it forked from "
             f"{base_ref}); nothing to gate"
         )
+    if len(changes) > MAX_CHANGED_FILES:
+        raise InputError(
+            f"{base_ref}...{head_ref}: changes {len(changes):,} files; golf-check gates at most "
+            f"{MAX_CHANGED_FILES:,} (a submission adds one folder of a few files)"
+        )
 
     folders: dict[str, str] = {}
     existing: dict[str, list[Change]] = {}
@@ -224,6 +234,12 @@ def _load_folder(
     folder = RecordFolder(path=path, track=track, entries=repo.tree(head, path))
     # Read only files within the bound: an oversized blob is reported by size, never loaded.
     readable = [e for e in folder.files() if (e.size or 0) <= max_file_bytes]
+    total = sum(e.size or 0 for e in readable)
+    if total > MAX_FOLDER_READ_BYTES:
+        raise InputError(
+            f"{path}: {len(readable):,} files of {total:,} bytes in all under the per-file "
+            f"bound; golf-check reads at most {MAX_FOLDER_READ_BYTES >> 20} MiB of one folder"
+        )
     blobs = repo.read_blobs([e.sha for e in readable])
     folder.contents = {folder.rel(e): blobs[e.sha] for e in readable}
     raw = folder.contents.get("submission.json")
