@@ -19,7 +19,7 @@ from harness.errors import InputError
 from harness.evidence import canonical
 from harness.evidence import stats as st
 from harness.evidence.checks import build_evidence, run_detectors
-from harness.evidence.logparse import PROVENANCE_KEYS, RunLog, parse_log
+from harness.evidence.logparse import PROVENANCE_KEYS, RunLog, parse_log, read_budget
 from harness.evidence.model import Baseline, Claims, EvidenceSet, SeedEvidence
 from harness.evidence.runreport import is_run_report, load_json_document, read_run_report
 from harness.evidence.submission import find_submission_file, load_submission, read_claims
@@ -68,20 +68,21 @@ def verify_path(
     report.paths_relative_to = str((target if target.is_dir() else target.parent).resolve())
     if not (target.is_dir() or target.is_file()):  # a FIFO or device would block a read
         raise InputError(f"{target}: not a regular file or folder")
-    if target.is_dir():
-        _verify_folder(report, target, base, policy, headline)
-    elif target.name == "submission.json":
-        _verify_folder(report, target.parent, base, policy, headline)
-    elif target.suffix.lower() == ".json":
-        doc = load_json_document(target)
-        if not is_run_report(doc):
-            raise InputError(
-                f"{target}: not a golf-check run report (expected an object with "
-                '"command": "run" and a "seeds" list)'
-            )
-        _verify_run_report(report, target, doc, base, policy, headline)
-    else:
-        _verify_single_log(report, target, base, policy, headline)
+    with read_budget():  # one record's logs together stay within the parser's bounds
+        if target.is_dir():
+            _verify_folder(report, target, base, policy, headline)
+        elif target.name == "submission.json":
+            _verify_folder(report, target.parent, base, policy, headline)
+        elif target.suffix.lower() == ".json":
+            doc = load_json_document(target)
+            if not is_run_report(doc):
+                raise InputError(
+                    f"{target}: not a golf-check run report (expected an object with "
+                    '"command": "run" and a "seeds" list)'
+                )
+            _verify_run_report(report, target, doc, base, policy, headline)
+        else:
+            _verify_single_log(report, target, base, policy, headline)
     _locate_every_finding(report, target)
     return report
 
@@ -174,16 +175,17 @@ def _looks_like_record(folder: Path) -> bool:
         entries = sorted(folder.iterdir())[:200]
     except OSError:
         return False
-    for entry in entries:
-        if entry.suffix.lower() not in (".log", ".txt", ".out") or not entry.is_file():
-            continue
-        if entry.name.lower().startswith(("readme", "requirements")):
-            continue
-        try:
-            if parse_log(entry).is_run_log:
-                return True
-        except InputError:
-            continue
+    with read_budget():
+        for entry in entries:
+            if entry.suffix.lower() not in (".log", ".txt", ".out") or not entry.is_file():
+                continue
+            if entry.name.lower().startswith(("readme", "requirements")):
+                continue
+            try:
+                if parse_log(entry).is_run_log:
+                    return True
+            except InputError:
+                continue
     return False
 
 
