@@ -40,9 +40,10 @@ _budget_left: ContextVar[list[int] | None] = ContextVar("log_budget_left", defau
 
 
 @contextmanager
-def read_budget(total: int = MAX_TOTAL_LOG_BYTES) -> Iterator[None]:
-    """Within this block, logs parsed together may add up to ``total`` bytes at most."""
-    token = _budget_left.set([total])
+def read_budget(total: int | None = None) -> Iterator[None]:
+    """Within this block, logs parsed together may add up to ``total`` bytes at most
+    (default ``MAX_TOTAL_LOG_BYTES``)."""
+    token = _budget_left.set([MAX_TOTAL_LOG_BYTES if total is None else total])
     try:
         yield
     finally:
@@ -60,7 +61,7 @@ def _charge(path: Path, size: int) -> None:
         return
     if size > left[0]:
         raise InputError(
-            f"{path}: the logs of this input pass {MAX_TOTAL_LOG_BYTES >> 20} MiB in all; "
+            f"{path}: the logs of this input pass {MAX_TOTAL_LOG_BYTES:,} bytes in all; "
             "golf-check reads no more of them"
         )
     left[0] -= size

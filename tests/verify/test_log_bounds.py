@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +52,16 @@ def test_a_budget_is_per_block_not_per_process(tmp_path):
     for _ in range(3):
         with read_budget(os.path.getsize(log)):
             assert parse_log(log).is_run_log
+
+
+def test_verify_charges_a_record_folders_logs_to_one_budget(monkeypatch, capsys):
+    from harness.cli import main
+
+    record = Path(__file__).resolve().parents[1] / "fixtures/records/2026-03-19_SlidingWindowEval"
+    logs = sorted(record.glob("*.log")) + sorted(record.glob("*.txt"))
+    assert logs
+    monkeypatch.setattr(logparse, "MAX_TOTAL_LOG_BYTES", max(p.stat().st_size for p in logs) - 1)
+    with pytest.raises(SystemExit) as exc:
+        main(["verify", str(record), "--format", "json"])
+    assert exc.value.code == 2
+    assert "in all" in capsys.readouterr().err
