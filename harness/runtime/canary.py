@@ -181,15 +181,10 @@ def _judge(result: CanaryResult, run: SeedAudit, nats: np.ndarray, data_path: Pa
         return
     result.val_loss = run.headline.val_loss
     spans = _ledger_spans(run)
-    n = int(nats.size)
     if spans:
-        result.judged = LEDGER
-        result.ledger_nats = sum(s[2] for s in spans)
-        clipped = [(max(s, 1), min(e, n)) for s, e, _ in spans]
-        result.scored = sum(max(e - s, 0) for s, e in clipped)
-        result.ideal_nats = float(sum(nats[s:e].sum() for s, e in clipped if e > s))
-        result.scored_basis = "ledger (the positions the headline's pass scored)"
+        judge_spans(result, spans, nats)
         return
+    n = int(nats.size)
     result.judged = PRINTED
     if run.coverage is not None and run.coverage.nograd_positions > 1:
         result.scored = min(run.coverage.nograd_positions, n) - 1
@@ -201,6 +196,31 @@ def _judge(result: CanaryResult, run: SeedAudit, nats: np.ndarray, data_path: Pa
         result.scored = n - 1
         result.scored_basis = "split length"
     result.ideal_nats = canary_source.min_window_sum(nats, result.scored)
+
+
+def judge_spans(
+    result: CanaryResult, spans: list[tuple[int, int, float]], nats: np.ndarray
+) -> None:
+    """Judge on the ledger's (start, end, nll_sum) spans of the headline's pass."""
+    n = int(nats.size)
+    times = np.zeros(n + 1, dtype=np.int64)  # how often each position was scored
+    for s, e, _ in spans:
+        start = min(max(s, 1), n)
+        times[start] += 1
+        times[max(min(e, n), start)] -= 1
+    times = np.cumsum(times)[:n]
+    scored = times > 0
+    result.scored = int(scored.sum())
+    result.ideal_nats = float(nats[scored].sum())
+    if times.max() <= 1:
+        result.judged = LEDGER
+        result.ledger_nats = float(sum(s[2] for s in spans))
+        result.scored_basis = "ledger (the positions the headline's pass scored)"
+        return
+    # Scored more than once (C4): the ledger holds every score, the headline reports one of
+    # them; Ville speaks of one pass, so the printed loss is judged over those positions.
+    result.judged = PRINTED
+    result.scored_basis = "ledger positions (some scored twice: the printed loss is judged)"
 
 
 def _ledger_spans(run: SeedAudit) -> list[tuple[int, int, float]]:

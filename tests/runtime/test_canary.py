@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from harness.runtime import canary_source
-from harness.runtime.canary import LEDGER, PRINTED, CanaryResult, run_canary
+from harness.runtime.canary import LEDGER, PRINTED, CanaryResult, judge_spans, run_canary
 from harness.runtime.canary_data import canary_in_place, serve, served_dir
 from harness.runtime.session import RunOptions, load_stream
 from harness.runtime.target import resolve
@@ -135,6 +135,19 @@ def test_the_result_says_what_it_judged():
     assert cheat.violated and "VIOLATED" in cheat.summary() and "ledger" in cheat.summary()
     assert cheat.to_json()["observed_nats"] == 2000.0
     assert "inconclusive" in CanaryResult(True, reason="x").summary()
+
+
+def test_ledger_spans_are_judged_once_per_position():
+    nats = np.array([0.0] + [2.0] * 9)
+    clean = CanaryResult(True, alpha=1e-3, val_loss=1.0)
+    judge_spans(clean, [(1, 5, 8.5), (5, 10, 10.5)], nats)
+    assert clean.judged == LEDGER and clean.scored == 9 and clean.ideal_nats == 18.0
+    assert clean.observed_nats == 19.0 and not clean.violated
+    # a rescored span: the ledger holds both scores, so the printed loss is what is judged
+    twice = CanaryResult(True, alpha=1e-3, val_loss=1.0)
+    judge_spans(twice, [(1, 10, 18.0), (1, 10, 9.0)], nats)
+    assert twice.judged == PRINTED and twice.scored == 9 and twice.observed_nats == 9.0
+    assert twice.violated  # 9 nats against a bound of 18 - ln 1000
 
 
 # ----------------------------------------------------------------------------- the folder
