@@ -419,3 +419,27 @@ def network_attempts(audit):
             level="runtime",
             fix="ship everything the run needs in the artifact; no downloads or calls",
         )
+
+
+@detector(NETWORK, level="runtime")
+def network_commands(audit):
+    """Processes the run started that download or install (curl, wget, pip, git clone): the
+    sandbox refuses their connections, which the shim in Python never sees, so the command
+    line itself is the evidence."""
+    started = []
+    for event in audit.trace.of("proc"):
+        argv = event.get("argv")
+        text = " ".join(map(str, argv)) if isinstance(argv, list) else str(argv or "")
+        if _NET_COMMANDS.search(text):
+            started.append(text[:160])
+    if started:
+        yield Finding.of(
+            NETWORK,
+            f"seed {audit.seed}: the run started {len(started)} download or install "
+            f"command(s), e.g. {started[0]!r} (refused by the {audit.sandbox.network} sandbox, "
+            "or reaching out where there is none)",
+            file=audit.log_rel,
+            evidence="\n".join(started[:4]),
+            level="runtime",
+            fix="install and download before the run; the run itself must be offline",
+        )
