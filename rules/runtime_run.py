@@ -305,6 +305,27 @@ def recomputed_bpb(audit) -> Iterator[Finding]:
         )
 
 
+@detector(BPB_RECOMPUTED, level="runtime")
+def unrecomputed_bpb(audit) -> Iterator[Finding]:
+    """Without a ledger the score is only what the script printed: a script that prints its
+    val_loss and val_bpb halved, consistently, would pass every other check."""
+    head = audit.headline
+    if head is None or audit.failure is not None or audit.ledger_bpb:
+        return
+    yield Finding.of(
+        BPB_RECOMPUTED,
+        f"seed {audit.seed}: val_bpb {head.val_bpb} is what the script printed; it reported no "
+        "per-position losses to the ledger, so golf-check could not recompute it (the canary "
+        "judges the printed loss too)",
+        file=audit.log_rel,
+        line=head.line,
+        evidence=head.text,
+        level="runtime",
+        severity="warning",
+        fix="report per-position losses to the ledger (docs/ledger.md) so the score is measured",
+    )
+
+
 @detector(FULL_VAL, level="runtime")
 def partial_split(audit) -> Iterator[Finding]:
     """On data that is not a canonical export, the split is the stream golf-check loaded."""

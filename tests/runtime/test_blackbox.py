@@ -56,7 +56,9 @@ def warnings(findings) -> set[str]:
 def test_legal_script_is_clean(small_data, tmp_path):
     audit, findings = audited(small_data, tmp_path, "legal")
     fallback = set() if SANDBOX else {"EVIDENCE.sandbox-fallback"}
-    assert audit.failure is None and errors(findings) == set() and warnings(findings) == fallback
+    unmeasured = {"EVIDENCE.bpb-recomputed"}  # no ledger: the score is what it printed
+    assert audit.failure is None and errors(findings) == set()
+    assert warnings(findings) == fallback | unmeasured
     assert audit.headline.kind == "final_ttt"
     assert audit.artifact.path.name == "final_model.ptz"
     assert audit.artifact_bytes == audit.artifact.model_bytes + TINY_LM.stat().st_size

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from harness.report import validate_report_json
+from harness.report import validate_report_json, verdict_of
 from harness.runtime.report import seed_findings
 from harness.runtime.session import RunOptions, load_stream, run_seed
 from harness.runtime.target import resolve
@@ -111,6 +111,7 @@ def test_other_seeds_still_run_when_one_crashes(tmp_path, small_data):
 
 def _options(small_data, tmp_path, modes, **kw):
     kw.setdefault("sandbox", SANDBOX)
+    kw.setdefault("audits", ("trace", "ledger"))
     opts = RunOptions(
         target=resolve(str(TINY_LM)),
         seeds=[1],
@@ -118,7 +119,6 @@ def _options(small_data, tmp_path, modes, **kw):
         tokenizer=small_data.tokenizer,
         out_dir=tmp_path / "out",
         env={"CANDIDATE_MODE": modes},
-        audits=("trace", "ledger"),
         canary_tokens=2049,
         **kw,
     )
@@ -132,18 +132,35 @@ def _options(small_data, tmp_path, modes, **kw):
         ("ledger", None),
         ("ledger,bad-bytes", "EVIDENCE.bpb-recomputed"),
         ("ledger,skip-tail", "C4.score-once"),
+        ("ledger,halve", "EVIDENCE.bpb-recomputed"),
     ],
 )
 def test_ledger_checks_of_an_instrumented_script(small_data, tmp_path, modes, rule):
     opts = _options(small_data, tmp_path, modes)
     audit = run_seed(opts, 1, load_stream(opts), env_extra={"CANDIDATE_MODE": modes})
     assert audit.ledger is not None
-    found = {f.rule for f in seed_findings(audit) if f.severity == "error"}
+    findings = seed_findings(audit)
+    found = {f.rule for f in findings if f.severity == "error"}
     if rule is None:
         assert found == set()
         assert audit.ledger_bpb["final_ttt"] == pytest.approx(audit.headline.val_bpb, rel=1e-6)
+        assert not [f for f in findings if f.rule == "EVIDENCE.bpb-recomputed"]
     else:
         assert rule in found
+
+
+@pytest.mark.parametrize("modes", ["legal", "halve"])
+def test_without_a_ledger_the_printed_score_is_never_a_pass(small_data, tmp_path, modes):
+    # A consistently halved val_loss and val_bpb look like any other score line: without the
+    # ledger's per-position losses, the score is only what the script printed.
+    opts = _options(small_data, tmp_path, modes, audits=("trace",))
+    audit = run_seed(opts, 1, load_stream(opts), env_extra={"CANDIDATE_MODE": modes})
+    assert audit.ledger is None and audit.headline is not None
+    findings = seed_findings(audit)
+    unmeasured = [f for f in findings if f.rule == "EVIDENCE.bpb-recomputed"]
+    assert [f.severity for f in unmeasured] == ["warning"]
+    assert "what the script printed" in unmeasured[0].message
+    assert verdict_of(findings) != "pass"
 
 
 def test_without_the_sandbox_the_report_says_so(small_data, tmp_path):

@@ -8,7 +8,8 @@ score line. CANDIDATE_MODE selects misbehaviours (comma-separated):
 legal, train-before-score, rescore, pretrain-on-val, train-read-at-eval, network, crash,
 hang, no-score, daemon, write-outside, claim-fast, peek (scores with the target's logit
 raised); ledger (reports its scores to harness.ledger), bad-bytes (inflates the byte count),
-skip-tail (never scores the last 100 tokens).
+skip-tail (never scores the last 100 tokens), halve (prints its val_loss and val_bpb halved,
+consistently).
 """
 
 import glob
@@ -187,6 +188,8 @@ def main():
     if "bad-bytes" in MODES:
         nbytes *= 1.17  # the double-counted leading space of issue #1719
     bpb = nats / math.log(2) / nbytes
+    if "halve" in MODES:
+        loss, bpb = loss / 2, bpb / 2
     eval_ms = (time.time() - t_eval) * 1000
     print(f"final_ttt val_loss:{loss:.8f} val_bpb:{bpb:.8f} eval_time:{eval_ms:.0f}ms")
     print(f"total_eval_time:{eval_ms / 1000:.1f}s")
