@@ -19,7 +19,10 @@ from harness.evidence.logparse import parse_log
 from harness.evidence.model import CONTRACT_KEYS, Claims, MeasuredSplit, SeedEvidence
 from harness.evidence.submission import plausible_number
 
-MAX_REPORT_BYTES = 64 * 1024 * 1024
+# A run report of three seeds is tens of KB. Parsed JSON costs up to 30 times its size in
+# memory (a list of empty objects), so the bound keeps a hostile report well under 1 GiB.
+MAX_REPORT_BYTES = 8 * 1024 * 1024
+MAX_REPORT_SEEDS = 256
 _NUMBER_KEYS = ("val_bpb", "val_loss", "train_time_s", "eval_time_s")
 _INT_KEYS = ("artifact_bytes", "val_tokens")
 
@@ -64,6 +67,10 @@ def is_run_report(doc: Any) -> bool:
 def read_run_report(path: Path, doc: dict[str, Any], headline: str | None = None) -> RunReport:
     if doc.get("command") != "run":
         raise InputError(f"{path}: a golf-check {doc.get('command')!r} report, not a run report")
+    if len(doc["seeds"]) > MAX_REPORT_SEEDS:
+        raise InputError(
+            f"{path}: {len(doc['seeds']):,} seeds; a run report holds at most {MAX_REPORT_SEEDS}"
+        )
     out = RunReport(path=path)
     base = path.resolve().parent
     for index, item in enumerate(doc["seeds"]):
