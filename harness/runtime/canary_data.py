@@ -1,12 +1,13 @@
 """The data folder every run sees, so that the canary's cannot be told from the real one.
 
 Every run of the candidate (each seed, and the canary) gets ``DATA_PATH`` =
-``<out>/data/<name of the real data folder>``: the validation shards copied as regular files
-(their mode and modification time kept), every other entry (the training shards) linked to
-the real one. Before the canary run golf-check writes the canary's validation shards into
-that same folder, under the same names, with the same header, the same token counts, mode
-and modification time; afterwards it puts the real copies back. The path, the file names, the
-headers and the sizes are the same in both runs; only the tokens differ.
+``<out>/data/<name of the real data folder>``, built afresh just before it: the validation
+shards copied as regular files (their mode and modification time kept), every other entry
+(the training shards) linked to the real one. For the canary run the validation shards are
+the canary's, under the same names, with the same header, the same token counts, mode and
+modification time; afterwards the real copies are served again. The path, the file names,
+the headers, the sizes and the change times (the run's own) are the same in every run; only
+the tokens differ.
 """
 
 from __future__ import annotations
@@ -26,49 +27,50 @@ def served_dir(data_dir: Path, out_dir: Path) -> Path:
     return (out_dir / "data" / Path(data_dir).resolve().name).resolve()
 
 
-def serve(data_dir: Path, out_dir: Path) -> Path:
-    """The run's data folder (built on first use): validation shards copied, the rest linked."""
+def serve(data_dir: Path, out_dir: Path, val: np.ndarray | None = None) -> Path:
+    """Build the run's data folder afresh: validation shards copied (or, with ``val``, that
+    stream cut at the real shards' boundaries, with their mode and times), the rest linked.
+
+    Built again for every run, so that every entry's change time is the run's own, whether
+    the shards in it are the real ones or the canary's."""
     dest = served_dir(data_dir, out_dir)
-    if dest.is_dir():
-        return dest
     partial = dest.with_name(dest.name + ".partial")
-    if partial.exists():
-        shutil.rmtree(partial)
+    old = dest.with_name(dest.name + ".old")
+    for leftover in (partial, old):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    real = split_paths(data_dir, "val")
+    if val is not None and sum(int(read_shard(p).size) for p in real) != val.size:
+        raise ValueError("the canary must be exactly as long as the real validation split")
     partial.mkdir(parents=True)
-    val = {p.name for p in split_paths(data_dir, "val")}
+    offset = 0
     for entry in sorted(Path(data_dir).iterdir()):
-        if entry.name in val:
-            shutil.copy2(entry, partial / entry.name)  # copy2: mode and times too
+        target = partial / entry.name
+        if entry not in real:
+            target.symlink_to(entry.resolve())
+        elif val is None:
+            shutil.copy2(entry, target)  # copy2: mode and times too
         else:
-            (partial / entry.name).symlink_to(entry.resolve())
+            count = int(read_shard(entry).size)
+            write_shard(target, val[offset : offset + count])
+            offset += count
+            stat = entry.stat()
+            os.chmod(target, stat.st_mode & 0o7777)
+            os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    if dest.exists():
+        dest.rename(old)
     partial.rename(dest)
+    if old.exists():
+        shutil.rmtree(old)
     return dest
-
-
-def shard_sizes(data_dir: Path) -> list[tuple[str, int]]:
-    """Name and token count of each validation shard, in order."""
-    return [(p.name, int(read_shard(p).size)) for p in split_paths(data_dir, "val")]
 
 
 @contextmanager
 def canary_in_place(data_dir: Path, out_dir: Path, tokens: np.ndarray) -> Iterator[Path]:
-    """Put ``tokens`` (as long as the real split) in the served folder's validation shards,
-    cut at the real shards' boundaries; restore the real copies on exit."""
-    dest = serve(data_dir, out_dir)
-    real = split_paths(data_dir, "val")
-    sizes = shard_sizes(data_dir)
-    if sum(n for _, n in sizes) != tokens.size:
-        raise ValueError("the canary must be exactly as long as the real validation split")
+    """Serve ``tokens`` (as long as the real split) as the validation shards; serve the real
+    ones again on exit."""
+    dest = serve(data_dir, out_dir, tokens)
     try:
-        offset = 0
-        for path, (name, count) in zip(real, sizes, strict=True):
-            target = dest / name
-            write_shard(target, tokens[offset : offset + count])
-            stat = path.stat()
-            os.chmod(target, stat.st_mode & 0o7777)
-            os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-            offset += count
         yield dest
     finally:
-        for path in real:
-            shutil.copy2(path, dest / path.name)
+        serve(data_dir, out_dir)

@@ -176,6 +176,10 @@ def test_the_served_folder_looks_the_same_with_the_canary_in_it(tmp_path):
     canary = np.full(1500, 9, dtype=np.uint16)
     with canary_in_place(data, out, canary) as inside:
         assert inside == dest and looks(dest) == before  # names, links, sizes, modes, times
+        # built afresh for the run: the shards and the links changed together
+        names = (shard_name("val", 0), shard_name("train", 0))
+        changed = [(dest / name).lstat().st_ctime for name in names]
+        assert abs(changed[0] - changed[1]) < 1.0
         assert (read_shard(dest / shard_name("val", 1)) == 9).all()
         header = np.fromfile(dest / shard_name("val", 0), dtype="<i4", count=3)
         assert header.tolist() == [20240520, 1, 1000]
