@@ -223,6 +223,10 @@ def run(
         env.setdefault("MAX_WALLCLOCK_SECONDS", f"{min(60.0, train_budget):g}")
     if (data_dir is None) != (tokenizer is None):
         raise UsageError("give both --data and --tokenizer, or neither (for the demo data)")
+    if not no_sandbox and not target.is_reference:
+        bwrap, reason = bwrap_status()  # before the demo data is built for nothing
+        if bwrap is None:
+            raise UsageError(refusal(reason))
     if data_dir is None:
         from reference_model.demo_data import ensure_demo_data
 
@@ -259,10 +263,6 @@ def run(
         canary_tokens=canary_tokens,
         limits=limits,
     )
-    if not no_sandbox and not target.is_reference:
-        bwrap, reason = bwrap_status()  # after every argument was checked
-        if bwrap is None:
-            raise UsageError(refusal(reason))
     monitor = _monitor(train_budget, eval_budget)
     opts.monitor = monitor if monitor.mode != "off" else None  # -q: no line is even parsed
     monitor.say(f"run folder {opts.out_dir}")  # first, so a long run can be followed there
