@@ -152,9 +152,16 @@ def _audits(text: str) -> tuple[str, ...]:
 @click.option(
     "--tmp-limit",
     type=click.FloatRange(min=0),
-    default=8.0,
-    show_default=True,
-    help="Size of each tmpfs scratch mount (/tmp, /var/tmp, /dev/shm) in GiB (0: none).",
+    default=None,
+    help="Size of each tmpfs scratch mount (/tmp, /var/tmp, /dev/shm) in GiB "
+    "(default 8, at most 1/8 of RAM; 0: none).",
+)
+@click.option(
+    "--run-memory-limit",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Resident memory of all the candidate's processes together, in GiB; the run is "
+    "killed past it (default 90% of RAM; 0: none).",
 )
 @click.option(
     "--canary-tokens",
@@ -192,6 +199,7 @@ def run(
     file_limit,
     process_limit,
     tmp_limit,
+    run_memory_limit,
     canary_tokens,
     flip_tokens,
     fmt,
@@ -243,7 +251,10 @@ def run(
         limits["data"] = int(memory_limit * GIB) if memory_limit else -1
     limits["fsize"] = int(file_limit * GIB) if file_limit else -1
     limits["nproc"] = process_limit or -1
-    limits["tmp"] = int(tmp_limit * GIB) if tmp_limit else -1
+    if tmp_limit is not None:
+        limits["tmp"] = int(tmp_limit * GIB) if tmp_limit else -1
+    if run_memory_limit is not None:
+        limits["rss"] = int(run_memory_limit * GIB) if run_memory_limit else -1
     opts = RunOptions(
         target=target,
         seeds=_seeds(seeds),

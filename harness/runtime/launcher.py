@@ -68,6 +68,7 @@ class LaunchResult:
     trace_dropped: int = 0  # events past MAX_EVENTS
     trace_malformed: int = 0  # messages that were not a JSON object with a time
     log_dropped_bytes: int = 0  # output past max_log_bytes: read, counted, not kept
+    memory_killed: bool = False  # the process tree's resident memory passed max_rss_bytes
 
     def time_of_line(self, number: int) -> float | None:
         """Harness time of line ``number`` (1-based, as in the log file)."""
@@ -90,11 +91,15 @@ def launch(
     on_line: Callable[[float, str], None] | None = None,
     on_event: Callable[[dict], None] | None = None,
     max_log_bytes: int = MAX_LOG_BYTES,
+    max_rss_bytes: int | None = None,
 ) -> LaunchResult:
     """Run ``command``; with ``trace_path``, open the trace channel (its descriptor number
     goes to the candidate in GOLF_CHECK_TRACE_FD) and copy every event there. ``on_line``
     and ``on_event`` see each line and event as it arrives (the progress display), from the
-    reader threads; they must return quickly and never raise."""
+    reader threads; they must return quickly and never raise. At most ``max_log_bytes`` of
+    output go into the log; the rest is drained and counted. With ``max_rss_bytes``, the
+    whole tree is killed once its resident memory, sampled every 0.2 s, passes it: a cap on
+    the run, where RLIMIT_DATA caps each process."""
     env = dict(env, **{TOKEN_VAR: token})
     lines: deque[LogLine] = deque(maxlen=KEEP_LINES)
     times = array("d")
@@ -149,10 +154,15 @@ def launch(
         tracer.start()
 
     peak = 0
-    timed_out = False
+    timed_out = memory_killed = False
     deadline = started + timeout_s
     while proc.poll() is None:
-        peak = max(peak, _tree_rss(proc.pid, token))
+        rss = _tree_rss(proc.pid, token)
+        peak = max(peak, rss)
+        if max_rss_bytes is not None and max_rss_bytes >= 0 and rss > max_rss_bytes:
+            memory_killed = True
+            _kill_group(proc)
+            break
         if time.monotonic() > deadline:
             timed_out = True
             _kill_group(proc)
@@ -164,9 +174,9 @@ def launch(
     except subprocess.TimeoutExpired:
         _signal_group(proc.pid, signal.SIGKILL)
         proc.wait()
-    # after a timeout the whole group was killed on purpose: only a process that left the
-    # group is a survivor, not a group member still dying under load
-    survivors = _sweep(token, proc.pid, skip_group=timed_out)
+    # after a timeout (or the memory cap) the whole group was killed on purpose: only a
+    # process that left the group is a survivor, not a group member still dying under load
+    survivors = _sweep(token, proc.pid, skip_group=timed_out or memory_killed)
     _signal_group(proc.pid, signal.SIGKILL)  # anything left in the group
     reader.join(timeout=10)
     log.close()
@@ -198,6 +208,7 @@ def launch(
         log_sha256=digest.hexdigest(),
         log_bytes=log_path.stat().st_size if log_path.is_file() else 0,
         log_dropped_bytes=output["dropped"],
+        memory_killed=memory_killed,
     )
     if tracer is not None:
         result.trace_events = events
@@ -405,15 +416,32 @@ def _pgid(pid: int) -> int | None:
     return _stat_field(pid, 2)
 
 
+def _pid_namespace(pid: int | str) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return None
+
+
 def _sweep(token: str, root: int, skip_group: bool = False) -> list[str]:
-    """Kill and describe every process of this run still alive after its main process."""
+    """Kill and describe every process of this run still alive after its main process.
+    With ``skip_group`` (the run was killed on purpose), members of the run's group and of
+    the sandbox's pid namespace, which the kernel is still tearing down, are killed and not
+    described: the sandbox's own init reports what outlived a main process that ended."""
     found = []
     me = os.getpid()
+    ours = _pid_namespace("self")
     for pid in _pids():
         if pid in (me, root) or not _has_token(pid, token):
             continue
         if skip_group and _pgid(pid) == root:
             _signal_group(root, signal.SIGKILL)
+            continue
+        if skip_group and _pid_namespace(pid) not in (ours, None):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
             continue
         found.append(f"{pid} {_cmdline(pid)[:200]}")
         try:

@@ -30,6 +30,7 @@ from pathlib import Path
 ENTRY = Path(__file__).with_name("sandbox_entry.py")
 CANDIDATE_UID = 1000  # the candidate's uid inside its user namespace: not root there
 GIB = 1 << 30
+RLIMITS = ("data", "fsize", "nproc", "nofile", "core")  # what sandbox_entry sets
 # Scratch space the candidate gets as fresh tmpfs mounts, capped by ``--tmp-limit`` each.
 SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
 # Host folders hidden behind an empty tmpfs: /run holds the host's service sockets (docker,
@@ -70,6 +71,7 @@ class Sandbox:
 
 
 _LIMIT_NAMES = {
+    "rss": "memory/run",
     "data": "memory/process",
     "nproc": "tasks",
     "fsize": "file",
@@ -140,12 +142,17 @@ def default_limits() -> dict[str, int]:
     """Limits for the candidate: private memory per process (RLIMIT_DATA: CUDA's address
     space reservations are not counted, so GPUs keep working) at 80% of this machine's RAM,
     8 GiB per written file, 16384 tasks (processes and threads) of the candidate's uid in its
-    user namespace, 8 GiB for each tmpfs scratch mount, no core dumps. ``--memory-limit``,
-    ``--file-limit``, ``--process-limit`` and ``--tmp-limit`` change them."""
+    user namespace, 8 GiB (at most 1/8 of RAM) per tmpfs scratch mount, no core dumps; and
+    90% of RAM resident for the whole process tree, which the launcher enforces by sampling
+    (no cgroup here).
+    ``--memory-limit``, ``--run-memory-limit``, ``--file-limit``, ``--process-limit`` and
+    ``--tmp-limit`` change them."""
     limits = {"fsize": 8 * GIB, "core": 0, "nproc": 16384, "tmp": 8 * GIB}
     try:
         ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
         limits["data"] = int(ram * 0.8)
+        limits["rss"] = int(ram * 0.9)
+        limits["tmp"] = min(limits["tmp"], ram // 8)  # tmpfs pages are RAM: three of them
     except (ValueError, OSError, AttributeError):
         pass
     return limits
@@ -155,7 +162,7 @@ def limit_args(limits: dict[str, int] | None) -> list[str]:
     """sandbox_entry's options for the rlimits among ``limits`` (a negative value: none)."""
     args: list[str] = []
     for name, value in (limits or {}).items():
-        if name != "tmp" and value is not None and value >= 0:
+        if name in RLIMITS and value is not None and value >= 0:
             args += ["--limit", f"{name}={int(value)}"]
     return args
 

@@ -134,6 +134,9 @@ class SeedAudit:
             return self.launch.start_error
         if self.launch.timed_out:
             return f"killed after the {self.options.seed_timeout_s:.0f} s timeout"
+        if self.launch.memory_killed:
+            cap = self.options.limits.get("rss") or 0
+            return f"killed: its processes held over {cap / (1 << 30):.3g} GiB of memory together"
         if self.launch.returncode not in (0, None):
             return (
                 f"exited with status {self.launch.returncode}{_signal_name(self.launch.returncode)}"
@@ -375,6 +378,7 @@ def run_seed(
         trace_path=run_dir / "trace.jsonl",
         on_line=watch.line if watch else None,
         on_event=watch.event if watch else None,
+        max_rss_bytes=opts.limits.get("rss"),
     )
     if watch is not None:
         watch.finish(result.returncode, result.timed_out, result.start_error)

@@ -147,6 +147,7 @@ def test_a_daemon_dies_with_the_seed_even_when_the_seed_is_killed_on_timeout(tmp
     )
     res = run_in(box, code, tmp_path, tmp_path / "log", timeout_s=2, trace=True)
     assert res.timed_out and texts(res) == ["main sleeps"]
+    assert res.survivors == []  # the namespace was torn down on purpose, not left running
     time.sleep(5)
     assert not marker.exists()
     mine = [p for p in os.listdir("/proc") if p.isdigit() and _cmd(p).find("time.sleep(4)") >= 0]
@@ -336,3 +337,37 @@ def test_a_pth_file_cannot_be_planted_for_the_next_golf_check(tmp_path):
     assert all(outcome[t] == "refused" for t in targets[:-2]), outcome
     assert outcome["/tmp"] == outcome["/var/tmp"] == "planted"  # on the seed's own tmpfs
     assert not any(Path(t, "zz_golf_probe.pth").exists() for t in targets)
+
+
+def _box_or_plain(tmp_path, limits):
+    """The sandbox where bubblewrap runs, else the plain run the reference would get: the
+    run-wide memory cap is the harness's own and holds in both."""
+    return sandbox.plan([], [tmp_path], limits=limits, trusted=True)
+
+
+def test_many_processes_each_under_the_process_cap_are_stopped_by_the_run_cap(tmp_path):
+    """Four processes of 96 MiB each: every one is under the 256 MiB per-process cap, the run
+    is over its 256 MiB run cap, and is killed within a few samples."""
+    box = _box_or_plain(tmp_path, {"data": 256 << 20})
+    code = (
+        "import os, time\n"
+        "for _ in range(3):\n"
+        "    if os.fork() == 0: break\n"
+        "block = bytearray(96 << 20)\n"
+        "for i in range(0, len(block), 4096): block[i] = 1  # resident, not just reserved\n"
+        "print('holding', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    started = time.monotonic()
+    res = launcher.launch(
+        box.prefix + [sys.executable, "-S", "-c", code],
+        cwd=tmp_path,
+        env=dict(os.environ),
+        log_path=tmp_path / "log",
+        timeout_s=60,
+        token="r" * 16,
+        max_rss_bytes=256 << 20,
+    )
+    assert res.memory_killed and not res.timed_out and res.returncode != 0
+    assert res.peak_rss_bytes > 256 << 20 and time.monotonic() - started < 30
+    assert res.survivors == []  # killed on purpose, with the group: not left running
