@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from harness.runtime import canary_source
-from harness.runtime.canary_data import canary_in_place, served_dir
+from harness.runtime.canary_data import serve, served_dir
 from harness.runtime.session import RunOptions, SeedAudit, Stream, run_seed
 from harness.runtime.valindex import build_index
 
@@ -144,17 +144,18 @@ def run_canary(
         limit = str(min(int(opts.canary_tokens), n))
         env = {"EVAL_ONLY": "1", "LOAD_ARTIFACT": str(artifact), "VAL_TOKEN_LIMIT": limit}
     audits = tuple(a for a in opts.audits if a in ("trace", "ledger"))
-    copts = dataclasses.replace(opts, audits=audits)
+    # run_seed serves the canary's shards where each run finds its validation split
+    copts = dataclasses.replace(opts, audits=audits, served_val=tokens)
     token_bytes = np.zeros(n, dtype=np.int64)
     token_bytes[1:] = lut.stream_bytes(tokens)
     canary = Stream(tokens, stream.index_dir, lut, token_bytes)
     # The validation index and the split sit where the real ones were during the run.
     build_index(tokens, stream.index_dir)
     try:
-        with canary_in_place(opts.data_dir, opts.out_dir, tokens):
-            run = run_seed(copts, run_seed_value, canary, env_extra=env, name=name)
+        run = run_seed(copts, run_seed_value, canary, env_extra=env, name=name)
     finally:
         build_index(stream.tokens, stream.index_dir)
+        serve(opts.data_dir, opts.out_dir)  # the real shards again
     _judge(result, run, nats, served_dir(opts.data_dir, opts.out_dir))
     _rename(run_dir, opts.out_dir / "canary")
     return result

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -63,14 +61,3 @@ def serve(data_dir: Path, out_dir: Path, val: np.ndarray | None = None) -> Path:
     if old.exists():
         shutil.rmtree(old)
     return dest
-
-
-@contextmanager
-def canary_in_place(data_dir: Path, out_dir: Path, tokens: np.ndarray) -> Iterator[Path]:
-    """Serve ``tokens`` (as long as the real split) as the validation shards; serve the real
-    ones again on exit."""
-    dest = serve(data_dir, out_dir, tokens)
-    try:
-        yield dest
-    finally:
-        serve(data_dir, out_dir)

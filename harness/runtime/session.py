@@ -67,6 +67,8 @@ class RunOptions:
     invocation_dir: Path = field(default_factory=Path.cwd)
     limits: dict[str, int] = field(default_factory=_default_limits)
     monitor: Any = None  # harness.progress.RunMonitor: the live progress display, if any
+    # the validation tokens served to the run instead of the real ones (the canary's)
+    served_val: np.ndarray | None = None
 
     @property
     def seed_timeout_s(self) -> float:
@@ -347,7 +349,7 @@ def run_seed(
     writable = writable_dirs(run_dir)
     for d in writable:
         d.mkdir(parents=True, exist_ok=True)
-    serve(opts.data_dir, opts.out_dir)
+    serve(opts.data_dir, opts.out_dir, opts.served_val)
     try:
         box = sandbox.plan(
             protected_dirs(opts),

@@ -12,7 +12,7 @@ import pytest
 
 from harness.runtime import canary_source
 from harness.runtime.canary import LEDGER, PRINTED, CanaryResult, judge_spans, run_canary
-from harness.runtime.canary_data import canary_in_place, serve, served_dir
+from harness.runtime.canary_data import serve, served_dir
 from harness.runtime.session import RunOptions, load_stream
 from harness.runtime.target import resolve
 from harness.shards import ByteLUT, load_split, read_shard, shard_name, write_shard
@@ -174,19 +174,19 @@ def test_the_served_folder_looks_the_same_with_the_canary_in_it(tmp_path):
     assert (dest / shard_name("train", 0)).is_symlink()
     assert not (dest / shard_name("val", 0)).is_symlink()
     canary = np.full(1500, 9, dtype=np.uint16)
-    with canary_in_place(data, out, canary) as inside:
-        assert inside == dest and looks(dest) == before  # names, links, sizes, modes, times
-        # built afresh for the run: the shards and the links changed together
-        names = (shard_name("val", 0), shard_name("train", 0))
-        changed = [(dest / name).lstat().st_ctime for name in names]
-        assert abs(changed[0] - changed[1]) < 1.0
-        assert (read_shard(dest / shard_name("val", 1)) == 9).all()
-        header = np.fromfile(dest / shard_name("val", 0), dtype="<i4", count=3)
-        assert header.tolist() == [20240520, 1, 1000]
+    assert serve(data, out, canary) == dest
+    assert looks(dest) == before  # names, links, sizes, modes, times
+    # built afresh for the run: the shards and the links changed together
+    names = (shard_name("val", 0), shard_name("train", 0))
+    changed = [(dest / name).lstat().st_ctime for name in names]
+    assert abs(changed[0] - changed[1]) < 1.0
+    assert (read_shard(dest / shard_name("val", 1)) == 9).all()
+    header = np.fromfile(dest / shard_name("val", 0), dtype="<i4", count=3)
+    assert header.tolist() == [20240520, 1, 1000]
+    serve(data, out)
     assert np.array_equal(load_split(dest, "val"), load_split(data, "val"))
     with pytest.raises(ValueError):
-        with canary_in_place(data, out, canary[:10]):
-            pass
+        serve(data, out, canary[:10])
 
 
 # ----------------------------------------------------------------------------- a real run
@@ -214,6 +214,7 @@ def test_canary_catches_a_scorer_that_looks_at_the_target(small_data, tmp_path, 
     result = run_canary(opts, SimpleNamespace(seed=1, artifact=None), stream)
     # the canary split is as long as the real one: tiny_lm scores its positions 1..2047
     assert result.n_tokens == 2048 and result.scored == 2047, result.summary()
+    # the trace mapped the run's forwards onto the canary split it was served
     assert result.scored_basis.startswith("trace") and result.judged == PRINTED
     assert "the loss the script printed" in result.summary()
     assert result.violated is violated
