@@ -154,7 +154,7 @@ def shim_self_cost(trace_dir: Path) -> None:
 
 
 def canary_power(args, opts, stream, artifact, demo, out) -> None:
-    print("\ncanary power (K=4, alphabet 64, alpha 1e-3): per-token loss vs ln 4 = 1.3863")
+    print("\ncanary power (keyed bigram split, alpha 1e-3): per-token loss the run reported")
     print("| injection | " + " | ".join(f"N={n}" for n in args.canary_lengths.split(",")) + " |")
     print("|---|" + "---|" * len(args.canary_lengths.split(",")))
     seed_audit = SimpleNamespace(seed=1337, artifact=SimpleNamespace(path=artifact))

@@ -644,14 +644,17 @@ CANARY_BOUND = rule(
     "C1",
     "A causal, normalized scorer cannot beat the canary stream's ideal code length",
     """
-golf-check replaces the validation split with a secret synthetic stream where every token
-has surprise exactly ln K under its source. For any causal (C1), normalized (C2) predictor,
-q/p is a nonnegative martingale with mean 1, so by Ville's inequality its total loss falls
-below N ln K - ln(1/alpha) with probability at most alpha. A reported total under that bound
-proves that the score looked at the targets or did not use a distribution.
+golf-check serves, at the validation split's own path, names and headers, a secret split
+drawn from a keyed bigram process over the whole vocabulary, and keeps the exact probability
+p of every token it drew. For any causal (C1), normalized (C2) predictor q, q/p is a
+nonnegative martingale with mean 1, so by Ville's inequality its total loss over N positions
+falls below their ideal code length, the sum of -ln p, minus ln(1/alpha) with probability at
+most alpha. A total under that bound proves that the score looked at the targets or did not
+use a distribution. The loss judged is the ledger's where the script reports one, else the
+loss it printed.
 
 Example:
-    canary: 4,095 tokens scored, observed 3,120.4 nats < bound 5,670.0 = 4095 ln 4 - ln 1000
+    canary: 4,095 tokens scored, observed 2,104.7 nats < bound 3,271.5 (= ideal 3,278.4 - ln 1000)
 """,
     (
         "https://github.com/openai/parameter-golf/issues/1017",

@@ -168,7 +168,8 @@ def _audits(text: str) -> tuple[str, ...]:
     type=click.IntRange(64),
     default=4096,
     show_default=True,
-    help="Length of the canary stream.",
+    help="Positions of the canary split the bundled reference evaluates (a script that "
+    "is not the reference evaluates the whole served split).",
 )
 @click.option(
     "--flip-tokens",
