@@ -121,8 +121,8 @@ def output_option():
             default=None,
             expose_value=False,
             callback=remember,
-            help="SARIF paths are relative to this folder [default: the git top level of the "
-            "input, else the working directory].",
+            help="SARIF and github-annotation paths are relative to this folder [default: the "
+            "git top level of the input, else the working directory].",
         )(func)
         func = click.option(
             "--quiet",
@@ -175,7 +175,7 @@ def render_options(report: Report, fmt: str, output: str | None = None) -> Rende
         show_errors=output is not None,
         base=report.paths_relative_to,
     )
-    if fmt == "sarif":
+    if fmt in ("sarif", "github"):  # GitHub resolves both against the repository root
         chosen = meta.get("golf_check.repo_root")
         options.repo_root = os.path.abspath(chosen) if chosen else find_repo_root(_input(report))
     return options

@@ -273,7 +273,7 @@ def render(
     if fmt == "concise":
         return render_concise(report, quiet=opts.quiet)
     if fmt == "github":
-        return render_github(report)
+        return render_github(report, root=opts.repo_root)
     if fmt == "html":
         from harness.html_report import render_html  # matplotlib: only when asked for
 
@@ -475,10 +475,21 @@ def _align(value: str, width: int) -> str:
 # ----------------------------------------------------------------- one line per finding
 
 
-def _finding_lines(report: Report) -> list[tuple[Finding, str]]:
-    """Unsuppressed findings with the path each is reported at."""
+def _finding_lines(report: Report, root: str | None = None) -> list[tuple[Finding, str]]:
+    """Unsuppressed findings with the path each is reported at. Paths the report keeps
+    relative to a record folder (``verify``) are given relative to ``root`` (default: the
+    working directory), so an editor or GitHub can open them."""
     fallback = _fallback_location(report)
-    return [(f, f.file or fallback) for f in _ordered_findings(report) if not f.suppressed]
+    out = []
+    for f in _ordered_findings(report):
+        if f.suppressed:
+            continue
+        path = f.file or fallback
+        if report.paths_relative_to and path and not os.path.isabs(path):
+            absolute = os.path.join(report.paths_relative_to, path)
+            path = os.path.relpath(absolute, root or os.getcwd())
+        out.append((f, path))
+    return out
 
 
 def render_concise(report: Report, *, quiet: bool = False) -> str:
@@ -501,14 +512,15 @@ def render_concise(report: Report, *, quiet: bool = False) -> str:
 _GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
 
-def render_github(report: Report) -> str:
-    """GitHub Actions workflow commands: ``::error file=...,line=...,title=RULE::message``.
+def render_github(report: Report, root: str | None = None) -> str:
+    """GitHub Actions workflow commands: ``::error file=...,line=...,title=RULE::message``,
+    with paths relative to ``root`` (the repository) where the report's are folder-relative.
 
     Every value is escaped as the runner expects (``%``, CR and LF in the message; also ``:``
     and ``,`` in properties), so a file name cannot end a command early or start another one.
     """
     out = []
-    for f, path in _finding_lines(report):
+    for f, path in _finding_lines(report, root):
         props = [f"file={_gh_property(path)}"]
         if f.line:
             props.append(f"line={int(f.line)}")

@@ -199,3 +199,30 @@ def test_a_bad_pyproject_table_is_an_input_error(capsys, tmp_path, monkeypatch, 
     monkeypatch.chdir(_project(tmp_path, table))
     code, out, err = run(capsys, "check", "train_gpt.py")
     assert code == 2 and out == "" and message in err and len(err.splitlines()) == 1
+
+
+def test_verify_concise_and_github_paths_open_from_where_they_are_read(
+    capsys, tmp_path, monkeypatch
+):
+    # verify keeps findings relative to the record folder; the one-line formats give paths an
+    # editor opens from the working directory, and GitHub from the repository root.
+    repo = tmp_path / "repo"
+    record = repo / "records" / "2026-04-09_A2_Muon097_3Seed"
+    shutil.copytree(ROOT / "tests/fixtures/records/2026-04-09_A2_Muon097_3Seed", record)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    code, out, _ = run(capsys, "verify", str(record), "--format", "concise")
+    assert code == 0
+    first = out.splitlines()[0]
+    path, line = first.split(":")[:2]
+    assert (elsewhere / path).resolve() == (record / "train_seed0.log").resolve()
+    assert (record / "train_seed0.log").read_text().splitlines()[int(line) - 1].startswith(
+        "stopping_early"
+    )
+    code, out, _ = run(
+        capsys, "verify", str(record), "--format", "github", "--repo-root", str(repo)
+    )
+    assert out.splitlines()[0].startswith(
+        "::warning file=records/2026-04-09_A2_Muon097_3Seed/train_seed0.log,line=152,"
+    )

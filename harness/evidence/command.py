@@ -34,7 +34,7 @@ from harness.progress import command_counting
     help="Score line kind to read per seed (e.g. quantized_sliding_window) instead of the "
     "last final score line.",
 )
-@format_option(choices=("text", "json", "markdown", "sarif", "html"))
+@format_option()
 @strict_option()
 @output_option()
 def verify(
