@@ -72,16 +72,19 @@ Example:
 SANDBOX_FALLBACK = rule(
     "EVIDENCE.sandbox-fallback",
     "EVIDENCE",
-    "The candidate could not be isolated from the network by a namespace",
+    "The candidate must run inside golf-check's bubblewrap sandbox",
     """
-golf-check runs the candidate in new network and mount namespaces, where nothing but the
-loopback is reachable and the user's folders are mounted read-only. Where namespaces cannot
-be created (macOS, locked-down containers), audit hooks inside the candidate refuse network
-calls and protected writes instead; native code can bypass them, so the "no network" result
-is weaker, and the report says so.
+golf-check runs the candidate under bubblewrap: new user, pid, network, mount, IPC and UTS
+namespaces, where nothing but the loopback is reachable, the file system is read-only except
+the run's own folders, and no process outlives its seed. Without bubblewrap (or where it
+cannot build its namespaces: macOS, locked-down containers), an untrusted script is refused
+unless the user passes --no-sandbox; the bundled reference, and a script run with
+--no-sandbox, run under audit hooks inside the candidate that refuse network calls and
+protected writes instead. Native code can bypass those hooks, so the result is weaker, and
+the report says so. An older bubblewrap without --size or --disable-userns is noted here too.
 
 Example:
-    no network namespace (unshare: unshare failed: Operation not permitted)
+    golf-check run train_gpt.py --no-sandbox   # audit hooks only: "no sandbox (--no-sandbox)"
 """,
     ("https://github.com/openai/parameter-golf/blob/main/README.md",),
     severity="warning",
