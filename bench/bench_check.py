@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.static.checker import check_file  # noqa: E402
+from golf_check.harness.static.checker import check_file  # noqa: E402
 
 TWINS = ROOT / "tests" / "static" / "twins"
 SOURCES = [
@@ -95,7 +95,7 @@ def median_ms(path: Path, repeats: int) -> tuple[float, float, int]:
 _CHILD = """
 import json, resource, sys, tracemalloc
 sys.path.insert(0, {root!r})
-from harness.static.checker import check_paths
+from golf_check.harness.static.checker import check_paths
 tracemalloc.start()
 report = check_paths([{folder!r}])
 peak = tracemalloc.get_traced_memory()[1]

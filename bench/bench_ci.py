@@ -69,7 +69,7 @@ def build_repo(root: Path) -> Path:
 
 def time_cold(repo: Path, repeats: int) -> tuple[list[float], int]:
     times, code = [], 0
-    cmd = [sys.executable, "-m", "harness", "ci", "--repo", str(repo), "--base", "main"]
+    cmd = [sys.executable, "-m", "golf_check.harness", "ci", "--repo", str(repo), "--base", "main"]
     for _ in range(repeats):
         start = time.perf_counter()
         proc = subprocess.run(cmd + ["--format", "json"], capture_output=True, cwd=ROOT)
@@ -79,7 +79,7 @@ def time_cold(repo: Path, repeats: int) -> tuple[list[float], int]:
 
 
 def time_warm(repo: Path, repeats: int) -> list[float]:
-    from harness.ci.gate import gate_pull_request
+    from golf_check.harness.ci.gate import gate_pull_request
 
     gate_pull_request(str(repo), "main", "HEAD")  # first call pays the imports
     times = []

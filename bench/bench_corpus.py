@@ -173,7 +173,7 @@ def _hint_lines(raw: dict, where: str) -> list[int]:
 
 def check_in_process(entries: list[Entry], as_run: bool = False) -> dict[str, dict]:
     """``golf-check check SCRIPT`` per entry, as report JSON dicts keyed by entry name."""
-    from harness.static.checker import check_paths
+    from golf_check.harness.static.checker import check_paths
 
     out = {}
     for e in entries:
@@ -195,7 +195,7 @@ def check_in_process(entries: list[Entry], as_run: bool = False) -> dict[str, di
 
 def _record_config_option() -> dict:
     """Older checkers read a record folder's configuration only when asked to."""
-    from harness.static.checker import check_paths
+    from golf_check.harness.static.checker import check_paths
 
     parameters = inspect.signature(check_paths).parameters
     return {"record_config": True} if "record_config" in parameters else {}
@@ -208,7 +208,7 @@ def _as_run(e: Entry) -> tuple[Path, dict]:
         copy = e.run_folder / name
         if copy.is_file() and copy.read_bytes() == raw:
             return copy, _record_config_option()
-    from harness.static.runconfig import folder_config
+    from golf_check.harness.static.runconfig import folder_config
 
     source = raw.decode("utf-8", errors="replace")
     ran_as = e.run_folder / "train_gpt.py"  # the name a record's run command runs
@@ -286,8 +286,8 @@ def _source_lines(script: Path, lines: list[int]) -> list[dict]:
     (the lines findings point at), else of the file."""
     if not lines:
         return []
-    from harness.errors import InputError
-    from harness.static.loader import load_script
+    from golf_check.harness.errors import InputError
+    from golf_check.harness.static.loader import load_script
 
     try:
         text = load_script(script).source.splitlines()

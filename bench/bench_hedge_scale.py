@@ -26,10 +26,10 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from harness.ledger import DEFAULT_SAMPLE, sampled_positions
-from reference_model.config import PRESETS, Config
-from reference_model.hedge import NgramExperts, OnlineMixture, SparseCounts
-from reference_model.model import GPT, count_parameters
+from golf_check.harness.ledger import DEFAULT_SAMPLE, sampled_positions
+from golf_check.reference_model.config import PRESETS, Config
+from golf_check.reference_model.hedge import NgramExperts, OnlineMixture, SparseCounts
+from golf_check.reference_model.model import GPT, count_parameters
 
 VOCAB = 1024
 BUCKETS = 65536

@@ -42,11 +42,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.errors import InputError  # noqa: E402
-from harness.rulebook import load_all  # noqa: E402
-from harness.static.checker import check_file  # noqa: E402
-from harness.static.loader import load_script  # noqa: E402
-from harness.static.model import ProgramModel  # noqa: E402
+from golf_check.harness.errors import InputError  # noqa: E402
+from golf_check.harness.rulebook import load_all  # noqa: E402
+from golf_check.harness.static.checker import check_file  # noqa: E402
+from golf_check.harness.static.loader import load_script  # noqa: E402
+from golf_check.harness.static.model import ProgramModel  # noqa: E402
 
 DEFAULT_FOLDER = ROOT.parent / "shared" / "corpus" / "scripts"
 KINDS = ("parse", "parse_nogc", "check")

@@ -18,16 +18,16 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from harness import ledger
-from harness.shards import ByteLUT, load_split
-from reference_model.config import PRESETS, Config
-from reference_model.data import TrainBatches, ValData
-from reference_model.demo_data import ensure_demo_data
-from reference_model.evaluate import Dist, Evaluator
-from reference_model.hedge import NgramExperts, SparseCounts
-from reference_model.model import GPT
-from reference_model.optim import build_optimizers
-from reference_model.quantize import dequantize_state, quantize_state
+from golf_check.harness import ledger
+from golf_check.harness.shards import ByteLUT, load_split
+from golf_check.reference_model.config import PRESETS, Config
+from golf_check.reference_model.data import TrainBatches, ValData
+from golf_check.reference_model.demo_data import ensure_demo_data
+from golf_check.reference_model.evaluate import Dist, Evaluator
+from golf_check.reference_model.hedge import NgramExperts, SparseCounts
+from golf_check.reference_model.model import GPT
+from golf_check.reference_model.optim import build_optimizers
+from golf_check.reference_model.quantize import dequantize_state, quantize_state
 
 
 def median_time(fn, repeats: int) -> float:

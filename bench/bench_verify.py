@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.evidence.logparse import parse_log  # noqa: E402
-from harness.evidence.verifier import verify_path  # noqa: E402
+from golf_check.harness.evidence.logparse import parse_log  # noqa: E402
+from golf_check.harness.evidence.verifier import verify_path  # noqa: E402
 
 RECORD = (
     ROOT

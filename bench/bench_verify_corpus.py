@@ -38,10 +38,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.errors import InputError  # noqa: E402
-from harness.evidence import stats as st  # noqa: E402
-from harness.evidence.verifier import verify_path  # noqa: E402
-from harness.report import render  # noqa: E402
+from golf_check.harness.errors import InputError  # noqa: E402
+from golf_check.harness.evidence import stats as st  # noqa: E402
+from golf_check.harness.evidence.verifier import verify_path  # noqa: E402
+from golf_check.harness.report import render  # noqa: E402
 
 BEGIN = "<!-- bench_verify_corpus:begin (generated: bench/bench_verify_corpus.py --update) -->"
 END = "<!-- bench_verify_corpus:end -->"
@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_ci:
         cli = [str(Path(sys.executable).with_name("golf-check"))]
         if not Path(cli[0]).exists():
-            cli = [sys.executable, "-m", "harness"]
+            cli = [sys.executable, "-m", "golf_check.harness"]
         whole = [
             folder
             for kind, folder in folders(args.shared)

@@ -1,3 +1,3 @@
-from harness.cli import main
+from golf_check.harness.cli import main
 
 main()

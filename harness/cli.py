@@ -14,18 +14,25 @@ import sys
 
 import click
 
-from harness import __version__
-from harness.errors import InputError
-from harness.report import FORMATS, RenderOptions, Report, find_repo_root, input_errors, render
+from golf_check.harness import __version__
+from golf_check.harness.errors import InputError
+from golf_check.harness.report import (
+    FORMATS,
+    RenderOptions,
+    Report,
+    find_repo_root,
+    input_errors,
+    render,
+)
 
 # name -> (module, attribute); the module defines a click command.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "check": ("harness.static.command", "check"),
-    "verify": ("harness.evidence.command", "verify"),
-    "run": ("harness.runtime.command", "run"),
-    "ci": ("harness.ci.command", "ci"),
-    "data": ("reference_model.command", "data"),
-    "rules": ("harness.rules_command", "rules"),
+    "check": ("golf_check.harness.static.command", "check"),
+    "verify": ("golf_check.harness.evidence.command", "verify"),
+    "run": ("golf_check.harness.runtime.command", "run"),
+    "ci": ("golf_check.harness.ci.command", "ci"),
+    "data": ("golf_check.reference_model.command", "data"),
+    "rules": ("golf_check.harness.rules_command", "rules"),
 }
 
 
@@ -67,7 +74,7 @@ def cli(ctx: click.Context) -> None:
     `check` reads its defaults from [tool.golf-check] in the nearest pyproject.toml.
     """
     if ctx.invoked_subcommand == "check":
-        from harness.config import check_defaults, find_config
+        from golf_check.harness.config import check_defaults, find_config
 
         path = find_config()
         if path is not None:
@@ -93,7 +100,7 @@ def format_option(default: str = "text", choices: tuple[str, ...] = FORMATS):
 def _check_format(ctx: click.Context, param: click.Parameter, value: str) -> str:
     # Refused before any work starts (a `run` takes minutes), not when the report is drawn.
     if value == "html":
-        from harness.html_report import require_matplotlib
+        from golf_check.harness.html_report import require_matplotlib
 
         require_matplotlib()
     return value

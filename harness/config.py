@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from harness.errors import InputError
+from golf_check.harness.errors import InputError
 
 TABLE = "golf-check"
 # Keys in the table -> the option's parameter name in `check` (`--format` is `fmt`).

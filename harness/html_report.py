@@ -19,9 +19,9 @@ import stat
 import unicodedata
 from typing import Any
 
-from harness import __version__
-from harness.errors import InputError
-from harness.report import (
+from golf_check.harness import __version__
+from golf_check.harness.errors import InputError
+from golf_check.harness.report import (
     Finding,
     RenderOptions,
     Report,
@@ -82,7 +82,7 @@ def _visible(text: str) -> str:
 def render_html(report: Report, options: RenderOptions | None = None) -> str:
     """The whole report as one HTML document (a string)."""
     require_matplotlib()
-    from harness.rulebook import load_all
+    from golf_check.harness.rulebook import load_all
 
     opts = options or RenderOptions()
     base = opts.base or report.paths_relative_to

@@ -367,7 +367,7 @@ def read_ledger(directory: str | os.PathLike) -> list[dict[str, Any]]:
     Timestamps are ``time.monotonic()``, one clock for every process on a machine, so events
     of different ranks interleave correctly. A torn last line (a killed process) is skipped.
     """
-    from harness.errors import InputError
+    from golf_check.harness.errors import InputError
 
     directory = Path(directory)
     paths = sorted(directory.glob("ledger.rank*.jsonl"))

@@ -479,7 +479,7 @@ def command_counting(verb: str):
     colour as ``--color``, ``NO_COLOR`` and ``FORCE_COLOR`` say."""
     import click
 
-    from harness.cli import use_color
+    from golf_check.harness.cli import use_color
 
     ctx = click.get_current_context(silent=True)
     meta = ctx.meta if ctx is not None else {}
@@ -499,7 +499,7 @@ def ticker_delay() -> float:
     except ValueError:
         value = math.nan
     if not math.isfinite(value) or value < 0:
-        from harness.errors import InputError
+        from golf_check.harness.errors import InputError
 
         raise InputError(f"{DELAY_VAR}={text!r}: give a number of seconds, 0 or more")
     return value

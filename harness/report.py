@@ -27,8 +27,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from harness import __version__
-from harness.rulebook import CONDITIONS, CONFIDENCES, LEVELS, SEVERITIES, Rule
+from golf_check.harness import __version__
+from golf_check.harness.rulebook import CONDITIONS, CONFIDENCES, LEVELS, SEVERITIES, Rule
 
 FORMATS = ("text", "concise", "github", "json", "markdown", "sarif", "html")
 VERDICTS = ("pass", "warn", "fail", "error")
@@ -211,7 +211,7 @@ def verdict_of(findings: list[Finding]) -> str:
 
 
 def report_schema() -> dict[str, Any]:
-    text = resources.files("harness").joinpath("schemas/report.schema.json").read_text()
+    text = resources.files("golf_check.harness").joinpath("schemas/report.schema.json").read_text()
     return json.loads(text)
 
 
@@ -275,7 +275,7 @@ def render(
     if fmt == "github":
         return render_github(report, root=opts.repo_root)
     if fmt == "html":
-        from harness.html_report import render_html  # matplotlib: only when asked for
+        from golf_check.harness.html_report import render_html  # matplotlib: only when asked for
 
         return render_html(report, opts)
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -643,7 +643,7 @@ def render_markdown(report: Report, *, blob_url: str | None = None) -> str:
     Every piece of text that comes from the submission (file names, messages that quote it,
     log excerpts, evidence, table cells) goes through ``_md_escape`` or ``_md_code``.
     """
-    from harness.rulebook import load_all
+    from golf_check.harness.rulebook import load_all
 
     rules = load_all().rules
     lines: list[str] = []
@@ -802,7 +802,7 @@ def render_sarif(
     otherwise each path (relative to ``base`` or the working directory) is made relative to it,
     and a path outside the repository keeps an absolute ``file:`` URI.
     """
-    from harness.rulebook import load_all
+    from golf_check.harness.rulebook import load_all
 
     catalogue = load_all().rules
     findings = report.all_findings()

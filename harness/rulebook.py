@@ -113,11 +113,11 @@ def load_all() -> Registry:
     """Import every module of the ``rules`` package once, which registers its rules."""
     global _loaded
     if not _loaded:
-        import rules
+        from golf_check import rules
 
         for info in sorted(pkgutil.iter_modules(rules.__path__), key=lambda i: i.name):
             if not info.name.startswith("_"):
-                importlib.import_module(f"rules.{info.name}")
+                importlib.import_module(f"golf_check.rules.{info.name}")
         _loaded = True
     return REGISTRY
 
@@ -125,7 +125,7 @@ def load_all() -> Registry:
 def get_rule(rule_id: str) -> Rule:
     registry = load_all()
     if rule_id not in registry.rules:
-        from harness.errors import UsageError
+        from golf_check.harness.errors import UsageError
 
         close = [r for r in registry.rules if rule_id.lower() in r.lower()]
         hint = f" (did you mean {', '.join(close[:3])}?)" if close else ""

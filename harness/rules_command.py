@@ -6,7 +6,7 @@ import json
 
 import click
 
-from harness.rulebook import CONDITIONS, Rule, get_rule, load_all
+from golf_check.harness.rulebook import CONDITIONS, Rule, get_rule, load_all
 
 
 def _detector_levels(rule: Rule) -> list[str]:

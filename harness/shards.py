@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.errors import InputError
+from golf_check.harness.errors import InputError
 
 MAGIC = 20240520
 VERSION = 1

@@ -1,7 +1,7 @@
-"""``python -m reference_model``: train, write the artifact, evaluate (see main.py)."""
+"""``python -m golf_check.reference_model``: train, write the artifact, evaluate (see main.py)."""
 
 import sys
 
-from reference_model.main import main
+from golf_check.reference_model.main import main
 
 sys.exit(main())

@@ -6,9 +6,9 @@ import time
 
 import click
 
-from harness.cli import emit, format_option, output_option
-from harness.errors import require_run_extra
-from harness.report import Report
+from golf_check.harness.cli import emit, format_option, output_option
+from golf_check.harness.errors import require_run_extra
+from golf_check.harness.report import Report
 
 
 @click.group()
@@ -31,7 +31,7 @@ def demo(out: str | None, force: bool, fmt: str, output: str | None) -> None:
     """Build the demo dataset: stdlib docstrings, a 1024-piece BPE tokenizer, FineWeb-format
     shards. Offline and deterministic; cached after the first build."""
     require_run_extra("data demo")
-    from reference_model.demo_data import ensure_demo_data
+    from golf_check.reference_model.demo_data import ensure_demo_data
 
     t0 = time.perf_counter()
     demo_data = ensure_demo_data(out, force=force)
@@ -52,7 +52,7 @@ def demo(out: str | None, force: bool, fmt: str, output: str | None) -> None:
         "val_tokens": demo_data.val_tokens,
     }
     report.notes.append(
-        "Use it: DATA_PATH=<data> TOKENIZER_PATH=<tokenizer> python -m reference_model "
+        "Use it: DATA_PATH=<data> TOKENIZER_PATH=<tokenizer> python -m golf_check.reference_model "
         "(golf-check run finds it by itself)."
     )
     emit(report, fmt, output)

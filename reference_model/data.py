@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from harness.errors import InputError
-from harness.shards import ByteLUT, load_sentencepiece, load_split
-from reference_model.config import Config
+from golf_check.harness.errors import InputError
+from golf_check.harness.shards import ByteLUT, load_sentencepiece, load_split
+from golf_check.reference_model.config import Config
 
 
 @dataclass
@@ -37,7 +37,7 @@ def resolve_paths(cfg: Config) -> tuple[Path, Path]:
         return Path(cfg.data_path), Path(cfg.tokenizer_path)
     if cfg.data_path or cfg.tokenizer_path:
         raise InputError("set both DATA_PATH and TOKENIZER_PATH, or neither (for the demo data)")
-    from reference_model.demo_data import ensure_demo_data
+    from golf_check.reference_model.demo_data import ensure_demo_data
 
     demo = ensure_demo_data()
     return demo.data_dir, demo.tokenizer_path

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.errors import InputError
-from harness.shards import shard_name, write_shard
+from golf_check.harness.errors import InputError
+from golf_check.harness.shards import shard_name, write_shard
 
 FORMAT = 2  # bump when the recipe changes, so stale caches are rebuilt
 VOCAB_SIZE = 1024

@@ -27,13 +27,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from harness import ledger
-from harness.shards import bits_per_byte
-from reference_model import inject
-from reference_model.config import Config
-from reference_model.data import ValData
-from reference_model.hedge import OnlineMixture
-from reference_model.model import GPT
+from golf_check.harness import ledger
+from golf_check.harness.shards import bits_per_byte
+from golf_check.reference_model import inject
+from golf_check.reference_model.config import Config
+from golf_check.reference_model.data import ValData
+from golf_check.reference_model.hedge import OnlineMixture
+from golf_check.reference_model.model import GPT
 
 PASSES = ("quantized", "quantized_sliding_window", "quantized_ttt", "quantized_ttt_hedge")
 

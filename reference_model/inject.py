@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from harness.errors import InputError
+from golf_check.harness.errors import InputError
 
 INJECTIONS = {
     "train-before-score": "multi-epoch TTT over the whole validation split, then score it (C3)",

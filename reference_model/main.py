@@ -21,15 +21,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from harness import ledger
-from harness.errors import InputError
-from harness.shards import bits_per_byte, load_split
-from reference_model import inject
-from reference_model.config import Config, hyperparameter_lines, load_config
-from reference_model.data import TrainBatches, load_tokenizer_lut, load_val, resolve_paths
-from reference_model.evaluate import PASSES, Dist, Evaluator
-from reference_model.model import GPT, count_parameters
-from reference_model.quantize import (
+from golf_check.harness import ledger
+from golf_check.harness.errors import InputError
+from golf_check.harness.shards import bits_per_byte, load_split
+from golf_check.reference_model import inject
+from golf_check.reference_model.config import Config, hyperparameter_lines, load_config
+from golf_check.reference_model.data import (
+    TrainBatches,
+    load_tokenizer_lut,
+    load_val,
+    resolve_paths,
+)
+from golf_check.reference_model.evaluate import PASSES, Dist, Evaluator
+from golf_check.reference_model.model import GPT, count_parameters
+from golf_check.reference_model.quantize import (
     dequantize_state,
     input_second_moments,
     quantize_state,
@@ -37,7 +42,7 @@ from reference_model.quantize import (
     serialize,
     write_artifact,
 )
-from reference_model.train import train
+from golf_check.reference_model.train import train
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from reference_model.config import Config
+from golf_check.reference_model.config import Config
 
 
 def rms_norm(x: torch.Tensor) -> torch.Tensor:

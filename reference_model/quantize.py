@@ -19,7 +19,7 @@ import torch
 import zstandard
 from torch import nn
 
-from harness.errors import InputError
+from golf_check.harness.errors import InputError
 
 CLIP_CANDIDATES = (1.0, 0.97, 0.94, 0.9, 0.85, 0.8, 0.75)
 MAX_DECOMPRESSED = 1 << 30  # no real artifact comes close; a bomb stops here

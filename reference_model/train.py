@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import time
 
-from reference_model.config import Config
-from reference_model.data import TrainBatches
-from reference_model.evaluate import autocast
-from reference_model.model import GPT
-from reference_model.optim import build_optimizers, set_lr_scale
+from golf_check.reference_model.config import Config
+from golf_check.reference_model.data import TrainBatches
+from golf_check.reference_model.evaluate import autocast
+from golf_check.reference_model.model import GPT
+from golf_check.reference_model.optim import build_optimizers, set_lr_scale
 
 
 def lr_scale(progress: float, warmdown_frac: float) -> float:

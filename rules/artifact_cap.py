@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from harness.errors import InputError
-from harness.evidence.codesize import CodeCount, detect_convention
-from harness.evidence.codesize import recompute_code as recompute_code_as
-from harness.evidence.model import EvidenceSet
-from harness.report import Finding
-from harness.rulebook import detector, rule
+from golf_check.harness.errors import InputError
+from golf_check.harness.evidence.codesize import CodeCount, detect_convention
+from golf_check.harness.evidence.codesize import recompute_code as recompute_code_as
+from golf_check.harness.evidence.model import EvidenceSet
+from golf_check.harness.report import Finding
+from golf_check.harness.rulebook import detector, rule
 
 ARTIFACT_CAP_BYTES = 16_000_000
 # Compressed model files a record folder may ship (never the raw fp32 final_model.pt).
@@ -95,7 +95,7 @@ def recompute_code(folder: Path) -> tuple[int, list[Path], list[str]] | None:
     if not script.is_file():
         return None
     try:
-        from harness.static.codefiles import needed_code_files
+        from golf_check.harness.static.codefiles import needed_code_files
 
         needed = needed_code_files(script)
         return needed.total_bytes(), list(needed.files), list(needed.unresolved)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import ast
 
-from harness.rulebook import detector, rule
-from harness.static.model import callee_name
+from golf_check.harness.rulebook import detector, rule
+from golf_check.harness.static.model import callee_name
 
 BYTE_DOUBLE_COUNT = rule(
     "EVIDENCE.byte-double-count",

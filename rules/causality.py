@@ -6,10 +6,10 @@ from __future__ import annotations
 import ast
 import re
 
-from harness.report import Finding
-from harness.rulebook import detector, rule
-from harness.static.model import callee_name
-from harness.static.patterns import (
+from golf_check.harness.report import Finding
+from golf_check.harness.rulebook import detector, rule
+from golf_check.harness.static.model import callee_name
+from golf_check.harness.static.patterns import (
     flows_into,
     hashed_key,
     list_elements,
@@ -220,7 +220,7 @@ def slot_optimization(model):
             continue
         reported.add(id(func))
         yield _slot_finding(model, param, site, context_only, "high", [site])
-    from harness.static.adaptation import adaptations
+    from golf_check.harness.static.adaptation import adaptations
 
     for a in adaptations(model):
         if not a.slot_param or id(a.func) in reported or a.kind in ("score-first", "unscored"):
@@ -572,7 +572,7 @@ def _oracle_finding(model, node, left, right, how: str):
 
 
 def _is_pass_results(model, operands) -> bool:
-    from rules.single_pass import _is_pass_result
+    from golf_check.rules.single_pass import _is_pass_result
 
     return all(_is_pass_result(model, o) for o in operands)
 
@@ -798,7 +798,7 @@ def _target_key_helpers(model):
     """``table[full_hash(ctx, cand)]`` where ``full_hash(ctx, target)`` mixes its target
     parameter into the key: the helper's callers build the key the banned way, whatever
     they pass (the gold token, or every candidate of a vocabulary-wide lookup)."""
-    from harness.static.model import TARGET_NAME, callee_name
+    from golf_check.harness.static.model import TARGET_NAME, callee_name
 
     helpers = {}
     for func in model.functions:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import re
 
-from harness.rulebook import detector, rule
+from golf_check.harness.rulebook import detector, rule
 
 WALLCLOCK_DEFAULT = rule(
     "BUDGET.wallclock-default",
@@ -108,8 +108,8 @@ def wallclock_default(model):
 @detector(UNCOUNTED_CODE, level="static")
 def uncounted_code(model):
     """Helper files the run loads (from ``codefiles``) and compiled-extension calls."""
-    from harness.errors import InputError
-    from harness.static.codefiles import needed_code_files
+    from golf_check.harness.errors import InputError
+    from golf_check.harness.static.codefiles import needed_code_files
 
     path = model.script.path
     if path.is_file():

@@ -6,8 +6,8 @@ from __future__ import annotations
 import ast
 import re
 
-from harness.report import Finding
-from harness.rulebook import detector, rule
+from golf_check.harness.report import Finding
+from golf_check.harness.rulebook import detector, rule
 
 VAL_CALIBRATION = rule(
     "DATA.val-calibration",
@@ -166,7 +166,7 @@ _VAL_SPLIT_NAMES = ("val", "valid", "validation")
 @detector(VAL_IN_TRAINING, level="static")
 def validation_in_training(model):
     """Gradient steps on validation batches in the training loop; loaders over val shards."""
-    from harness.static.adaptation import adaptations
+    from golf_check.harness.static.adaptation import adaptations
 
     for a in adaptations(model):
         if a.kind == "training":
@@ -208,7 +208,7 @@ _SINK_CALLEES = frozenset("save savez savez_compressed compress dump dumps write
 @detector(VAL_IN_TRAINING, level="static")
 def validation_in_artifact(model):
     """Validation tokens saved or compressed into the artifact (the "paid prefix")."""
-    from harness.static.model import resolved_name
+    from golf_check.harness.static.model import resolved_name
 
     sinks = []
     for site in model.call_sites:
@@ -284,7 +284,7 @@ _PROCESS_CALLEES = frozenset(("run", "call", "check_call", "check_output", "Pope
 @detector(NETWORK, level="static")
 def network_access(model):
     """Network libraries, downloads, and subprocess calls to curl/wget/pip."""
-    from harness.static.model import resolved_name
+    from golf_check.harness.static.model import resolved_name
 
     called = False
     aliases = model.aliases

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from harness.evidence import canonical
-from harness.evidence import stats as st
-from harness.evidence.logparse import PROVENANCE_KEYS
-from harness.evidence.model import EvidenceSet, SeedEvidence
-from harness.report import Finding
-from harness.rulebook import detector, rule
+from golf_check.harness.evidence import canonical
+from golf_check.harness.evidence import stats as st
+from golf_check.harness.evidence.logparse import PROVENANCE_KEYS
+from golf_check.harness.evidence.model import EvidenceSet, SeedEvidence
+from golf_check.harness.report import Finding
+from golf_check.harness.rulebook import detector, rule
 
 MIN_SEEDS = 3
 
@@ -337,7 +337,7 @@ def evidence_levels_disagree(ev: EvidenceSet) -> Iterator[Finding]:
     logged = [s for s in ev.scored if s.hyperparameters]
     if readme is None or not readme.is_file() or not logged:
         return
-    from harness.static.runconfig import readme_config, same_value
+    from golf_check.harness.static.runconfig import readme_config, same_value
 
     for setting in readme_config(readme, "train_gpt.py").entries:
         key = setting.key.lower()

@@ -6,10 +6,10 @@ from __future__ import annotations
 import ast
 import re
 
-from harness.report import Finding
-from harness.rulebook import detector, rule
-from harness.static.model import callee_name
-from harness.static.patterns import (
+from golf_check.harness.report import Finding
+from golf_check.harness.rulebook import detector, rule
+from golf_check.harness.static.model import callee_name
+from golf_check.harness.static.patterns import (
     entropy_sites,
     flows_into,
     hashed_key,

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from harness.ci.git import MODE_GITLINK
-from harness.ci.paths import path_problem, symlink_escapes
-from harness.ci.pull_request import (
+from golf_check.harness.ci.git import MODE_GITLINK
+from golf_check.harness.ci.paths import path_problem, symlink_escapes
+from golf_check.harness.ci.pull_request import (
     ARTIFACT_CAP_BYTES,
     DECLARED_BINARIES_KEY,
     RECORDS_DIR,
     TRACKS,
     PullRequest,
 )
-from harness.report import Finding
-from harness.rulebook import detector, rule
+from golf_check.harness.report import Finding
+from golf_check.harness.rulebook import detector, rule
 
 SUBMISSION_PROCESS = "https://github.com/openai/parameter-golf#submission-process"
 _LISTED = 10  # paths named in a message before "and N more"

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from harness.evidence.model import EvidenceSet, SeedEvidence
-from harness.report import Finding
-from harness.rulebook import detector
-from rules.score_first import PREQUANT_TTT, PRETRAIN_ON_VAL
-from rules.single_pass import BEST_OF_PASSES, RESCORE
+from golf_check.harness.evidence.model import EvidenceSet, SeedEvidence
+from golf_check.harness.report import Finding
+from golf_check.harness.rulebook import detector
+from golf_check.rules.score_first import PREQUANT_TTT, PRETRAIN_ON_VAL
+from golf_check.rules.single_pass import BEST_OF_PASSES, RESCORE
 
 # A score line whose eval time is at least this share of the adaptation pass's elapsed time
 # summarises that same pass (score-first TTT prints its accumulated score after ":done").

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from harness.report import Finding
-from harness.rulebook import detector, rule
-from rules.evidence_claims import FULL_VAL, LOG_MISMATCH
-from rules.time_budget import EVAL_TIME, TRAIN_TIME
+from golf_check.harness.report import Finding
+from golf_check.harness.rulebook import detector, rule
+from golf_check.rules.evidence_claims import FULL_VAL, LOG_MISMATCH
+from golf_check.rules.time_budget import EVAL_TIME, TRAIN_TIME
 
 SEED_FAILED = rule(
     "EVIDENCE.seed-failed",

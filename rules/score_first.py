@@ -3,8 +3,8 @@ that used it (issue #1017 C3; README 2026-03-20; issue #402)."""
 
 from __future__ import annotations
 
-from harness.report import Finding
-from harness.rulebook import detector, rule
+from golf_check.harness.report import Finding
+from golf_check.harness.rulebook import detector, rule
 
 PRETRAIN_ON_VAL = rule(
     "C3.pretrain-on-val",
@@ -104,7 +104,7 @@ _FIX_PRETRAIN = (
 @detector(PRETRAIN_ON_VAL, PREQUANT_TTT, UPDATE_BEFORE_SCORE, WARMUP_ON_VAL, level="static")
 def adaptation_order(model):
     """Updates on validation tokens that are not preceded by the scoring of those tokens."""
-    from harness.static.adaptation import adaptations
+    from golf_check.harness.static.adaptation import adaptations
 
     for a in adaptations(model):
         if a.slot_param and a.kind in ("update-before-score", "pretrain"):

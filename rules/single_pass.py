@@ -6,8 +6,8 @@ from __future__ import annotations
 import ast
 import re
 
-from harness.report import Finding
-from harness.rulebook import detector, rule
+from golf_check.harness.report import Finding
+from golf_check.harness.rulebook import detector, rule
 
 RESCORE = rule(
     "C4.rescore",
@@ -60,7 +60,7 @@ _RESCORE_SWITCH = re.compile(
 @detector(RESCORE, level="static")
 def rescore_after_adaptation(model):
     """Score, adapt, score again: from the adaptation analysis and from two-pass switches."""
-    from harness.static.adaptation import adaptations, hands_whole_split, resets_between
+    from golf_check.harness.static.adaptation import adaptations, hands_whole_split, resets_between
 
     for a in adaptations(model):
         if a.kind == "rescore":

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from harness.evidence import stats as st
-from harness.evidence.model import EvidenceSet
-from harness.evidence.submission import schema_problems
-from harness.report import Finding
-from harness.rulebook import detector, rule
+from golf_check.harness.evidence import stats as st
+from golf_check.harness.evidence.model import EvidenceSet
+from golf_check.harness.evidence.submission import schema_problems
+from golf_check.harness.report import Finding
+from golf_check.harness.rulebook import detector, rule
 
 SUBMISSION_PROCESS = "https://github.com/openai/parameter-golf/blob/main/README.md"
 REQUIRED_FILES = ("README.md", "submission.json", "train_gpt.py")

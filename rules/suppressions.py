@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.rulebook import rule
+from golf_check.harness.rulebook import rule
 
 SUPPRESSION_REASON = rule(
     "PACKAGE.suppression-reason",

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from harness.evidence.model import EvidenceSet, SeedEvidence
-from harness.report import Finding
-from harness.rulebook import detector, rule
+from golf_check.harness.evidence.model import EvidenceSet, SeedEvidence
+from golf_check.harness.report import Finding
+from golf_check.harness.rulebook import detector, rule
 
 TRAIN_CAP_S = 600.0
 EVAL_CAP_S = 600.0

@@ -3,7 +3,7 @@ checked (DESIGN.md, "Never execute untrusted code"; rules.md R-CODE-COUNTED)."""
 
 from __future__ import annotations
 
-from harness.rulebook import detector, rule
+from golf_check.harness.rulebook import detector, rule
 
 UNDECODED_WRAPPER = rule(
     "PACKAGE.undecoded-wrapper",

@@ -197,7 +197,7 @@ def test_as_run_judges_a_script_under_its_run_folder(tmp_path, capsys):
 
 
 def test_a_checker_crash_is_a_counted_result_not_a_stop(corpus, monkeypatch):
-    import harness.static.checker as checker
+    import golf_check.harness.static.checker as checker
 
     def broken(*args, **kwargs):
         raise RuntimeError("detector bug")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.rulebook import load_all
-from harness.rules_command import catalogue_markdown
+from golf_check.harness.rulebook import load_all
+from golf_check.harness.rules_command import catalogue_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = sorted(load_all().rules.values(), key=lambda r: r.id)
@@ -54,12 +54,12 @@ def test_docs_rules_md_is_generated_from_the_catalogue():
 
 def test_rules_command_lists_and_explains():
     out = subprocess.run(
-        [sys.executable, "-m", "harness", "rules"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "golf_check.harness", "rules"], capture_output=True, text=True, check=True
     ).stdout
     assert all(r.id in out for r in RULES)
     one = RULES[0]
     out = subprocess.run(
-        [sys.executable, "-m", "harness", "rules", one.id],
+        [sys.executable, "-m", "golf_check.harness", "rules", one.id],
         capture_output=True,
         text=True,
         check=True,
@@ -69,7 +69,7 @@ def test_rules_command_lists_and_explains():
 
 def test_a_condition_lists_its_family():
     out = subprocess.run(
-        [sys.executable, "-m", "harness", "rules", "c3"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "golf_check.harness", "rules", "c3"], capture_output=True, text=True, check=True
     ).stdout
     family = [r.id for r in RULES if r.condition == "C3"]
     assert family and all(rid in out for rid in family)
@@ -78,7 +78,7 @@ def test_a_condition_lists_its_family():
 
 def test_unknown_rule_is_a_usage_error():
     proc = subprocess.run(
-        [sys.executable, "-m", "harness", "rules", "C9.nope"], capture_output=True, text=True
+        [sys.executable, "-m", "golf_check.harness", "rules", "C9.nope"], capture_output=True, text=True
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("golf-check: error: unknown rule id")
@@ -87,7 +87,7 @@ def test_unknown_rule_is_a_usage_error():
 
 def test_help_lists_every_command():
     out = subprocess.run(
-        [sys.executable, "-m", "harness", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "golf_check.harness", "--help"], capture_output=True, text=True, check=True
     ).stdout
     for command in ("check", "verify", "run", "ci", "data", "rules"):
         assert re.search(rf"^\s+{command}\s", out, re.M), command

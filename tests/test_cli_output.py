@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-import harness.cli
-from harness.cli import main
+import golf_check.harness.cli
+from golf_check.harness.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 ILLEGAL = ROOT / "tests" / "static" / "twins" / "C3.pretrain-on-val" / "illegal_logged_epochs.py"
@@ -40,7 +40,7 @@ def script(tmp_path: Path) -> Path:
 @pytest.fixture
 def terminal(monkeypatch):
     """Standard output is a terminal; no colour variables unless a test sets them."""
-    monkeypatch.setattr(harness.cli, "_stdout_tty", lambda: True)
+    monkeypatch.setattr(golf_check.harness.cli, "_stdout_tty", lambda: True)
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("FORCE_COLOR", raising=False)
 

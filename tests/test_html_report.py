@@ -14,8 +14,8 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from harness.html_report import render_html  # noqa: E402
-from harness.report import Finding, Report  # noqa: E402
+from golf_check.harness.html_report import render_html  # noqa: E402
+from golf_check.harness.report import Finding, Report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORD = ROOT / "tests" / "fixtures" / "records" / "2026-04-09_A2_Muon097_3Seed"
@@ -61,7 +61,7 @@ class Page(HTMLParser):
 
 def golf_check(*args, cwd=None, env=None, timeout=300) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "harness", *map(str, args)],
+        [sys.executable, "-m", "golf_check.harness", *map(str, args)],
         capture_output=True,
         text=True,
         cwd=cwd or ROOT,
@@ -260,7 +260,7 @@ class Block:
             raise ModuleNotFoundError("No module named 'matplotlib'", name=name)
 sys.meta_path.insert(0, Block())
 sys.argv = ["golf-check", *sys.argv[1:]]
-runpy.run_module("harness", run_name="__main__")
+runpy.run_module("golf_check.harness", run_name="__main__")
 """
 
 

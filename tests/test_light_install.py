@@ -29,7 +29,7 @@ BLOCKED_RUNNER = textwrap.dedent(
             return None
 
     sys.meta_path.insert(0, Blocker())
-    from harness.cli import main
+    from golf_check.harness.cli import main
 
     try:
         main(sys.argv[1:])
@@ -96,3 +96,32 @@ def test_run_and_data_name_the_extra_when_torch_is_missing(args, tmp_path):
     assert "golf-check[run]" in error_lines[0]
     assert "torch" in error_lines[0] and "sentencepiece" in error_lines[0]
     assert "Traceback" not in done.stderr
+
+
+def test_every_package_is_installed_under_the_golf_check_name():
+    tomllib = pytest.importorskip("tomllib")
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = {
+        "golf_check." + ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("harness", "rules", "reference_model")
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert set(setuptools["packages"]) == folders
+    assert setuptools["package-dir"] == {f"golf_check.{top}": top for top in
+                                         ("harness", "reference_model", "rules")}
+
+
+def test_only_golf_check_is_claimed_as_an_import_name(tmp_path):
+    # Outside the source tree the installed package answers to golf_check alone: the generic
+    # names harness, rules and reference_model stay free for other packages.
+    probe = (
+        "import importlib.util as u\n"
+        "print([n for n in ('harness', 'rules', 'reference_model') if u.find_spec(n)])\n"
+        "import golf_check.harness.cli, golf_check.rules, golf_check.reference_model\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]", "ok"]

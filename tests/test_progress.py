@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import progress
-from harness.progress import LIVE, OFF, PLAIN, RunMonitor, choose_mode
+from golf_check.harness import progress
+from golf_check.harness.progress import LIVE, OFF, PLAIN, RunMonitor, choose_mode
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_LM = ROOT / "tests" / "runtime" / "candidates" / "tiny_lm.py"
@@ -59,7 +59,7 @@ def _env(**extra: str) -> dict[str, str]:
 def golf_check(args, *, tty: bool, env=None, timeout=600):
     """Run golf-check with stdout on a pipe and stderr on a pipe or a pseudo-terminal of
     100 columns; returns (returncode, stdout, stderr)."""
-    command = [sys.executable, "-m", "harness", *map(str, args)]
+    command = [sys.executable, "-m", "golf_check.harness", *map(str, args)]
     env = env if env is not None else _env()
     if not tty:
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
@@ -95,8 +95,8 @@ def golf_check(args, *, tty: bool, env=None, timeout=600):
 @pytest.fixture(scope="module")
 def small_data(tmp_path_factory):
     """The offline demo corpus cut down (as tests/runtime's fixture): a quick real dataset."""
-    from harness.shards import load_split, shard_name, write_shard
-    from reference_model.demo_data import ensure_demo_data
+    from golf_check.harness.shards import load_split, shard_name, write_shard
+    from golf_check.reference_model.demo_data import ensure_demo_data
 
     root = tmp_path_factory.mktemp("data")
     demo = ensure_demo_data(cache_dir=root / "demo")
@@ -194,7 +194,9 @@ def test_run_of_a_torch_candidate_shows_trace_progress_live(tmp_path, small_data
     out = tmp_path / "out"
     code, stdout, stderr = golf_check(run_args(TINY_LM, small_data, out), tty=True)
     assert code in (0, 1), stderr
-    assert "optimizer step" in stderr
+    # Training lasts a few seconds: the optimizer steps the trace counts are shown while they
+    # come, and the log's closing step line replaces them; a loaded machine may show only that.
+    assert "optimizer step" in stderr or "step 20/20" in stderr
     assert "position " in stderr and "/2048" in stderr
     assert json.loads(stdout)["verdict"] in ("pass", "warn", "fail")
 

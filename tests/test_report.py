@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from harness.report import (
+from golf_check.harness.report import (
     FileResult,
     Finding,
     Report,

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
-from harness.report import Finding, RenderOptions, Report, render
+from golf_check.harness.cli import main
+from golf_check.harness.report import Finding, RenderOptions, Report, render
 
 ROOT = Path(__file__).resolve().parents[1]
 TWINS = ROOT / "tests" / "static" / "twins"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from harness.ci.gate import gate_pull_request
-from harness.ci.pull_request import DEFAULT_MAX_FILE_BYTES
-from harness.cli import emit, format_option, output_option, strict_option
-from harness.errors import InputError
-from harness.report import Report, blob_url, render
+from golf_check.harness.ci.gate import gate_pull_request
+from golf_check.harness.ci.pull_request import DEFAULT_MAX_FILE_BYTES
+from golf_check.harness.cli import emit, format_option, output_option, strict_option
+from golf_check.harness.errors import InputError
+from golf_check.harness.report import Report, blob_url, render
 
 
 def _write(path: str, text: str, what: str) -> None:

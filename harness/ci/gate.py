@@ -14,16 +14,16 @@ import os
 import tempfile
 from typing import Any
 
-from harness.ci.materialize import materialize
-from harness.ci.pull_request import (
+from golf_check.harness.ci.materialize import materialize
+from golf_check.harness.ci.pull_request import (
     DEFAULT_MAX_FILE_BYTES,
     PullRequest,
     RecordFolder,
     load_pull_request,
 )
-from harness.errors import InputError
-from harness.report import FileResult, Finding, Report, Table
-from harness.rulebook import load_all
+from golf_check.harness.errors import InputError
+from golf_check.harness.report import FileResult, Finding, Report, Table
+from golf_check.harness.rulebook import load_all
 
 
 def gate_pull_request(
@@ -159,7 +159,7 @@ def _load(module: str, name: str, what: str, report: Report):
 
 
 def _run_check(report: Report, mapper: _PathMapper, paths: list[str]) -> None:
-    check_paths = _load("harness.static.checker", "check_paths", "the static checker", report)
+    check_paths = _load("golf_check.harness.static.checker", "check_paths", "the static checker", report)
     if check_paths is None:
         return
     try:
@@ -180,7 +180,7 @@ def _run_check(report: Report, mapper: _PathMapper, paths: list[str]) -> None:
 
 
 def _run_verify(report: Report, mapper: _PathMapper, local: str, repo_path: str) -> None:
-    verify_path = _load("harness.evidence.verifier", "verify_path", "verify", report)
+    verify_path = _load("golf_check.harness.evidence.verifier", "verify_path", "verify", report)
     if verify_path is None:
         return
     try:

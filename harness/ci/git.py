@@ -11,7 +11,7 @@ import os
 import subprocess
 from dataclasses import dataclass
 
-from harness.errors import InputError
+from golf_check.harness.errors import InputError
 
 # git file modes (see gitformat-index): regular, executable, symlink, submodule.
 MODE_FILE = "100644"

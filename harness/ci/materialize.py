@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 
-from harness.ci.paths import path_problem
-from harness.ci.pull_request import RecordFolder
+from golf_check.harness.ci.paths import path_problem
+from golf_check.harness.ci.pull_request import RecordFolder
 
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 

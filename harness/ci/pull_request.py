@@ -13,9 +13,9 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from harness import strictjson
-from harness.ci.git import MODE_EXEC, MODE_FILE, Change, Repository, TreeEntry
-from harness.errors import InputError
+from golf_check.harness import strictjson
+from golf_check.harness.ci.git import MODE_EXEC, MODE_FILE, Change, Repository, TreeEntry
+from golf_check.harness.errors import InputError
 
 RECORDS_DIR = "records"
 TRACKS = ("track_10min_16mb", "track_non_record_16mb")

@@ -11,9 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.evidence.model import Baseline, Claims, EvidenceSet, MeasuredSplit, SeedEvidence
-from harness.report import Finding
-from harness.rulebook import load_all
+from golf_check.harness.evidence.model import (
+    Baseline,
+    Claims,
+    EvidenceSet,
+    MeasuredSplit,
+    SeedEvidence,
+)
+from golf_check.harness.report import Finding
+from golf_check.harness.rulebook import load_all
 
 
 def build_evidence(

@@ -23,7 +23,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.errors import InputError
+from golf_check.harness.errors import InputError
 
 CODECS = ("lzma", "zlib", "zstd", "brotli")
 _MINIFIERS = ("pyminify", "python_minifier", "minify")
@@ -75,7 +75,7 @@ def detect_convention(script: Path, logged_compressed: bool) -> CodeConvention:
     if not logged_compressed:
         return CodeConvention()
     try:
-        from harness.static.loader import load_script
+        from golf_check.harness.static.loader import load_script
 
         loaded = load_script(script)
     except InputError:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from harness.cli import emit, format_option, output_option, strict_option
-from harness.evidence.stats import POLICIES
-from harness.progress import command_counting
+from golf_check.harness.cli import emit, format_option, output_option, strict_option
+from golf_check.harness.evidence.stats import POLICIES
+from golf_check.harness.progress import command_counting
 
 
 @click.command()
@@ -56,7 +56,7 @@ def verify(
     training and evaluation time, artifact bytes, validation tokens and byte accounting,
     and checks them and the submission.json claims against the rules. Never runs code.
     """
-    from harness.evidence.verifier import verify_paths
+    from golf_check.harness.evidence.verifier import verify_paths
 
     with command_counting("verifying"):  # a progress bar on stderr when it takes a while
         report = verify_paths(

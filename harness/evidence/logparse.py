@@ -29,7 +29,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.errors import InputError
+from golf_check.harness.errors import InputError
 
 # The parser reads about 5 MB/s, so a hostile folder of huge logs could hold a command for
 # minutes: one log past MAX_LOG_BYTES, or logs past MAX_TOTAL_LOG_BYTES within one

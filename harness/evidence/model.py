@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.evidence.logparse import RunLog
+from golf_check.harness.evidence.logparse import RunLog
 
 CONTRACT_KEYS = (
     "seed",

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import strictjson
-from harness.digest import file_sha256
-from harness.errors import InputError
-from harness.evidence.logparse import parse_log
-from harness.evidence.model import CONTRACT_KEYS, Claims, MeasuredSplit, SeedEvidence
-from harness.evidence.submission import plausible_number
+from golf_check.harness import strictjson
+from golf_check.harness.digest import file_sha256
+from golf_check.harness.errors import InputError
+from golf_check.harness.evidence.logparse import parse_log
+from golf_check.harness.evidence.model import CONTRACT_KEYS, Claims, MeasuredSplit, SeedEvidence
+from golf_check.harness.evidence.submission import plausible_number
 
 # A run report of three seeds is tens of KB. Parsed JSON costs up to 30 times its size in
 # memory (a list of empty objects), so the bound keeps a hostile report well under 1 GiB.

@@ -15,8 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from harness import strictjson
-from harness.evidence.model import Claims
+from golf_check.harness import strictjson
+from golf_check.harness.evidence.model import Claims
 
 MAX_SUBMISSION_BYTES = 4 * 1024 * 1024
 # A val_loss below this is a bpb figure: real per-token losses are about 1.8 nats or more.
@@ -34,7 +34,7 @@ def find_submission_file(folder: Path) -> Path | None:
 
 
 def submission_schema() -> dict[str, Any]:
-    text = resources.files("harness").joinpath("schemas/submission.schema.json").read_text()
+    text = resources.files("golf_check.harness").joinpath("schemas/submission.schema.json").read_text()
     return json.loads(text)
 
 

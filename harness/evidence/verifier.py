@@ -14,16 +14,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import progress
-from harness.errors import InputError
-from harness.evidence import canonical
-from harness.evidence import stats as st
-from harness.evidence.checks import build_evidence, run_detectors
-from harness.evidence.logparse import PROVENANCE_KEYS, RunLog, parse_log, read_budget
-from harness.evidence.model import Baseline, Claims, EvidenceSet, SeedEvidence
-from harness.evidence.runreport import is_run_report, load_json_document, read_run_report
-from harness.evidence.submission import find_submission_file, load_submission, read_claims
-from harness.report import Finding, Report, Table, verdict_of
+from golf_check.harness import progress
+from golf_check.harness.errors import InputError
+from golf_check.harness.evidence import canonical
+from golf_check.harness.evidence import stats as st
+from golf_check.harness.evidence.checks import build_evidence, run_detectors
+from golf_check.harness.evidence.logparse import PROVENANCE_KEYS, RunLog, parse_log, read_budget
+from golf_check.harness.evidence.model import Baseline, Claims, EvidenceSet, SeedEvidence
+from golf_check.harness.evidence.runreport import is_run_report, load_json_document, read_run_report
+from golf_check.harness.evidence.submission import (
+    find_submission_file,
+    load_submission,
+    read_claims,
+)
+from golf_check.harness.report import Finding, Report, Table, verdict_of
 
 LOG_SUFFIXES = {".log", ".txt", ".out", ".err", ""}
 MAX_DEPTH = 4
@@ -608,7 +612,7 @@ def _trust_scripts_without_exact_twin(folder: Path, seeds: list[SeedEvidence]) -
     if not pending or not script.is_file():
         return
     try:
-        from harness.static.loader import load_script
+        from golf_check.harness.static.loader import load_script
 
         source = load_script(script).source
     except InputError:
@@ -799,7 +803,7 @@ def _verify_run_report(
 
 
 def _judge(report: Report, ev: EvidenceSet) -> None:
-    from rules.evidence_claims import significance_results
+    from golf_check.rules.evidence_claims import significance_results
 
     report.findings.extend(run_detectors(ev))
     scored = ev.scored

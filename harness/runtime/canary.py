@@ -34,10 +34,10 @@ from typing import Any
 
 import numpy as np
 
-from harness.runtime import canary_source
-from harness.runtime.canary_data import serve, served_dir
-from harness.runtime.session import RunOptions, SeedAudit, Stream, run_seed
-from harness.runtime.valindex import build_index
+from golf_check.harness.runtime import canary_source
+from golf_check.harness.runtime.canary_data import serve, served_dir
+from golf_check.harness.runtime.session import RunOptions, SeedAudit, Stream, run_seed
+from golf_check.harness.runtime.valindex import build_index
 
 PRINTED = "printed"  # judged on the loss the script printed (no ledger)
 LEDGER = "ledger"  # judged on the ledger's per-position losses
@@ -228,8 +228,8 @@ def _ledger_spans(run: SeedAudit) -> list[tuple[int, int, float]]:
     """(start, end, nll_sum) of every span the headline's ledger pass scored."""
     if run.ledger is None or run.headline is None:
         return []
-    from harness.errors import InputError
-    from harness.ledger import read_ledger
+    from golf_check.harness.errors import InputError
+    from golf_check.harness.ledger import read_ledger
 
     name = run.ledger_pass_for(run.headline.kind)
     try:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.shards import read_shard, split_paths, write_shard
+from golf_check.harness.shards import read_shard, split_paths, write_shard
 
 
 def served_dir(data_dir: Path, out_dir: Path) -> Path:

@@ -1,6 +1,6 @@
 """Measure the canary's power: which injected violations of the reference model it catches.
 
-    .venv/bin/python -m harness.runtime.canary_power [--lengths 1024,4096,16384]
+    .venv/bin/python -m golf_check.harness.runtime.canary_power [--lengths 1024,4096,16384]
         [--preset micro] [--out DIR] [--injections ,rescore,...]
 
 Trains the reference model once (or reuses ``--out``'s artifact), then re-evaluates it
@@ -21,10 +21,10 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from harness.runtime import launcher
-from harness.runtime.canary import run_canary
-from harness.runtime.session import RunOptions, load_stream
-from harness.runtime.target import resolve
+from golf_check.harness.runtime import launcher
+from golf_check.harness.runtime.canary import run_canary
+from golf_check.harness.runtime.session import RunOptions, load_stream
+from golf_check.harness.runtime.target import resolve
 
 INJECTIONS = ("", "train-before-score", "rescore", "entropy-expert", "target-in-key", "slot")
 
@@ -41,7 +41,7 @@ def _train(out: Path, data_dir: Path, tokenizer: Path, preset: str) -> Path:
         "RUN_ID": "train",
     }
     res = launcher.launch(
-        [sys.executable, "-m", "reference_model"],
+        [sys.executable, "-m", "golf_check.reference_model"],
         cwd=out,
         env=dict(os.environ, **env),
         log_path=out / "train.log",
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--injections", default=",".join(INJECTIONS), help="'' = clean")
     parser.add_argument("--no-sandbox", action="store_true")
     args = parser.parse_args(argv)
-    from reference_model.demo_data import ensure_demo_data
+    from golf_check.reference_model.demo_data import ensure_demo_data
 
     demo = ensure_demo_data()
     out = (args.out or Path(tempfile.mkdtemp(prefix="canary-power-"))).resolve()

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from harness.cli import emit, format_option, output_option, strict_option
-from harness.errors import UsageError, require_run_extra
-from harness.runtime.sandbox import GIB, bwrap_status, default_limits, refusal
-from harness.runtime.session import AUDITS, RunOptions
-from harness.runtime.target import resolve
+from golf_check.harness.cli import emit, format_option, output_option, strict_option
+from golf_check.harness.errors import UsageError, require_run_extra
+from golf_check.harness.runtime.sandbox import GIB, bwrap_status, default_limits, refusal
+from golf_check.harness.runtime.session import AUDITS, RunOptions
+from golf_check.harness.runtime.target import resolve
 
 
 def _seeds(text: str) -> list[int]:
@@ -219,7 +219,7 @@ def run(
           --data data/fineweb10B_sp8192 --tokenizer data/tokenizers/fineweb_8192_bpe.model
     """
     require_run_extra("run")
-    from harness.runtime.runner import execute
+    from golf_check.harness.runtime.runner import execute
 
     if artifact_name is not None and (
         not artifact_name or "/" in artifact_name or artifact_name in (".", "..")
@@ -237,7 +237,7 @@ def run(
         if bwrap is None:
             raise UsageError(refusal(reason))
     if data_dir is None:
-        from reference_model.demo_data import ensure_demo_data
+        from golf_check.reference_model.demo_data import ensure_demo_data
 
         demo = ensure_demo_data()
         data_dir, tokenizer = demo.data_dir, demo.tokenizer_path
@@ -289,8 +289,8 @@ def run(
 def _monitor(train_budget: float, eval_budget: float):
     """The progress display on standard error: live on a terminal, plain lines elsewhere,
     nothing with -q (see harness.progress)."""
-    from harness.cli import use_color
-    from harness.progress import RunMonitor, choose_mode, isatty
+    from golf_check.harness.cli import use_color
+    from golf_check.harness.progress import RunMonitor, choose_mode, isatty
 
     meta = click.get_current_context().meta
     mode = choose_mode(bool(meta.get("golf_check.quiet")), sys.stderr)

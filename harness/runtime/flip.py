@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from harness.runtime.session import RunOptions, SeedAudit, Stream, run_seed
-from harness.shards import shard_name, split_paths, write_shard
+from golf_check.harness.runtime.session import RunOptions, SeedAudit, Stream, run_seed
+from golf_check.harness.shards import shard_name, split_paths, write_shard
 
 TOLERANCE = 1e-4  # nats, on log-probabilities; CPU evaluation is bitwise repeatable
 VARIANTS = ("base", "flip-one", "flip-after")

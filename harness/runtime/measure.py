@@ -22,8 +22,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.runtime.launcher import LaunchResult
-from harness.runtime.trace import Trace
+from golf_check.harness.runtime.launcher import LaunchResult
+from golf_check.harness.runtime.trace import Trace
 
 # Model files by preference: a compressed artifact beats a raw checkpoint of the same run.
 _COMPRESSED = (".ptz", ".zst", ".zstd", ".xz", ".lzma", ".br", ".gz", ".zlib", ".lrz", ".bz2")

@@ -15,12 +15,12 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from harness.digest import file_sha256
-from harness.evidence.checks import check_seeds
-from harness.evidence.model import CONTRACT_KEYS, MeasuredSplit, SeedEvidence
-from harness.report import Finding, Report, Table, validate_report_json, verdict_of
-from harness.rulebook import load_all
-from harness.runtime.session import RunOptions, SeedAudit
+from golf_check.harness.digest import file_sha256
+from golf_check.harness.evidence.checks import check_seeds
+from golf_check.harness.evidence.model import CONTRACT_KEYS, MeasuredSplit, SeedEvidence
+from golf_check.harness.report import Finding, Report, Table, validate_report_json, verdict_of
+from golf_check.harness.rulebook import load_all
+from golf_check.harness.runtime.session import RunOptions, SeedAudit
 
 # Score kinds of the reference model, in the order of its ablation.
 ABLATION = (

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from harness.report import Report
-from harness.runtime import measure
-from harness.runtime.report import build_reports, write_report
-from harness.runtime.session import RunOptions, SeedAudit, load_stream, run_seed
+from golf_check.harness.report import Report
+from golf_check.harness.runtime import measure
+from golf_check.harness.runtime.report import build_reports, write_report
+from golf_check.harness.runtime.session import RunOptions, SeedAudit, load_stream, run_seed
 
 
 def execute(
@@ -27,7 +27,7 @@ def execute(
     notes: list[str] = []
     first_ok = next((a for a in audits if a.failure is None), None)
     if "flip" in opts.audits:
-        from harness.runtime.flip import run_flip_test
+        from golf_check.harness.runtime.flip import run_flip_test
 
         if first_ok is None:
             notes.append("flip test skipped: no seed produced an artifact")
@@ -35,7 +35,7 @@ def execute(
             progress("flip test: re-evaluating with changed tokens")
             first_ok.flip = run_flip_test(opts, first_ok, stream)
     if "canary" in opts.audits:
-        from harness.runtime.canary import run_canary
+        from golf_check.harness.runtime.canary import run_canary
 
         if first_ok is None:
             notes.append("canary skipped: no seed produced an artifact")

@@ -28,15 +28,15 @@ from typing import Any
 
 import numpy as np
 
-from harness.digest import file_sha256
-from harness.errors import InputError
-from harness.evidence.logparse import RunLog, ScoreLine, parse_log
-from harness.ledger import LedgerVerdict
-from harness.report import Finding
-from harness.runtime import launcher, measure, sandbox, trace
-from harness.runtime.canary_data import serve, served_dir
-from harness.runtime.target import Target
-from harness.shards import ByteLUT, load_split
+from golf_check.harness.digest import file_sha256
+from golf_check.harness.errors import InputError
+from golf_check.harness.evidence.logparse import RunLog, ScoreLine, parse_log
+from golf_check.harness.ledger import LedgerVerdict
+from golf_check.harness.report import Finding
+from golf_check.harness.runtime import launcher, measure, sandbox, trace
+from golf_check.harness.runtime.canary_data import serve, served_dir
+from golf_check.harness.runtime.target import Target
+from golf_check.harness.shards import ByteLUT, load_split
 
 SHIM_DIR = Path(__file__).with_name("shim")
 AUDITS = ("trace", "ledger", "flip", "canary")
@@ -192,7 +192,7 @@ class SeedAudit:
     @property
     def stream_is_canonical(self) -> bool:
         """Whether the validation split is one of the challenge's canonical exports."""
-        from harness.evidence.canonical import family_from_tokens
+        from golf_check.harness.evidence.canonical import family_from_tokens
 
         return family_from_tokens(int(self.stream.tokens.size)) is not None
 
@@ -270,7 +270,7 @@ def load_stream(opts: RunOptions) -> Stream:
     tokens = np.ascontiguousarray(load_split(opts.data_dir, "val"), dtype=np.uint16)
     if tokens.size < 2:
         raise InputError(f"{opts.data_dir}: the validation split has fewer than 2 tokens")
-    from harness.runtime.valindex import build_index
+    from golf_check.harness.runtime.valindex import build_index
 
     index_dir = build_index(tokens, opts.out_dir / "valindex")
     lut = token_bytes = None
@@ -442,7 +442,7 @@ def run_seed(
 
 
 def _collect_ledger(audit: SeedAudit, directory: Path) -> None:
-    from harness.ledger import LedgerChecker, read_ledger
+    from golf_check.harness.ledger import LedgerChecker, read_ledger
 
     if not any(directory.glob("ledger.rank*.jsonl")):
         audit.notes.append(

@@ -10,9 +10,10 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.errors import InputError
+from golf_check.harness.errors import InputError
 
-REFERENCE = "reference_model"
+REFERENCE = "golf_check.reference_model"  # the bundled reference, as installed
+REFERENCE_FOLDER = "reference_model"  # its folder in the source tree
 
 
 @dataclass
@@ -43,8 +44,8 @@ class Target:
 
 
 def resolve(script: str | None) -> Target:
-    if script is None or script == REFERENCE:
-        return _module(REFERENCE, reference=True)
+    if script is None or script in (REFERENCE, REFERENCE_FOLDER):
+        return _reference()
     text = script[3:].strip() if script.startswith("-m ") else script
     path = Path(text).expanduser()
     if path.is_file():
@@ -62,13 +63,25 @@ def resolve(script: str | None) -> Target:
                 ["-m", path.name],
                 None,
                 path,
-                is_reference=path.name == REFERENCE,
+                is_reference=path.name == REFERENCE_FOLDER,
                 extra_pythonpath=[path.parent],
             )
         raise InputError(f"{script}: folder has neither train_gpt.py nor __main__.py")
     if text.replace(".", "").replace("_", "").isalnum() and not text.endswith(".py"):
         return _module(text, reference=False)
     raise InputError(f"{script}: no such script, folder or module")
+
+
+def _reference() -> Target:
+    """The bundled reference: golf-check's own package, found through the installed package
+    (its parent is a namespace, so nothing is executed to find it)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(REFERENCE)
+    if spec is None or not spec.submodule_search_locations:
+        raise InputError(f"{REFERENCE}: the bundled reference model is not installed")
+    folder = Path(next(iter(spec.submodule_search_locations))).resolve()
+    return Target(REFERENCE, ["-m", REFERENCE], None, folder, is_reference=True)
 
 
 def _module(name: str, reference: bool) -> Target:

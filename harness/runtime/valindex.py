@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.runtime.shim.golf_check_shim import K, kgram_hashes
+from golf_check.harness.runtime.shim.golf_check_shim import K, kgram_hashes
 
 _CHUNK = 1 << 22  # windows hashed per step: bounds the temporary memory
 

@@ -14,8 +14,8 @@ Public entry points:
 
 from __future__ import annotations
 
-from harness.static.codefiles import CodeFiles, needed_code_files
-from harness.static.loader import LoadedScript, load_script
+from golf_check.harness.static.codefiles import CodeFiles, needed_code_files
+from golf_check.harness.static.loader import LoadedScript, load_script
 
 __all__ = [
     "CodeFiles",
@@ -30,11 +30,11 @@ __all__ = [
 def __getattr__(name: str):
     # Imported lazily: the checker pulls in the rule catalogue.
     if name == "check_paths":
-        from harness.static.checker import check_paths
+        from golf_check.harness.static.checker import check_paths
 
         return check_paths
     if name == "ProgramModel":
-        from harness.static.model import ProgramModel
+        from golf_check.harness.static.model import ProgramModel
 
         return ProgramModel
     raise AttributeError(name)

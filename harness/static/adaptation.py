@@ -29,7 +29,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from harness.static.model import (
+from golf_check.harness.static.model import (
     QUANT_OR_SAVE,
     TRAIN_NAME,
     FunctionInfo,

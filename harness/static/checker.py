@@ -27,15 +27,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import progress
-from harness.errors import InputError
-from harness.report import FileResult, Finding, Report, Table
-from harness.rulebook import load_all
-from harness.static.codefiles import needed_code_files
-from harness.static.loader import LoadedScript, load_script
-from harness.static.model import ProgramModel
-from harness.static.package import ENTRY_POINTS, is_package_folder, join_modules
-from harness.static.runconfig import (
+from golf_check.harness import progress
+from golf_check.harness.errors import InputError
+from golf_check.harness.report import FileResult, Finding, Report, Table
+from golf_check.harness.rulebook import load_all
+from golf_check.harness.static.codefiles import needed_code_files
+from golf_check.harness.static.loader import LoadedScript, load_script
+from golf_check.harness.static.model import ProgramModel
+from golf_check.harness.static.package import ENTRY_POINTS, is_package_folder, join_modules
+from golf_check.harness.static.runconfig import (
     RunConfig,
     RunContext,
     applied,
@@ -43,7 +43,7 @@ from harness.static.runconfig import (
     is_record_folder,
     track_of,
 )
-from harness.static.suppressions import apply_suppressions, parse_suppressions
+from golf_check.harness.static.suppressions import apply_suppressions, parse_suppressions
 
 _SKIP_DIRS = {"__pycache__", ".git", ".venv", "venv", "node_modules", ".mypy_cache", ".tox"}
 _LOOKS_LIKE_SUBMISSION = re.compile(
@@ -384,7 +384,7 @@ def _run_detectors(
 
     suppressions = parse_suppressions(script.source, set(registry.rules))
     apply_suppressions(findings, suppressions)
-    from rules.suppressions import SUPPRESSION_REASON, UNUSED_SUPPRESSION
+    from golf_check.rules.suppressions import SUPPRESSION_REASON, UNUSED_SUPPRESSION
 
     for sup in suppressions:
         if not sup.reason and active(SUPPRESSION_REASON.id):

@@ -18,8 +18,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.errors import InputError
-from harness.static.loader import LoadedScript, load_script
+from golf_check.harness.errors import InputError
+from golf_check.harness.static.loader import LoadedScript, load_script
 
 MAX_CODE_FILES = 256  # a submission folder holds a handful; a site-packages tree does not
 CODE_SUFFIXES = (".py", ".cpp", ".cc", ".cxx", ".c", ".cu", ".cuh", ".h", ".hpp", ".so")

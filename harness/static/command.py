@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from harness.cli import emit, format_option, output_option, strict_option
-from harness.progress import command_counting
-from harness.rulebook import expand_selection
+from golf_check.harness.cli import emit, format_option, output_option, strict_option
+from golf_check.harness.progress import command_counting
+from golf_check.harness.rulebook import expand_selection
 
 
 @click.command()
@@ -70,9 +70,9 @@ def check(
     Exit codes: 0 pass, 1 an error-level finding (or any warning with --strict),
     2 unreadable input.
     """
-    from harness.static.checker import check_paths
-    from harness.static.inputs import prepare_inputs
-    from harness.static.runconfig import parse_env_options, parse_run_config_file
+    from golf_check.harness.static.checker import check_paths
+    from golf_check.harness.static.inputs import prepare_inputs
+    from golf_check.harness.static.runconfig import parse_env_options, parse_run_config_file
 
     paths, relabel = prepare_inputs(paths, stdin_filename)
     files = [p for p in paths if not p.is_dir()]

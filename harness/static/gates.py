@@ -7,9 +7,9 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from harness.report import Finding
-from harness.rulebook import Rule
-from harness.static.structure import FunctionInfo
+from golf_check.harness.report import Finding
+from golf_check.harness.rulebook import Rule
+from golf_check.harness.static.structure import FunctionInfo
 
 
 @dataclass

@@ -14,8 +14,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.errors import InputError
-from harness.report import Report
+from golf_check.harness.errors import InputError
+from golf_check.harness.report import Report
 
 PYTHON_SUFFIXES = (".py",)
 MAX_STDIN_BYTES = 64 * 1024 * 1024  # far above any submission (the cap is 16,000,000 bytes)

@@ -26,8 +26,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.errors import InputError
-from harness.static.parsing import parse_python
+from golf_check.harness.errors import InputError
+from golf_check.harness.static.parsing import parse_python
 
 MAX_SCRIPT_BYTES = 16_000_000  # nothing legal is larger than the artifact cap itself
 MAX_DECODED_BYTES = 16 * 1024 * 1024  # a payload decompressing past this is treated as a bomb

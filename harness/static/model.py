@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import ast
 
-from harness.static.gates import Gate, Gates
-from harness.static.loader import LoadedScript, import_aliases
-from harness.static.scoring import Scoring, accumulated  # noqa: F401  (re-exported)
-from harness.static.settings import UNKNOWN, Settings, dotted  # noqa: F401  (re-exported)
-from harness.static.structure import CallSite, FunctionInfo, Structure  # noqa: F401
-from harness.static.taint import Taint
-from harness.static.vocabulary import (  # noqa: F401  (re-exported)
+from golf_check.harness.static.gates import Gate, Gates
+from golf_check.harness.static.loader import LoadedScript, import_aliases
+from golf_check.harness.static.scoring import Scoring, accumulated  # noqa: F401  (re-exported)
+from golf_check.harness.static.settings import UNKNOWN, Settings, dotted  # noqa: F401  (re-exported)
+from golf_check.harness.static.structure import CallSite, FunctionInfo, Structure  # noqa: F401
+from golf_check.harness.static.taint import Taint
+from golf_check.harness.static.vocabulary import (  # noqa: F401  (re-exported)
     QUANT_OR_SAVE,
     SCORE_ACCUMULATOR,
     SCORE_BUFFER,

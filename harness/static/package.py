@@ -16,7 +16,7 @@ import bisect
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.static.loader import LoadedScript
+from golf_check.harness.static.loader import LoadedScript
 
 ENTRY_POINTS = ("__main__.py", "main.py")
 

@@ -28,7 +28,7 @@ import re
 import sys
 import warnings
 
-from harness.errors import InputError
+from golf_check.harness.errors import InputError
 
 FSTRING_MARK = "__golf_check_fstring__"
 _CONVERSIONS = {"s", "r", "a"}

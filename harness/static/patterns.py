@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterator
 
-from harness.static.model import callee_name
+from golf_check.harness.static.model import callee_name
 
 LOGDIST = "logdist"  # log of a full distribution over the vocabulary
 DIST = "dist"  # a full distribution over the vocabulary

@@ -34,7 +34,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.errors import InputError
+from golf_check.harness.errors import InputError
 
 NON_RECORD_TRACK = "track_non_record_16mb"
 _NON_RECORD_VALUE = re.compile(r"non[_\- ]?record|unlimited", re.IGNORECASE)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import ast
 
-from harness.static.settings import dotted
-from harness.static.vocabulary import (
+from golf_check.harness.static.settings import dotted
+from golf_check.harness.static.vocabulary import (
     _ACCUMULATE_METHODS,
     _NOT_SCORING,
     _SCORE_TOTAL,

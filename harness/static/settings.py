@@ -21,11 +21,11 @@ import ast
 import re
 from typing import TYPE_CHECKING
 
-from harness.static import runconfig
-from harness.static.runconfig import ConfigSetting
+from golf_check.harness.static import runconfig
+from golf_check.harness.static.runconfig import ConfigSetting
 
 if TYPE_CHECKING:
-    from harness.static.model import FunctionInfo, ProgramModel
+    from golf_check.harness.static.model import FunctionInfo, ProgramModel
 
 UNKNOWN = object()  # value the evaluator cannot determine
 

@@ -7,8 +7,8 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from harness.static.settings import dotted
-from harness.static.vocabulary import callee_name
+from golf_check.harness.static.settings import dotted
+from golf_check.harness.static.vocabulary import callee_name
 
 # Context and operator nodes are shared singletons in the parsed tree: never index them.
 _SHARED_LEAVES = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)

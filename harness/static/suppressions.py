@@ -15,8 +15,8 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 
-from harness.report import Finding
-from harness.rulebook import CONDITIONS
+from golf_check.harness.report import Finding
+from golf_check.harness.rulebook import CONDITIONS
 
 _PATTERN = re.compile(r"#\s*golf-check:\s*ignore\[([^\]]*)\]\s*(.*)$", re.IGNORECASE)
 

@@ -8,9 +8,9 @@ import ast
 import re
 from collections.abc import Iterator
 
-from harness.static.settings import dotted
-from harness.static.structure import FunctionInfo
-from harness.static.vocabulary import (
+from golf_check.harness.static.settings import dotted
+from golf_check.harness.static.structure import FunctionInfo
+from golf_check.harness.static.vocabulary import (
     _NO_TAINT_ATTRS,
     _NO_TAINT_CALLS,
     _SCALARS,

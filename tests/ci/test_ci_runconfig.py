@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from harness.cli import main
+from golf_check.harness.cli import main
 
 FIXTURE = "2026-04-06_SP8192_QK5_LegalTTT_1.0828"
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from harness.cli import main
+from golf_check.harness.cli import main
 
 
 def _ci(challenge, *args: str) -> int:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
-from harness.report import validate_report_json
+from golf_check.harness.cli import main
+from golf_check.harness.report import validate_report_json
 
 TRACK = "records/track_10min_16mb"
 

@@ -9,14 +9,14 @@ import sys
 
 import pytest
 
-from harness.ci.gate import package_findings
-from harness.ci.pull_request import load_pull_request
-from harness.errors import InputError
+from golf_check.harness.ci.gate import package_findings
+from golf_check.harness.ci.pull_request import load_pull_request
+from golf_check.harness.errors import InputError
 
 
 def golf_check(*args: str, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "harness", *args],
+        [sys.executable, "-m", "golf_check.harness", *args],
         capture_output=True,
         text=True,
         cwd=cwd,

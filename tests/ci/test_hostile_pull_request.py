@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from harness.cli import main
+from golf_check.harness.cli import main
 
 HOSTILE = "@octocat <img src=x> **bold** [c](https:e.invalid).txt"
 

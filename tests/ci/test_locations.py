@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from harness.ci.gate import gate_pull_request
-from harness.report import render
+from golf_check.harness.ci.gate import gate_pull_request
+from golf_check.harness.report import render
 
 
 def test_every_ci_finding_has_a_file_and_a_line(challenge):

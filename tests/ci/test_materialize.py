@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from harness.ci.materialize import materialize
-from harness.ci.paths import path_problem, symlink_escapes
-from harness.ci.pull_request import load_pull_request
+from golf_check.harness.ci.materialize import materialize
+from golf_check.harness.ci.paths import path_problem, symlink_escapes
+from golf_check.harness.ci.pull_request import load_pull_request
 
 
 def test_writes_exactly_the_committed_regular_files(challenge, tmp_path):

@@ -4,7 +4,7 @@ that lacks the file altogether fails the gate."""
 
 from __future__ import annotations
 
-from harness.ci.gate import gate_pull_request
+from golf_check.harness.ci.gate import gate_pull_request
 
 
 def _required(report):

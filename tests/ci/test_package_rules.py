@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import os
 
-from harness.ci.gate import package_findings
-from harness.ci.pull_request import load_pull_request
-from harness.rulebook import load_all
+from golf_check.harness.ci.gate import package_findings
+from golf_check.harness.ci.pull_request import load_pull_request
+from golf_check.harness.rulebook import load_all
 
 TRACK = "records/track_10min_16mb"
 

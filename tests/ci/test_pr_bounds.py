@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.ci import pull_request
-from harness.cli import main
+from golf_check.harness.ci import pull_request
+from golf_check.harness.cli import main
 
 
 def _ci(challenge, capsys) -> tuple[int, str]:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.ci.command import ci as ci_command
-from harness.cli import COMMANDS
+from golf_check.harness.ci.command import ci as ci_command
+from golf_check.harness.cli import COMMANDS
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / "docs" / "github"

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from harness import ledger
+from golf_check.harness import ledger
 
 
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory):
     """The demo dataset, built once per test session into a private folder."""
-    from reference_model.demo_data import ensure_demo_data
+    from golf_check.reference_model.demo_data import ensure_demo_data
 
     return ensure_demo_data(tmp_path_factory.mktemp("cache") / "demo")
 

@@ -9,11 +9,11 @@ import pytest
 import torch
 import zstandard
 
-from harness.errors import InputError
-from reference_model import quantize
-from reference_model.config import PRESETS, Config
-from reference_model.model import GPT
-from reference_model.quantize import (
+from golf_check.harness.errors import InputError
+from golf_check.reference_model import quantize
+from golf_check.reference_model.config import PRESETS, Config
+from golf_check.reference_model.model import GPT
+from golf_check.reference_model.quantize import (
     dequantize_state,
     pack_int6,
     quantize_rows,

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import sentencepiece as spm
 
-from harness.errors import InputError
-from harness.shards import ByteLUT, load_split
-from reference_model import demo_data
-from reference_model.demo_data import ensure_demo_data, split_documents, stdlib_documents
+from golf_check.harness.errors import InputError
+from golf_check.harness.shards import ByteLUT, load_split
+from golf_check.reference_model import demo_data
+from golf_check.reference_model.demo_data import ensure_demo_data, split_documents, stdlib_documents
 
 
 def test_layout_and_sizes(demo):

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from harness import ledger
-from harness.shards import ByteLUT
-from reference_model.config import PRESETS, Config, load_config
-from reference_model.data import ValData
-from reference_model.evaluate import PASSES, Dist, Evaluator, make_blocks
-from reference_model.model import GPT, count_parameters
-from reference_model.quantize import dequantize_state, quantize_state
+from golf_check.harness import ledger
+from golf_check.harness.shards import ByteLUT
+from golf_check.reference_model.config import PRESETS, Config, load_config
+from golf_check.reference_model.data import ValData
+from golf_check.reference_model.evaluate import PASSES, Dist, Evaluator, make_blocks
+from golf_check.reference_model.model import GPT, count_parameters
+from golf_check.reference_model.quantize import dequantize_state, quantize_state
 
 VAL_N = 700
 
@@ -147,7 +147,7 @@ def test_config_precedence_and_errors():
     assert cfg.run_id == "micro_seed7"
     assert load_config([], {"GOLF_INJECT": "rescore"}).golf_inject == "rescore"
     assert load_config(["--inject", "slot"], {}).golf_inject == "slot"
-    from harness.errors import InputError
+    from golf_check.harness.errors import InputError
 
     with pytest.raises(InputError, match="unknown preset"):
         load_config([], {"PRESET": "huge"})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from reference_model.hedge import (
+from golf_check.reference_model.hedge import (
     CountExperts,
     DenseCounts,
     HedgeMixer,
@@ -14,7 +14,7 @@ from reference_model.hedge import (
     OnlineMixture,
     SparseCounts,
 )
-from reference_model.inject import TargetKeyedCache, entropy_expert
+from golf_check.reference_model.inject import TargetKeyedCache, entropy_expert
 
 
 def test_sparse_counts_match_dense_rows():

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness import ledger
+from golf_check.harness import ledger
 
 N_TOKENS = 1500
 
@@ -28,10 +28,10 @@ N_TOKENS = 1500
 def worker(rank: int, world: int, init_file: str, out: str) -> None:
     import torch
 
-    from reference_model.config import PRESETS, Config
-    from reference_model.data import ValData
-    from reference_model.evaluate import Dist, Evaluator
-    from reference_model.model import GPT
+    from golf_check.reference_model.config import PRESETS, Config
+    from golf_check.reference_model.data import ValData
+    from golf_check.reference_model.evaluate import Dist, Evaluator
+    from golf_check.reference_model.model import GPT
 
     torch.set_num_threads(1)
     if world > 1:

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from harness import ledger
-from harness.errors import InputError
-from harness.ledger import LedgerChecker, check_dir, read_ledger, sampled_positions
+from golf_check.harness import ledger
+from golf_check.harness.errors import InputError
+from golf_check.harness.ledger import LedgerChecker, check_dir, read_ledger, sampled_positions
 
 V = 16
 N = 65
@@ -282,7 +282,7 @@ def test_documented_fallback_shim_works_without_golf_check(monkeypatch):
     shim = next(
         b for b in re.findall(r"```python\n(.*?)```", doc, re.S) if "except ImportError" in b
     )
-    monkeypatch.setitem(sys.modules, "harness", None)  # "not installed"
+    monkeypatch.setitem(sys.modules, "golf_check.harness", None)  # "not installed"
     scope: dict = {}
     exec(shim, scope)
     shimmed = scope["ledger"]

@@ -1,4 +1,4 @@
-"""``python -m reference_model`` as a real subprocess: the log contract, every fault injection
+"""``python -m golf_check.reference_model`` as a real subprocess: the log contract, every fault injection
 caught where the ledger can see it, and bad input as one line with exit code 2."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.shards import write_shard
+from golf_check.harness.shards import write_shard
 
 ROOT = Path(__file__).resolve().parents[2]
 SCORE = re.compile(r"^(\w+) val_loss:(\d+\.\d{8}) val_bpb:(\d+\.\d{8}) eval_time:(\d+)ms$")
@@ -24,7 +24,7 @@ def run_model(cwd: Path, env: dict, timeout: int = 120) -> subprocess.CompletedP
     full.update(PYTHONPATH=str(ROOT), PRESET="micro", **env)
     cwd.mkdir(parents=True, exist_ok=True)
     return subprocess.run(
-        [sys.executable, "-m", "reference_model"],
+        [sys.executable, "-m", "golf_check.reference_model"],
         cwd=cwd,
         env=full,
         capture_output=True,
@@ -255,7 +255,7 @@ def test_two_ranks_under_torchrun_keep_the_ledger_clean(demo, tmp_path):
         "--standalone",
         "--nproc_per_node=2",
         "-m",
-        "reference_model",
+        "golf_check.reference_model",
     ]
     proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness import shards
-from harness.errors import InputError
-from harness.shards import (
+from golf_check.harness import shards
+from golf_check.harness.errors import InputError
+from golf_check.harness.shards import (
     ByteLUT,
     bits_per_byte,
     load_sentencepiece,

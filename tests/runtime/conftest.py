@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.runtime.sandbox import bwrap_status
-from harness.shards import load_split, shard_name, write_shard
+from golf_check.harness.runtime.sandbox import bwrap_status
+from golf_check.harness.shards import load_split, shard_name, write_shard
 
 CANDIDATES = Path(__file__).parent / "candidates"
 TINY_LM = CANDIDATES / "tiny_lm.py"
@@ -27,7 +27,7 @@ class SmallData:
 @pytest.fixture(scope="session")
 def small_data(tmp_path_factory) -> SmallData:
     """The offline demo corpus, cut down: 2,048 validation and 100,000 training tokens."""
-    from reference_model.demo_data import ensure_demo_data
+    from golf_check.reference_model.demo_data import ensure_demo_data
 
     root = tmp_path_factory.mktemp("data")
     demo = ensure_demo_data(cache_dir=root / "demo")

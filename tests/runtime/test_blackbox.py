@@ -7,9 +7,9 @@ import hashlib
 
 import pytest
 
-from harness.runtime.report import evidence_findings, seed_findings
-from harness.runtime.session import RunOptions, load_stream, run_seed
-from harness.runtime.target import resolve
+from golf_check.harness.runtime.report import evidence_findings, seed_findings
+from golf_check.harness.runtime.session import RunOptions, load_stream, run_seed
+from golf_check.harness.runtime.target import resolve
 
 from .conftest import SANDBOX, TINY_LM
 

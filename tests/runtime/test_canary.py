@@ -10,13 +10,13 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from harness.runtime import canary_source
-from harness.runtime.canary import LEDGER, PRINTED, CanaryResult, judge_spans, run_canary
-from harness.runtime.canary_data import serve, served_dir
-from harness.runtime.session import RunOptions, load_stream
-from harness.runtime.target import resolve
-from harness.shards import ByteLUT, load_split, read_shard, shard_name, write_shard
-from rules.causality import canary_bound
+from golf_check.harness.runtime import canary_source
+from golf_check.harness.runtime.canary import LEDGER, PRINTED, CanaryResult, judge_spans, run_canary
+from golf_check.harness.runtime.canary_data import serve, served_dir
+from golf_check.harness.runtime.session import RunOptions, load_stream
+from golf_check.harness.runtime.target import resolve
+from golf_check.harness.shards import ByteLUT, load_split, read_shard, shard_name, write_shard
+from golf_check.rules.causality import canary_bound
 
 from .conftest import TINY_LM
 

@@ -9,18 +9,18 @@ import sys
 
 import pytest
 
-from harness.report import validate_report_json, verdict_of
-from harness.runtime.report import seed_findings
-from harness.runtime.session import RunOptions, load_stream, run_seed
-from harness.runtime.target import resolve
-from harness.shards import shard_name
+from golf_check.harness.report import validate_report_json, verdict_of
+from golf_check.harness.runtime.report import seed_findings
+from golf_check.harness.runtime.session import RunOptions, load_stream, run_seed
+from golf_check.harness.runtime.target import resolve
+from golf_check.harness.shards import shard_name
 
 from .conftest import SANDBOX, TINY_LM
 
 
 def golf_check(*args, cwd=None, timeout=600):
     return subprocess.run(
-        [sys.executable, "-m", "harness", "run", *map(str, args)],
+        [sys.executable, "-m", "golf_check.harness", "run", *map(str, args)],
         capture_output=True,
         text=True,
         cwd=cwd,

@@ -9,10 +9,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from harness.runtime.sandbox import Sandbox
-from harness.runtime.shim import golf_check_shim as shim
-from harness.runtime.trace import from_events
-from rules.data_access import network_commands
+from golf_check.harness.runtime.sandbox import Sandbox
+from golf_check.harness.runtime.shim import golf_check_shim as shim
+from golf_check.harness.runtime.trace import from_events
+from golf_check.rules.data_access import network_commands
 
 
 @pytest.fixture

@@ -12,11 +12,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from harness.evidence.command import verify
-from harness.report import validate_report_json
-from harness.runtime.runner import execute
-from harness.runtime.session import RunOptions
-from harness.runtime.target import resolve
+from golf_check.harness.evidence.command import verify
+from golf_check.harness.report import validate_report_json
+from golf_check.harness.runtime.runner import execute
+from golf_check.harness.runtime.session import RunOptions
+from golf_check.harness.runtime.target import resolve
 
 MICRO = {"PRESET": "micro", "ITERATIONS": "4"}
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.runtime import launcher, sandbox
+from golf_check.harness.runtime import launcher, sandbox
 
 BWRAP, WHY_NOT = sandbox.bwrap_status()
 needs_bwrap = pytest.mark.skipif(BWRAP is None, reason=f"no bubblewrap sandbox here: {WHY_NOT}")
@@ -272,7 +272,7 @@ def test_run_refuses_an_untrusted_script_without_bubblewrap(tmp_path):
     """A PATH without bwrap: one line on stderr, exit 2, nothing run."""
     env = dict(os.environ, PATH=str(tmp_path))
     done = subprocess.run(
-        [sys.executable, "-m", "harness", "run", str(TINY_LM), "--out", str(tmp_path / "out")],
+        [sys.executable, "-m", "golf_check.harness", "run", str(TINY_LM), "--out", str(tmp_path / "out")],
         env=env,
         capture_output=True,
         text=True,

@@ -13,18 +13,18 @@ import numpy as np
 import pytest
 import torch
 
-from harness.errors import InputError
-from harness.runtime import launcher, measure, sandbox, target
-from harness.runtime.flip import _compare
-from harness.runtime.shim import golf_check_shim as shim
-from harness.runtime.trace import (
+from golf_check.harness.errors import InputError
+from golf_check.harness.runtime import launcher, measure, sandbox, target
+from golf_check.harness.runtime.flip import _compare
+from golf_check.harness.runtime.shim import golf_check_shim as shim
+from golf_check.harness.runtime.trace import (
     Trace,
     check_integrity,
     from_events,
     read_trace,
     replay_coverage,
 )
-from harness.runtime.valindex import build_index
+from golf_check.harness.runtime.valindex import build_index
 
 # ----------------------------------------------------------------------------- shim mapping
 
@@ -420,7 +420,7 @@ def test_targets(tmp_path):
     assert target.resolve(str(script)).run_args == [str(script.resolve())]
     assert target.resolve(str(tmp_path)).script == script.resolve()
     ref = target.resolve(None)
-    assert ref.is_reference and ref.run_args == ["-m", "reference_model"] and ref.is_package
+    assert ref.is_reference and ref.run_args == ["-m", "golf_check.reference_model"] and ref.is_package
     for bad in (str(tmp_path / "nope.py"), str(tmp_path / "x.txt"), "no_such_module_xyz"):
         if bad.endswith(".txt"):
             Path(bad).write_text("x")
@@ -611,7 +611,7 @@ def test_the_trace_channel_carries_every_process_and_the_log_is_hashed(tmp_path)
 def test_verify_checks_the_digests_a_run_report_quotes(tmp_path):
     import hashlib
 
-    from harness.evidence.runreport import read_run_report
+    from golf_check.harness.evidence.runreport import read_run_report
 
     log = tmp_path / "seed1" / "train_seed1.log"
     log.parent.mkdir()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.report import validate_report_json
+from golf_check.harness.report import validate_report_json
 
 TWINS = Path(__file__).parent / "twins"
 ILLEGAL = TWINS / "C3.pretrain-on-val" / "illegal_ttt_adapt_then_sliding.py"
@@ -20,7 +20,7 @@ LEGAL = TWINS / "legal_record.py"
 
 def golf(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "harness", "check", *args],
+        [sys.executable, "-m", "golf_check.harness", "check", *args],
         capture_output=True,
         text=True,
         cwd=cwd,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import InputError
-from harness.static.codefiles import needed_code_files
+from golf_check.harness.errors import InputError
+from golf_check.harness.static.codefiles import needed_code_files
 
 TWINS = Path(__file__).parent / "twins"
 

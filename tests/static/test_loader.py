@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import InputError
-from harness.static.checker import check_paths
-from harness.static.loader import MAX_DECODED_BYTES, import_aliases, load_script
+from golf_check.harness.errors import InputError
+from golf_check.harness.static.checker import check_paths
+from golf_check.harness.static.loader import MAX_DECODED_BYTES, import_aliases, load_script
 
 TWINS = Path(__file__).parent / "twins"
 RECORD = (TWINS / "legal_record.py").read_bytes()
@@ -350,7 +350,7 @@ def test_unterminated_triple_quotes_do_not_rescan_the_file(tmp_path):
     script = tmp_path / "train_gpt.py"
     script.write_text(source)
     done = subprocess.run(
-        [sys.executable, "-m", "harness", "check", str(script), "--format", "json"],
+        [sys.executable, "-m", "golf_check.harness", "check", str(script), "--format", "json"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import ast
 import textwrap
 
-from harness.static.checker import check_script
-from harness.static.loader import load_source
-from harness.static.model import ProgramModel
-from harness.static.suppressions import parse_suppressions
+from golf_check.harness.static.checker import check_script
+from golf_check.harness.static.loader import load_source
+from golf_check.harness.static.model import ProgramModel
+from golf_check.harness.static.suppressions import parse_suppressions
 
 
 def model_of(src: str) -> ProgramModel:
@@ -161,7 +161,7 @@ def test_condition_level_suppression_and_unknown_rule_finding():
 
 
 def test_pathologically_deep_expression_falls_back_without_crashing(tmp_path):
-    from harness.static.checker import check_file
+    from golf_check.harness.static.checker import check_file
 
     path = tmp_path / "train_gpt.py"
     path.write_text("total = " + " + ".join(["1"] * 2000) + "\nprint(total)\n")

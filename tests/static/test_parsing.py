@@ -14,15 +14,16 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from harness.errors import InputError
-from harness.static import parsing
-from harness.static.checker import check_paths
-from harness.static.loader import load_script
-from harness.static.parsing import parse_newer_grammar, parse_python
+from golf_check.harness.errors import InputError
+from golf_check.harness.static import parsing
+from golf_check.harness.static.checker import check_paths
+from golf_check.harness.static.loader import load_script
+from golf_check.harness.static.parsing import parse_newer_grammar, parse_python
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -165,7 +166,7 @@ def test_invalid_fstring_exits_2_with_one_line(tmp_path):
     path = tmp_path / "train_gpt.py"
     path.write_text('d = {"k": 1}\nprint(f"{d["k"]!z}")\n')
     proc = subprocess.run(
-        [sys.executable, "-m", "harness", "check", str(path)],
+        [sys.executable, "-m", "golf_check.harness", "check", str(path)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -251,8 +252,8 @@ _REPORT = (
     + r"""
 import json, sys
 sys.path.insert(0, sys.argv[1])
-from harness.errors import InputError
-from harness.static.parsing import parse_python
+from golf_check.harness.errors import InputError
+from golf_check.harness.static.parsing import parse_python
 
 out = []
 for source in json.load(sys.stdin):
@@ -274,16 +275,33 @@ _HELPERS: dict = {}
 exec(_SHAPE, _HELPERS)
 
 
+def _importable_source_tree() -> Path:
+    """A folder from which another interpreter, where golf-check is not installed, imports
+    the source tree's ``harness`` as ``golf_check.harness`` (a namespace of one link)."""
+    home = Path(tempfile.mkdtemp(prefix="golf-check-tree-"))
+    (home / "golf_check").mkdir()
+    (home / "golf_check" / "harness").symlink_to(ROOT / "harness", target_is_directory=True)
+    return home
+
+
 def _both_parses(exe: str, sources: list[str]) -> list:
-    proc = subprocess.run(
-        [exe, "-W", "ignore", "-c", _REPORT, str(ROOT)],
+    home = _importable_source_tree()
+    try:
+        proc = _report_under(exe, home, sources)
+    finally:
+        shutil.rmtree(home)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def _report_under(exe: str, home: Path, sources: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [exe, "-W", "ignore", "-c", _REPORT, str(home)],
         input=json.dumps(sources),
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
 
 
 def _here(source: str) -> list:

@@ -8,9 +8,9 @@ import textwrap
 
 import pytest
 
-from harness.static.loader import load_source
-from harness.static.model import ProgramModel
-from harness.static.patterns import (
+from golf_check.harness.static.loader import load_source
+from golf_check.harness.static.model import ProgramModel
+from golf_check.harness.static.patterns import (
     entropy_sites,
     flows_into,
     hashed_key,

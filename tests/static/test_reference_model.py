@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.static import check_paths
+from golf_check.harness.static import check_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "reference_model"

@@ -12,8 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness.static.checker import check_paths
-from harness.static.runconfig import (
+from golf_check.harness.static.checker import check_paths
+from golf_check.harness.static.runconfig import (
     folder_config,
     parse_env_options,
     parse_run_config_file,
@@ -190,7 +190,7 @@ def test_explicit_env_wins_over_the_folder(tmp_path):
 
 
 def golf(*args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "harness", "check", *args]
+    command = [sys.executable, "-m", "golf_check.harness", "check", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=60)
 
 

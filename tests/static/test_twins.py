@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.rulebook import load_all
-from harness.static.checker import check_paths
+from golf_check.harness.rulebook import load_all
+from golf_check.harness.static.checker import check_paths
 
 TWINS = Path(__file__).parent / "twins"
 

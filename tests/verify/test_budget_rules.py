@@ -3,7 +3,7 @@ and its legal twin (the unedited record) does not."""
 
 from __future__ import annotations
 
-from harness.evidence.verifier import verify_path
+from golf_check.harness.evidence.verifier import verify_path
 
 from .conftest import edit, findings_of
 

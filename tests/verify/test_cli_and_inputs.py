@@ -8,8 +8,8 @@ import os
 import numpy as np
 import pytest
 
-from harness.cli import main
-from harness.report import validate_report_json
+from golf_check.harness.cli import main
+from golf_check.harness.report import validate_report_json
 
 from .conftest import RECORDS
 

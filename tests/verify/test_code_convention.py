@@ -12,8 +12,8 @@ import hashlib
 import lzma
 import zlib
 
-from harness.evidence.codesize import CodeConvention, detect_convention, recompute_code
-from harness.evidence.verifier import verify_path
+from golf_check.harness.evidence.codesize import CodeConvention, detect_convention, recompute_code
+from golf_check.harness.evidence.verifier import verify_path
 
 from .conftest import findings_of
 
@@ -154,7 +154,7 @@ BROTLI_SIZE = WRAPPED_SIZE.replace(
 
 
 def test_a_missing_codec_is_estimated_and_never_fails(record, monkeypatch):
-    import harness.evidence.codesize as codesize
+    import golf_check.harness.evidence.codesize as codesize
 
     monkeypatch.setattr(codesize, "_compress", lambda data, convention: None)
     folder = record(SMEAR)

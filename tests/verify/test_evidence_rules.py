@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from harness.evidence.verifier import verify_path
+from golf_check.harness.evidence.verifier import verify_path
 
 from .conftest import RECORDS, edit, findings_of
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import InputError
-from harness.evidence import logparse
-from harness.evidence.logparse import parse_log, read_budget
+from golf_check.harness.errors import InputError
+from golf_check.harness.evidence import logparse
+from golf_check.harness.evidence.logparse import parse_log, read_budget
 
 SCORE = "step:10/10 val_loss:2.0000 val_bpb:1.2000\nfinal_int8_zlib_roundtrip_exact val_loss:2.0 val_bpb:1.2\n"
 
@@ -24,7 +24,7 @@ def test_an_oversized_log_is_one_input_error_line(tmp_path):
     with open(log, "wb") as fh:  # sparse: no disk or time spent writing it
         fh.truncate(logparse.MAX_LOG_BYTES + 1)
     done = subprocess.run(
-        [sys.executable, "-m", "harness", "verify", str(folder), "--format", "json"],
+        [sys.executable, "-m", "golf_check.harness", "verify", str(folder), "--format", "json"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -55,7 +55,7 @@ def test_a_budget_is_per_block_not_per_process(tmp_path):
 
 
 def test_verify_charges_a_record_folders_logs_to_one_budget(monkeypatch, capsys):
-    from harness.cli import main
+    from golf_check.harness.cli import main
 
     record = Path(__file__).resolve().parents[1] / "fixtures/records/2026-03-19_SlidingWindowEval"
     logs = sorted(record.glob("*.log")) + sorted(record.glob("*.txt"))

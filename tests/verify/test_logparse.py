@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.evidence.logparse import MAX_LINE_BYTES, parse_log
+from golf_check.harness.evidence.logparse import MAX_LINE_BYTES, parse_log
 
 from .conftest import RECORDS
 

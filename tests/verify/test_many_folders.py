@@ -8,9 +8,9 @@ import shutil
 
 import pytest
 
-from harness.cli import main
-from harness.evidence.verifier import record_folders_under, verify_paths
-from harness.report import validate_report_json
+from golf_check.harness.cli import main
+from golf_check.harness.evidence.verifier import record_folders_under, verify_paths
+from golf_check.harness.report import validate_report_json
 
 from .conftest import RECORDS, edit
 

@@ -3,7 +3,7 @@ records (compressed code, claimed lines, other configurations) never hide an ove
 
 from __future__ import annotations
 
-from harness.evidence.verifier import verify_path
+from golf_check.harness.evidence.verifier import verify_path
 
 from .conftest import edit, findings_of
 

@@ -6,12 +6,12 @@ import json
 import subprocess
 import sys
 
-from harness.evidence import runreport
+from golf_check.harness.evidence import runreport
 
 
 def _verify(path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "harness", "verify", str(path), "--format", "json"],
+        [sys.executable, "-m", "golf_check.harness", "verify", str(path), "--format", "json"],
         capture_output=True,
         text=True,
         timeout=120,

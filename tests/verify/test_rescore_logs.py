@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from harness.evidence.verifier import verify_path
+from golf_check.harness.evidence.verifier import verify_path
 
 from .conftest import findings_of
 

@@ -8,11 +8,11 @@ import shutil
 
 import pytest
 
-from harness.errors import InputError
-from harness.evidence.checks import check_seeds
-from harness.evidence.logparse import parse_log
-from harness.evidence.model import SeedEvidence
-from harness.evidence.verifier import verify_path
+from golf_check.harness.errors import InputError
+from golf_check.harness.evidence.checks import check_seeds
+from golf_check.harness.evidence.logparse import parse_log
+from golf_check.harness.evidence.model import SeedEvidence
+from golf_check.harness.evidence.verifier import verify_path
 
 from .conftest import RECORDS, findings_of
 

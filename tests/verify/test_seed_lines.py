@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from harness.evidence.verifier import verify_path
+from golf_check.harness.evidence.verifier import verify_path
 
 from .conftest import edit, findings_of
 
@@ -127,7 +127,7 @@ def test_budget_findings_of_other_runs_do_not_fail_the_record(record):
 
 
 def test_seed_from_a_log_named_after_its_number(tmp_path):
-    from harness.evidence.logparse import parse_log
+    from golf_check.harness.evidence.logparse import parse_log
 
     line = "final_sliding val_loss:2.9877 val_bpb:1.1568 eval_time:428712ms\n"
     for name, seed in (("ternary_log_1337.txt", 1337), ("run-42.log", 42), ("train_v0.txt", None)):

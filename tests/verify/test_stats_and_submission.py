@@ -8,9 +8,9 @@ import math
 import pytest
 from scipy import stats as sps
 
-from harness.evidence import stats
-from harness.evidence.submission import load_submission, read_claims, schema_problems
-from harness.evidence.verifier import verify_path
+from golf_check.harness.evidence import stats
+from golf_check.harness.evidence.submission import load_submission, read_claims, schema_problems
+from golf_check.harness.evidence.verifier import verify_path
 
 from .conftest import ALL_RECORDS, RECORDS, findings_of
 

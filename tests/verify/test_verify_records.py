@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.evidence import stats
-from harness.evidence.verifier import verify_path
+from golf_check.harness.evidence import stats
+from golf_check.harness.evidence.verifier import verify_path
 
 from .conftest import ALL_RECORDS, RECORDS
 

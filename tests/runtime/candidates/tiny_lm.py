@@ -25,8 +25,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from harness import ledger
-from harness.shards import ByteLUT
+from golf_check.harness import ledger
+from golf_check.harness.shards import ByteLUT
 
 MODES = set(os.environ.get("CANDIDATE_MODE", "legal").split(","))
 SEED = int(os.environ.get("SEED", "1337"))

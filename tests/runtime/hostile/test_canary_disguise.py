@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.runtime.runner import execute
-from harness.runtime.session import RunOptions
-from harness.runtime.target import resolve
-from harness.shards import load_split, shard_name, write_shard
+from golf_check.harness.runtime.runner import execute
+from golf_check.harness.runtime.session import RunOptions
+from golf_check.harness.runtime.target import resolve
+from golf_check.harness.shards import load_split, shard_name, write_shard
 
 HOSTILE = Path(__file__).parent / "candidates"
 TINY_LM_DIR = Path(__file__).parent.parent / "candidates"

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.report import verdict_of
-from harness.runtime import sandbox
-from harness.runtime.report import evidence_findings, seed_findings
-from harness.runtime.session import RunOptions, load_stream, run_seed
-from harness.runtime.target import resolve
+from golf_check.harness.report import verdict_of
+from golf_check.harness.runtime import sandbox
+from golf_check.harness.runtime.report import evidence_findings, seed_findings
+from golf_check.harness.runtime.session import RunOptions, load_stream, run_seed
+from golf_check.harness.runtime.target import resolve
 
 HOSTILE = Path(__file__).parent / "candidates"
 TINY_LM_DIR = Path(__file__).parent.parent / "candidates"
