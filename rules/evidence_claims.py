@@ -683,36 +683,9 @@ def log_stops_early(ev: EvidenceSet) -> Iterator[Finding]:
 # ---------------------------------------------------------------------- significance
 
 
-def significance_results(ev: EvidenceSet) -> list[st.SignificanceResult]:
-    """Both policies' tests of ``ev.seeds`` against ``ev.baseline`` (cached on ``ev``)."""
-    if "significance" in ev._cache:
-        return ev._cache["significance"]
-    results: list[st.SignificanceResult] = []
-    base = ev.baseline
-    scored = [s for s in ev.scored if s.val_loss is not None]
-    if base is not None and scored:
-        loss = [s.val_loss for s in scored]
-        bpb = [s.val_bpb for s in scored]
-        ratio = st.mean([s.val_bpb / s.val_loss for s in scored if s.val_loss])
-        for policy in st.POLICIES:
-            result = st.significance(
-                policy,
-                loss,
-                bpb,
-                base_loss=base.val_loss or None,
-                base_bpb=base.val_bpb or None,
-                base_value_bpb=base.value_bpb,
-                bpb_per_nat=ratio,
-            )
-            result.gates = policy == ev.policy
-            results.append(result)
-    ev._cache["significance"] = results
-    return results
-
-
 @detector(SIGNIFICANCE, level="log")
 def not_significant(ev: EvidenceSet) -> Iterator[Finding]:
-    for r in significance_results(ev):
+    for r in st.significance_results(ev):
         if not r.gates:
             continue
         label = ev.baseline.label if ev.baseline else "the baseline"

@@ -16,6 +16,10 @@ import math
 import statistics
 import warnings
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from golf_check.harness.evidence.model import EvidenceSet
 
 README_MARGIN_NATS = 0.005
 README_ALPHA = 0.01
@@ -192,3 +196,30 @@ def significance(
         return result
     result.passed = result.p < alpha and result.mean_new < (mean_base - margin)
     return result
+
+
+def significance_results(ev: EvidenceSet) -> list[SignificanceResult]:
+    """Both policies' tests of ``ev.seeds`` against ``ev.baseline`` (cached on ``ev``)."""
+    if "significance" in ev._cache:
+        return ev._cache["significance"]
+    results: list[SignificanceResult] = []
+    base = ev.baseline
+    scored = [s for s in ev.scored if s.val_loss is not None]
+    if base is not None and scored:
+        loss = [s.val_loss for s in scored]
+        bpb = [s.val_bpb for s in scored]
+        ratio = mean([s.val_bpb / s.val_loss for s in scored if s.val_loss])
+        for policy in POLICIES:
+            result = significance(
+                policy,
+                loss,
+                bpb,
+                base_loss=base.val_loss or None,
+                base_bpb=base.val_bpb or None,
+                base_value_bpb=base.value_bpb,
+                bpb_per_nat=ratio,
+            )
+            result.gates = policy == ev.policy
+            results.append(result)
+    ev._cache["significance"] = results
+    return results

@@ -803,8 +803,6 @@ def _verify_run_report(
 
 
 def _judge(report: Report, ev: EvidenceSet) -> None:
-    from golf_check.rules.evidence_claims import significance_results
-
     report.findings.extend(run_detectors(ev))
     scored = ev.scored
     bpb = [s.val_bpb for s in scored]
@@ -816,7 +814,7 @@ def _judge(report: Report, ev: EvidenceSet) -> None:
 
     report.tables.insert(0, _seed_table("Per-seed evidence (recomputed from the logs)", ev, report))
     report.tables.insert(1, _claim_table(ev, mean_bpb, std_bpb, mean_loss))
-    sig = significance_results(ev)
+    sig = st.significance_results(ev)
     if sig:
         report.tables.insert(2, _significance_table(sig, ev))
 
