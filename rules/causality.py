@@ -8,6 +8,7 @@ import re
 
 from golf_check.harness.report import Finding
 from golf_check.harness.rulebook import detector, rule
+from golf_check.harness.static.common import MIXING_OPS, LineNode, is_pass_result
 from golf_check.harness.static.model import callee_name
 from golf_check.harness.static.patterns import (
     flows_into,
@@ -128,7 +129,6 @@ Example:
     severity="warning",
 )
 
-_HASH_OPS = (ast.BitXor, ast.BitOr, ast.LShift, ast.RShift)
 _TABLE = re.compile(r"table|count|cnt|cache|freq|hist|bucket|ngram", re.IGNORECASE)
 _UPDATER = re.compile(r"update|observe|record|learn|commit|insert|accumulate|^add", re.IGNORECASE)
 _LOSSY = re.compile(r"nll|loss|bits|(^|_)ce($|_)|logp|neglog", re.IGNORECASE)
@@ -143,7 +143,7 @@ def _hashes_target(model, expr: ast.AST) -> ast.AST | None:
     """A hash-like operation in ``expr`` (or in what defines its names) mixing in the target."""
     for part in model.expand(expr, depth=3):
         for n in model.walk(part):
-            if isinstance(n, ast.BinOp) and isinstance(n.op, _HASH_OPS):
+            if isinstance(n, ast.BinOp) and isinstance(n.op, MIXING_OPS):
                 if _targetish(model, n.left) or _targetish(model, n.right):
                     return n
             # ``(ctx * P + tgt) % buckets``: bucketing an expression that mixes the target in.
@@ -466,7 +466,9 @@ def oracle_selection(model):
         if len(operands) < 2:
             continue
         names = [ast.unparse(o) for o in operands]
-        if all(_lossy(model, o) for o in operands) and not _is_pass_results(model, operands):
+        if all(_lossy(model, o) for o in operands) and not all(
+            is_pass_result(model, o) for o in operands
+        ):
             yield model.finding(
                 ORACLE,
                 call,
@@ -571,12 +573,6 @@ def _oracle_finding(model, node, left, right, how: str):
     )
 
 
-def _is_pass_results(model, operands) -> bool:
-    from golf_check.rules.single_pass import _is_pass_result
-
-    return all(_is_pass_result(model, o) for o in operands)
-
-
 @detector(TILT_GATE, level="static")
 def tilt_gate_switches(model):
     """Within-word / word-start tilt experts (they read the realized token's boundary flag)."""
@@ -587,7 +583,7 @@ def tilt_gate_switches(model):
             on = float(default) != 0.0  # type: ignore[arg-type]
         except (TypeError, ValueError):
             on = False
-        node = _Line(line)
+        node = LineNode(line)
         if on:
             yield model.finding(
                 TILT_GATE,
@@ -607,11 +603,6 @@ def tilt_gate_switches(model):
                 severity="warning",
                 fix=f"remove the {env_var} switch, or gate on prefix tokens only",
             )
-
-
-class _Line:
-    def __init__(self, lineno):
-        self.lineno = lineno
 
 
 # --------------------------------------------------------------------------- flip test, canary
@@ -791,8 +782,6 @@ def gate_on_scored_token(model):
                 break
 
 
-_MIXING_OPS = (ast.BitXor, ast.BitOr, ast.LShift, ast.RShift)
-
 
 def _target_key_helpers(model):
     """``table[full_hash(ctx, cand)]`` where ``full_hash(ctx, target)`` mixes its target
@@ -806,7 +795,7 @@ def _target_key_helpers(model):
         if not targets:
             continue
         for n in model.walk(func.node):
-            if isinstance(n, ast.BinOp) and isinstance(n.op, _MIXING_OPS):
+            if isinstance(n, ast.BinOp) and isinstance(n.op, MIXING_OPS):
                 used = {x.id for x in ast.walk(n) if isinstance(x, ast.Name)}
                 if used & targets:
                     helpers[func.name] = (sorted(used & targets)[0], n)

@@ -7,6 +7,7 @@ import ast
 import re
 
 from golf_check.harness.rulebook import detector, rule
+from golf_check.harness.static.common import LineNode
 
 WALLCLOCK_DEFAULT = rule(
     "BUDGET.wallclock-default",
@@ -55,11 +56,6 @@ Example:
 _WALLCLOCK_VARS = ("MAX_WALLCLOCK_SECONDS", "MAX_WALLCLOCK", "TRAIN_SECONDS", "WALLCLOCK_SECONDS")
 
 
-class _Line:
-    def __init__(self, lineno):
-        self.lineno = lineno
-
-
 @detector(WALLCLOCK_DEFAULT, level="static")
 def wallclock_default(model):
     non_record = model.env.track == "non-record"
@@ -81,7 +77,7 @@ def wallclock_default(model):
             if seconds > 600 or seconds <= 0:
                 yield model.finding(
                     WALLCLOCK_DEFAULT,
-                    _Line(line),
+                    LineNode(line),
                     f"{var} {said}; allowed on the non-record track "
                     f"({model.env.track_source}), which has no 600 s training limit",
                     severity="info",
@@ -90,14 +86,14 @@ def wallclock_default(model):
         if seconds > 600:
             yield model.finding(
                 WALLCLOCK_DEFAULT,
-                _Line(line),
+                LineNode(line),
                 f"{var} {said}, above the 600 s training budget",
                 fix=f"default {var} to 600 (or less, leaving room for calibration)",
             )
         elif seconds <= 0:
             yield model.finding(
                 WALLCLOCK_DEFAULT,
-                _Line(line),
+                LineNode(line),
                 f"{var} {said}, which disables the training time cap",
                 severity="warning",
                 confidence="medium",
@@ -138,7 +134,7 @@ def uncounted_code(model):
                     continue
                 yield model.finding(
                     UNCOUNTED_CODE,
-                    _Line(int(line) if line.isdigit() else None),
+                    LineNode(int(line) if line.isdigit() else None),
                     f"loads code from a path golf-check cannot resolve ({text})",
                     confidence="low",
                     fix="use a literal path inside the submission folder",

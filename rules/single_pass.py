@@ -8,6 +8,7 @@ import re
 
 from golf_check.harness.report import Finding
 from golf_check.harness.rulebook import detector, rule
+from golf_check.harness.static.common import LineNode, is_pass_result
 
 RESCORE = rule(
     "C4.rescore",
@@ -215,7 +216,7 @@ def _switches(model):
             continue
         reported.add(env_var)
         on = _truthy(default)
-        node = _Line(line)
+        node = LineNode(line)
         if on:
             yield model.finding(
                 RESCORE,
@@ -247,11 +248,6 @@ def _truthy(value) -> bool:
     return bool(value)
 
 
-class _Line:
-    def __init__(self, lineno):
-        self.lineno = lineno
-
-
 @detector(BEST_OF_PASSES, level="static")
 def best_of_passes(model):
     """``min``/``max``/``sorted(...)[0]`` over the results of several validation passes."""
@@ -262,7 +258,7 @@ def best_of_passes(model):
         args = list(call.args)
         if len(args) == 1 and isinstance(args[0], ast.List | ast.Tuple):
             args = list(args[0].elts)
-        passes = [a for a in args if _is_pass_result(model, a)]
+        passes = [a for a in args if is_pass_result(model, a)]
         if len(passes) >= 2 or (len(args) == 1 and _is_pass_list(model, args[0])):
             yield model.finding(
                 BEST_OF_PASSES,
@@ -271,18 +267,6 @@ def best_of_passes(model):
                 confidence="high" if len(passes) >= 2 else "medium",
                 fix="report the single pass that was decided before seeing any validation score",
             )
-
-
-def _is_pass_result(model, expr) -> bool:
-    if isinstance(expr, ast.Call):
-        return model.is_val_scoring_call(expr)
-    if isinstance(expr, ast.Name | ast.Subscript):
-        base = expr.value if isinstance(expr, ast.Subscript) else expr
-        if not isinstance(base, ast.Name):
-            return False
-        values = model.assigned_values(base.id, model.function_of(expr))
-        return any(isinstance(v, ast.Call) and model.is_val_scoring_call(v) for v in values)
-    return False
 
 
 def _is_pass_list(model, expr) -> bool:
@@ -299,7 +283,7 @@ def _is_pass_list(model, expr) -> bool:
             and isinstance(c.func.value, ast.Name)
             and c.func.value.id == expr.id
             and c.args
-            and _is_pass_result(model, c.args[0])
+            and is_pass_result(model, c.args[0])
         ):
             return True
     return False
