@@ -1,4 +1,9 @@
-"""Meta rules about in-source suppressions (``# golf-check: ignore[RULE-ID] reason``)."""
+"""Meta rules about in-source suppressions (``# golf-check: ignore[RULE-ID] reason``).
+
+The comments are parsed, applied and judged by ``harness.static.suppressions`` once every
+static detector has run, since only then is it known what each one suppressed; this module
+states the two rules it reports under.
+"""
 
 from __future__ import annotations
 

@@ -43,7 +43,11 @@ from golf_check.harness.static.runconfig import (
     is_record_folder,
     track_of,
 )
-from golf_check.harness.static.suppressions import apply_suppressions, parse_suppressions
+from golf_check.harness.static.suppressions import (
+    apply_suppressions,
+    parse_suppressions,
+    suppression_findings,
+)
 
 _SKIP_DIRS = {"__pycache__", ".git", ".venv", "venv", "node_modules", ".mypy_cache", ".tox"}
 _LOOKS_LIKE_SUBMISSION = re.compile(
@@ -384,38 +388,7 @@ def _run_detectors(
 
     suppressions = parse_suppressions(script.source, set(registry.rules))
     apply_suppressions(findings, suppressions)
-    from golf_check.rules.suppressions import SUPPRESSION_REASON, UNUSED_SUPPRESSION
-
-    for sup in suppressions:
-        if not sup.reason and active(SUPPRESSION_REASON.id):
-            findings.append(
-                model.finding(
-                    SUPPRESSION_REASON,
-                    _LineNode(sup.line),
-                    f"suppression of {', '.join(sup.ids) or 'nothing'} gives no reason",
-                    fix="add the reason after the bracket: # golf-check: ignore[ID] why",
-                )
-            )
-        if not active(UNUSED_SUPPRESSION.id):
-            continue
-        if sup.unknown:
-            findings.append(
-                model.finding(
-                    UNUSED_SUPPRESSION,
-                    _LineNode(sup.line),
-                    f"suppression names unknown rule(s): {', '.join(sup.unknown)}",
-                    fix="use an id from `golf-check rules`",
-                )
-            )
-        elif not sup.used and all(active(i) for i in sup.ids if i in registry.rules):
-            findings.append(
-                model.finding(
-                    UNUSED_SUPPRESSION,
-                    _LineNode(sup.line),
-                    f"suppression of {', '.join(sup.ids)} matches no finding on line {sup.covers}",
-                    fix="remove the stale suppression",
-                )
-            )
+    findings.extend(suppression_findings(model, suppressions, registry.rules, active))
     findings.sort(key=lambda f: (f.line or 0, f.rule))
     result.findings = findings
     return result, model
@@ -429,13 +402,6 @@ def _size_row(loaded: LoadedScript, result: FileResult) -> dict:
         "wrapper": " + ".join(loaded.layers) or "none",
         "findings": sum(f.counts for f in result.findings),
     }
-
-
-class _LineNode:
-    """Stands in for an AST node when a finding points at a comment line."""
-
-    def __init__(self, lineno: int) -> None:
-        self.lineno = lineno
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

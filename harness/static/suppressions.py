@@ -13,10 +13,12 @@ from __future__ import annotations
 import io
 import re
 import tokenize
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from golf_check.harness.report import Finding
-from golf_check.harness.rulebook import CONDITIONS
+from golf_check.harness.rulebook import CONDITIONS, Rule
+from golf_check.harness.static.common import LineNode
 
 _PATTERN = re.compile(r"#\s*golf-check:\s*ignore\[([^\]]*)\]\s*(.*)$", re.IGNORECASE)
 
@@ -80,3 +82,48 @@ def apply_suppressions(findings: list[Finding], suppressions: list[Suppression])
                 f.suppression_reason = sup.reason or None
                 sup.used = True
                 break
+
+
+# The two rules about the comments themselves; their statements are in rules/suppressions.py.
+REASON_RULE = "PACKAGE.suppression-reason"
+UNUSED_RULE = "PACKAGE.unused-suppression"
+
+
+def suppression_findings(
+    model, suppressions: list[Suppression], rules: dict[str, Rule], active: Callable[[str], bool]
+) -> list[Finding]:
+    """Findings about the comments themselves, once every detector ran and the comments were
+    applied: one without a reason, one naming an unknown rule, one that matched nothing."""
+    reason_rule, unused_rule = rules[REASON_RULE], rules[UNUSED_RULE]
+    out: list[Finding] = []
+    for sup in suppressions:
+        if not sup.reason and active(reason_rule.id):
+            out.append(
+                model.finding(
+                    reason_rule,
+                    LineNode(sup.line),
+                    f"suppression of {', '.join(sup.ids) or 'nothing'} gives no reason",
+                    fix="add the reason after the bracket: # golf-check: ignore[ID] why",
+                )
+            )
+        if not active(unused_rule.id):
+            continue
+        if sup.unknown:
+            out.append(
+                model.finding(
+                    unused_rule,
+                    LineNode(sup.line),
+                    f"suppression names unknown rule(s): {', '.join(sup.unknown)}",
+                    fix="use an id from `golf-check rules`",
+                )
+            )
+        elif not sup.used and all(active(i) for i in sup.ids if i in rules):
+            out.append(
+                model.finding(
+                    unused_rule,
+                    LineNode(sup.line),
+                    f"suppression of {', '.join(sup.ids)} matches no finding on line {sup.covers}",
+                    fix="remove the stale suppression",
+                )
+            )
+    return out
