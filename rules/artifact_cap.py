@@ -14,6 +14,7 @@ from pathlib import Path
 from golf_check.harness.errors import InputError
 from golf_check.harness.evidence.codesize import CodeCount, detect_convention
 from golf_check.harness.evidence.codesize import recompute_code as recompute_code_as
+from golf_check.harness.evidence.levels import seed_level
 from golf_check.harness.evidence.model import EvidenceSet
 from golf_check.harness.report import Finding
 from golf_check.harness.rulebook import detector, rule
@@ -198,7 +199,7 @@ def _logged_vs_recomputed(seed, recomputed: int, counted: CodeCount) -> Iterator
                 file=seed.log,
                 line=seed.code_line or seed.artifact_line,
                 evidence=evidence,
-                level=_level(seed),
+                level=seed_level(seed),
                 fix="ship the code in the form the log counted (e.g. the compressed wrapper)",
             )
         elif not over:
@@ -212,7 +213,7 @@ def _logged_vs_recomputed(seed, recomputed: int, counted: CodeCount) -> Iterator
                 file=seed.log,
                 line=seed.code_line or seed.artifact_line,
                 evidence=evidence,
-                level=_level(seed),
+                level=seed_level(seed),
             )
         if logged > ARTIFACT_CAP_BYTES:
             yield _over_cap(seed, logged)
@@ -227,7 +228,7 @@ def _logged_vs_recomputed(seed, recomputed: int, counted: CodeCount) -> Iterator
             file=seed.log,
             line=seed.artifact_line,
             evidence=evidence,
-            level=_level(seed),
+            level=seed_level(seed),
             fix="count every code file the run needs (or fold the helpers into train_gpt.py)",
         )
     elif logged > ARTIFACT_CAP_BYTES:
@@ -241,7 +242,7 @@ def _logged_vs_recomputed(seed, recomputed: int, counted: CodeCount) -> Iterator
             file=seed.log,
             line=seed.artifact_line,
             evidence=evidence,
-            level=_level(seed),
+            level=seed_level(seed),
             fix="log the size of the code as committed so the log and the files agree",
         )
 
@@ -254,10 +255,6 @@ def _over_cap(seed, total: int) -> Finding:
         file=seed.log,
         line=seed.artifact_line,
         evidence=f"Total submission size {seed.artifact_tag or ''}: {total} bytes",
-        level=_level(seed),
+        level=seed_level(seed),
         fix="shrink the model or pack the code (16,000,000 is decimal, not 16 MiB)",
     )
-
-
-def _level(seed) -> str:
-    return "runtime" if seed.source == "measured" else "log"

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from golf_check.harness.evidence import canonical
 from golf_check.harness.evidence import stats as st
+from golf_check.harness.evidence.levels import seed_level
 from golf_check.harness.evidence.logparse import PROVENANCE_KEYS
 from golf_check.harness.evidence.model import EvidenceSet, SeedEvidence
 from golf_check.harness.report import Finding
@@ -176,14 +177,6 @@ measure 16,071,321 bytes.
 """,
     ("https://github.com/openai/parameter-golf/pull/1835",),
 )
-
-
-def _level(seed: SeedEvidence) -> str:
-    return "runtime" if seed.source == "measured" else "log"
-
-
-def _tol(decimals: int) -> float:
-    return st.claim_tolerance(decimals)
 
 
 def _last_digit(decimals: int) -> float:
@@ -404,7 +397,7 @@ def claim_not_the_mean(ev: EvidenceSet) -> Iterator[Finding]:
                 continue
             decimals = len(repr(float(claimed)).split(".")[-1])
             printed = s.bpb_decimals if key == "val_bpb" else s.loss_decimals
-            tol = max(_tol(decimals), 0.5 * 10.0**-printed + 1e-12)
+            tol = max(st.claim_tolerance(decimals), 0.5 * 10.0**-printed + 1e-12)
             if tol < abs(claimed - measured) <= tol + _last_digit(min(decimals, printed)):
                 yield Finding.of(
                     CLAIM_MISMATCH,
@@ -414,7 +407,7 @@ def claim_not_the_mean(ev: EvidenceSet) -> Iterator[Finding]:
                     severity="info",
                     file="submission.json",
                     evidence=f"claimed {claimed}; log line {s.headline_line}: {measured}",
-                    level=_level(s),
+                    level=seed_level(s),
                 )
             elif abs(claimed - measured) > tol:
                 yield Finding.of(
@@ -424,7 +417,7 @@ def claim_not_the_mean(ev: EvidenceSet) -> Iterator[Finding]:
                     severity="error" if claimed < measured else "warning",
                     file="submission.json",
                     evidence=f"claimed {claimed}; log line {s.headline_line}: {measured}",
-                    level=_level(s),
+                    level=seed_level(s),
                     fix=f"set the seed's {key} to {measured:.8f}",
                 )
         claimed_bytes = s.claimed.get("artifact_bytes")
@@ -436,7 +429,7 @@ def claim_not_the_mean(ev: EvidenceSet) -> Iterator[Finding]:
                     f"the log says {s.artifact_bytes:,}",
                     severity="warning",
                     file="submission.json",
-                    level=_level(s),
+                    level=seed_level(s),
                     fix=f"set the seed's artifact_bytes to {s.artifact_bytes}",
                 )
 
@@ -453,7 +446,7 @@ def _compare_mean(
     recomputed = st.mean(values)
     # The per-seed lines are rounded too: their mean is only known to half their last digit.
     printed = min(s.bpb_decimals if metric == "val_bpb" else s.loss_decimals for s in scored)
-    tol = max(_tol(decimals), 0.5 * 10.0**-printed + 1e-12)
+    tol = max(st.claim_tolerance(decimals), 0.5 * 10.0**-printed + 1e-12)
     if recomputed is None or abs(claimed - recomputed) <= tol:
         return
     if abs(claimed - recomputed) <= tol + _last_digit(decimals):
@@ -556,7 +549,7 @@ def implied_bytes_off(ev: EvidenceSet) -> Iterator[Finding]:
             line=s.headline_line,
             evidence=f"implied bytes {implied:,.0f}; canonical {nearest:,} "
             f"({family or 'any family'})",
-            level=_level(s),
+            level=seed_level(s),
             fix="compute bytes per token from the SentencePiece pieces exactly once "
             "(leading space +1 only after a non-boundary token); see issue #1719",
         )
@@ -582,7 +575,7 @@ def _implied_bytes_vs_measured(ev: EvidenceSet, s: SeedEvidence, implied: float)
         file=s.log,
         line=s.headline_line,
         evidence=f"implied bytes {implied:,.0f}; measured {split.target_bytes:,}",
-        level=_level(s),
+        level=seed_level(s),
         fix="compute bytes per token from the SentencePiece pieces exactly once "
         "(leading space +1 only after a non-boundary token); see issue #1719",
     )
@@ -600,7 +593,7 @@ def partial_validation(ev: EvidenceSet) -> Iterator[Finding]:
                     file=s.log,
                     line=s.val_tokens_line,
                     evidence=f"val_tokens {s.val_tokens}; measured {ev.split.tokens}",
-                    level=_level(s),
+                    level=seed_level(s),
                     fix="evaluate on every validation shard the run was given",
                 )
             continue
@@ -612,7 +605,7 @@ def partial_validation(ev: EvidenceSet) -> Iterator[Finding]:
                     severity="warning",
                     confidence="medium",
                     file=s.log,
-                    level=_level(s),
+                    level=seed_level(s),
                     fix="log `val_tokens: N` so the full split can be checked",
                 )
             continue
@@ -632,7 +625,7 @@ def partial_validation(ev: EvidenceSet) -> Iterator[Finding]:
                 file=s.log,
                 line=s.val_tokens_line,
                 evidence=f"val_tokens {s.val_tokens}",
-                level=_level(s),
+                level=seed_level(s),
                 fix="evaluate on every fineweb_val_* shard of the canonical export",
             )
         elif canonical.BY_NAME[by_tokens].legacy:
@@ -643,7 +636,7 @@ def partial_validation(ev: EvidenceSet) -> Iterator[Finding]:
                 severity="warning",
                 file=s.log,
                 line=s.val_tokens_line,
-                level=_level(s),
+                level=seed_level(s),
                 fix="evaluate on the current canonical export",
             )
         elif family and family != by_tokens and family in canonical.BY_NAME:
@@ -655,7 +648,7 @@ def partial_validation(ev: EvidenceSet) -> Iterator[Finding]:
                 confidence="medium",
                 file=s.log,
                 line=s.val_tokens_line,
-                level=_level(s),
+                level=seed_level(s),
             )
 
 
@@ -667,7 +660,7 @@ def log_stops_early(ev: EvidenceSet) -> Iterator[Finding]:
                 INCOMPLETE_LOG,
                 f"{s.label}: {s.incomplete_reason or 'the log is incomplete'}",
                 file=s.log,
-                level=_level(s),
+                level=seed_level(s),
                 fix="commit the full log of a run that finished its evaluation",
             )
     for path in ev.unscored_logs:

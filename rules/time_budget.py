@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from golf_check.harness.evidence.levels import seed_level
 from golf_check.harness.evidence.model import EvidenceSet, SeedEvidence
 from golf_check.harness.report import Finding
 from golf_check.harness.rulebook import detector, rule
@@ -108,10 +109,6 @@ Example:
 )
 
 
-def _level(seed: SeedEvidence) -> str:
-    return "runtime" if seed.source == "measured" else "log"
-
-
 def _grace_s(seed: SeedEvidence) -> float:
     """How far past 600 s the last step may end: two average steps (the last one can be
     slower than the running average), at most one second."""
@@ -131,7 +128,7 @@ def train_time_over_cap(ev: EvidenceSet) -> Iterator[Finding]:
                     severity="warning",
                     confidence="medium",
                     file=seed.log,
-                    level=_level(seed),
+                    level=seed_level(seed),
                     fix="log `stopping_early: wallclock_cap train_time:<ms>ms step:<n>/<N>`",
                 )
             continue
@@ -145,7 +142,7 @@ def train_time_over_cap(ev: EvidenceSet) -> Iterator[Finding]:
                 file=seed.log,
                 line=seed.train_time_line,
                 evidence=f"train_time {seed.train_time_s * 1000:.0f} ms",
-                level=_level(seed),
+                level=seed_level(seed),
                 fix="set MAX_WALLCLOCK_SECONDS=600 and stop the loop on the wallclock cap",
             )
 
@@ -168,7 +165,7 @@ def calibration_past_cap(ev: EvidenceSet) -> Iterator[Finding]:
                 line=seed.train_time_line,
                 evidence=f"train_time {seed.train_time_s:.3f} s; GPTQ Hessians "
                 f"{seed.gptq_hessian_s or 0:.1f} s; generation {seed.gptq_generate_s or 0:.1f} s",
-                level=_level(seed),
+                level=seed_level(seed),
                 fix=f"set GPTQ_RESERVE_SECONDS to at least {needed:.1f} so the loop stops early "
                 "enough for calibration to end by 600 s (the #1868 rerun reserved 8 s)",
             )
@@ -189,7 +186,7 @@ def not_the_reference_machine(ev: EvidenceSet) -> Iterator[Finding]:
                 f"{seed.label}: timed on {' and '.join(problems)}, not 8xH100 SXM; the time "
                 "budgets cannot be judged from this log",
                 file=seed.log,
-                level=_level(seed),
+                level=seed_level(seed),
                 fix="run the submission on 8xH100 SXM (the RunPod image) for the record track",
             )
 
@@ -212,6 +209,6 @@ def eval_time_over_cap(ev: EvidenceSet) -> Iterator[Finding]:
                 file=seed.log,
                 line=seed.headline_line,
                 evidence=f"{basis}: {value:.1f} s",
-                level=_level(seed),
+                level=seed_level(seed),
                 fix="shorten evaluation (fewer TTT epochs or chunks, larger stride) to fit 600 s",
             )

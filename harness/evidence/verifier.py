@@ -403,22 +403,22 @@ def _group_by_config(seeds: list[SeedEvidence]) -> list[list[SeedEvidence]]:
     return list(groups.values())
 
 
-def _tol(decimals: int) -> float:
-    return st.claim_tolerance(decimals)
-
-
 def _claim_fit(group: list[SeedEvidence], claims: Claims) -> tuple[bool, int]:
     """(the group's mean is the claim, how many per-seed claims its logs reproduce)."""
     values = [s.val_bpb for s in group if s.val_bpb is not None]
     mean_ok = (
         bool(values)
         and claims.val_bpb is not None
-        and (abs(st.mean(values) - claims.val_bpb) <= _tol(claims.val_bpb_decimals))
+        and (abs(st.mean(values) - claims.val_bpb) <= st.claim_tolerance(claims.val_bpb_decimals))
     )
     per_seed = 0
     for s in group:
         claimed = claims.per_seed.get(s.seed, {}).get("val_bpb") if s.seed is not None else None
-        if claimed is not None and s.val_bpb is not None and abs(claimed - s.val_bpb) <= _tol(8):
+        if (
+            claimed is not None
+            and s.val_bpb is not None
+            and abs(claimed - s.val_bpb) <= st.claim_tolerance(8)
+        ):
             per_seed += 1
     return mean_ok, per_seed
 
@@ -433,7 +433,7 @@ def _logs_named_by_seed_claims(
         return None
     chosen = []
     for seed, claimed in wanted.items():
-        tol = _tol(len(repr(float(claimed)).split(".")[-1]))
+        tol = st.claim_tolerance(len(repr(float(claimed)).split(".")[-1]))
         match = [
             s
             for s in seeds
@@ -485,7 +485,7 @@ def _choose_group(
 
 def _seed_tol(claimed: float, log_decimals: int) -> float:
     """A per-seed claim and a log line agree within half a unit of the coarser of the two."""
-    return max(_tol(_printed_decimals(claimed)), 0.5 * 10.0**-log_decimals + 1e-12)
+    return max(st.claim_tolerance(_printed_decimals(claimed)), 0.5 * 10.0**-log_decimals + 1e-12)
 
 
 def _printed_decimals(value: float) -> int:
@@ -576,7 +576,7 @@ def _follow_claimed_kind(
     """
     if claims.val_bpb is None or claims.per_seed or len(judged) < 2:
         return judged
-    tol = _tol(claims.val_bpb_decimals)
+    tol = st.claim_tolerance(claims.val_bpb_decimals)
     current = [s.val_bpb for s in judged if s.val_bpb is not None]
     if current and abs(st.mean(current) - claims.val_bpb) <= tol:
         return judged
@@ -868,7 +868,7 @@ def _claimed_figure(ev: EvidenceSet, mean_bpb: float | None) -> tuple[float | No
         return mean_bpb, f"the mean of {n} seed(s) (no claim)"
     decimals = ev.claimed.val_bpb_decimals
     printed = min(s.bpb_decimals for s in scored)
-    tol = max(_tol(decimals), 0.5 * 10.0**-printed + 1e-12)
+    tol = max(st.claim_tolerance(decimals), 0.5 * 10.0**-printed + 1e-12)
     tol += 10.0**-decimals if decimals >= 4 else 0.0
     if abs(mean_bpb - claimed) <= tol:
         return mean_bpb, f"the mean of {n} seed(s)"
