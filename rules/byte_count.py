@@ -41,8 +41,16 @@ _SPACE = "\u2581"
 
 @detector(BYTE_DOUBLE_COUNT, level="static")
 def leading_space_counted_twice(model):
-    """A byte table that already holds the leading space, and a separate leading-space flag
-    added on top of it where bytes are counted."""
+    """A byte table built in an ``if piece.startswith("▁")`` branch that both sets a
+    leading-space flag and adds the space's byte (``len(piece[1:]) + 1``, ``+= 1``, or the piece
+    measured with its "▁" replaced by a space), with the flag added again where bytes are
+    counted (through the builder's returned tuple and the parameters it is passed to);
+    subtracting the flag after a boundary is the legal form.
+
+    Confidence: high.
+
+    Cannot see: tables loaded from a file.
+    """
     for builder, with_space, flags, line in _tables(model):
         byte_names = _aliases(model, builder, with_space)
         flag_names = _aliases(model, builder, flags)

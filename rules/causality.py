@@ -176,7 +176,17 @@ def _fixed_index(index: ast.AST) -> bool:
 
 @detector(TARGET_IN_KEY, level="static")
 def target_in_lookup_key(model):
-    """Reads ``table[key]`` where ``key`` hashes the target token in."""
+    """A table read ``T[key]`` whose key hashes the target in (``^``, ``|``, ``<<``, ``>>``, or
+    ``(ctx*P + tgt) % B``), through assignments. The target is a target-named value or the token
+    being predicted, found by what is read: ``seq[pos]`` in a function that also reads ``seq[pos
+    - k]`` as context, whatever the names (a loop variable or a vectorized position array). Any
+    read by a hashed bucket key is examined, not only tables named like counts; reads inside
+    ``update``-like functions (cache updates after the score) are exempt.
+
+    Confidence: high.
+
+    Cannot see: C/C++ kernels.
+    """
     yield from _target_key_helpers(model)
     for node in model.of_type(ast.Subscript):
         if not (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load)):
@@ -210,9 +220,19 @@ def target_in_lookup_key(model):
 
 @detector(SLOT, level="static")
 def slot_optimization(model):
-    """A tensor created with gradients inside an evaluation function (a delta, a logit bias),
-    optimized on a loss computed through it, then used again to score the same window: read
-    from the structure, whatever the names and however the tokens reached the window."""
+    """Read from the structure, not from names or taint: a tensor made trainable inside an
+    evaluation function (``requires_grad=True``, ``.requires_grad_()``, ``nn.Parameter``),
+    handed to an optimizer, a backward on a loss computed through it, then the same tensor read
+    again after the optimization block to score the window (or returned to the caller); tokens
+    may reach the window through a preallocated buffer. A loss whose position slices and masks
+    (``m[i, :s] = True``, ``logits[:ctx]``) only cover context positions is "causal SLOT", a
+    low-confidence warning; a delta fitted only after its chunk was scored (score-first) is not
+    reported.
+
+    Confidence: high/medium.
+
+    Cannot see: a delta optimized in a helper class.
+    """
     reported: set[int] = set()
     for hit in _slot_sites(model):
         func, param, site, context_only = hit
@@ -444,7 +464,16 @@ def _constant_bound(e: ast.AST) -> bool:
 
 @detector(ORACLE, level="static")
 def oracle_selection(model):
-    """``torch.minimum(nll_a, nll_b)``, ``min(loss_model, loss_cache)``, ``stack(...).min(0)``."""
+    """``torch.minimum`` / ``min`` / ``stack(...).min(0)`` over per-token losses, or
+    ``min(options)`` over a list of per-token losses built in the same function. A loss is a
+    value named so, or a log-loss computed at the target (``cross_entropy``, ``-log`` of a
+    ``gather`` at the target or of a prediction of the realized token); a minimum of counts is
+    not.
+
+    Confidence: medium.
+
+    Cannot see: selection by sorting.
+    """
     for site in model.call_sites:
         call = site.node
         name = site.callee
@@ -517,9 +546,14 @@ _LESS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
 @detector(ORACLE, level="static")
 def oracle_compare_and_keep(model):
-    """Per item, keep whichever prediction lost less at the target: ``torch.where(nll_a <
-    nll_b, ...)``, or ``if nll < best[b]: best[b] = nll`` / ``best[b].copy_(...)`` in a
-    function that scores validation tokens."""
+    """Per item, keep whichever prediction lost less at the target: ``torch.where(a < b, ...)``
+    on two losses, or a compare-and-keep (``if avg < best[b]: best[b].copy_(avg)``, ``best[b] =
+    nll``) in a function that scores validation tokens.
+
+    Confidence: medium.
+
+    Cannot see: selection by sorting.
+    """
     for node in model.of_type(ast.Compare):
         if len(node.ops) != 1 or not isinstance(node.ops[0], _LESS):
             continue
@@ -575,7 +609,14 @@ def _oracle_finding(model, node, left, right, how: str):
 
 @detector(TILT_GATE, level="static")
 def tilt_gate_switches(model):
-    """Within-word / word-start tilt experts (they read the realized token's boundary flag)."""
+    """Within-word / word-start tilt experts, which read the realized token's boundary flag:
+    ``WITHIN_BETA`` / ``WORD_BETA`` / ``*_TAU`` style settings, an error if on by default, a
+    warning if off.
+
+    Confidence: medium.
+
+    Cannot see: the C++ kernel that reads ``is_bnd[tokens[p]]``.
+    """
     for env_var, (default, line) in model.env.env_defaults.items():
         if not _TILT_SWITCH.match(env_var):
             continue
@@ -716,7 +757,13 @@ def _shift_slices(node: ast.AST) -> tuple[bool, bool]:
 
 @detector(CROSS_DOCUMENT_SMEAR, level="static")
 def cross_document_smear(model):
-    """``x[:, 1:] + g * x[:, :-1]`` in a function that never mentions a BOS/document mask."""
+    """``x[:, 1:] + g * x[:, :-1]`` (same tensor, batched) in a function that never mentions a
+    BOS/document mask; a warning (contested ruling, merged records predate it).
+
+    Confidence: medium.
+
+    Cannot see: masks applied in another function.
+    """
     for node in model.of_type(ast.BinOp):
         if not isinstance(node.op, ast.Add):
             continue
@@ -748,8 +795,13 @@ _GATE_USE = re.compile(r"logit|logp|prob|beta|tilt|bonus|boost|gate|expert", re.
 
 @detector(TILT_GATE, level="static")
 def gate_on_scored_token(model):
-    """A flag looked up for the token being scored (``is_bnd[tokens[p]]``) that then feeds the
-    logits, a tilt or a mixing weight."""
+    """In Python code, a flag table (``is_bnd``, ``word_start``, ...) read at the token being
+    scored (``is_bnd[tokens[p]]``) whose value then feeds the logits, a tilt or a mixing weight.
+
+    Confidence: low.
+
+    Cannot see: the C++ kernel that reads ``is_bnd[tokens[p]]``.
+    """
     for node in model.of_type(ast.Subscript):
         if not isinstance(node.ctx, ast.Load) or not _GATE_TABLE.search(ast.unparse(node.value)):
             continue

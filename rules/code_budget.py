@@ -58,6 +58,13 @@ _WALLCLOCK_VARS = ("MAX_WALLCLOCK_SECONDS", "MAX_WALLCLOCK", "TRAIN_SECONDS", "W
 
 @detector(WALLCLOCK_DEFAULT, level="static")
 def wallclock_default(model):
+    """A ``MAX_WALLCLOCK_SECONDS`` default above 600 (error) or at most 0, no cap (warning); on
+    the non-record track, where there is no training limit, the same is info.
+
+    Confidence: high.
+
+    Cannot see: a cap enforced another way.
+    """
     non_record = model.env.track == "non-record"
     for var in _WALLCLOCK_VARS:
         default, line = model.env.setting(var)
@@ -103,7 +110,14 @@ def wallclock_default(model):
 
 @detector(UNCOUNTED_CODE, level="static")
 def uncounted_code(model):
-    """Helper files the run loads (from ``codefiles``) and compiled-extension calls."""
+    """Helper files the run needs (from ``needed_code_files``): sibling imports,
+    ``exec(open(...))``, C++/CUDA sources compiled at run time; computed paths it cannot resolve
+    (low confidence); ``load_inline`` (info).
+
+    Confidence: high.
+
+    Cannot see: files fetched at run time.
+    """
     from golf_check.harness.errors import InputError
     from golf_check.harness.static.codefiles import needed_code_files
 
@@ -213,7 +227,14 @@ _TRAIN_DATA = re.compile(r"train_loader|train_files|train_tokens|train_stream|ne
 
 @detector(GPTQ_RESERVE, level="static")
 def gptq_reserve(model):
-    """Calibration fed with training data while no setting reserves time for it."""
+    """A ``*hessian*`` / ``*calib*`` / ``*gptq*`` call fed with training data (``train_loader``,
+    ``next_batch``, ``train_files``) in a script where no setting or name mentions a reserve; a
+    warning (the measured check is ``BUDGET.gptq-in-train``).
+
+    Confidence: medium.
+
+    Cannot see: whether the reserve really covers the calibration time.
+    """
     names = (
         getattr(n, "id", None) or getattr(n, "attr", "")
         for n in model.of_type(ast.Name, ast.Attribute)

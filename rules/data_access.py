@@ -119,7 +119,13 @@ _NET_COMMANDS = re.compile(
 
 @detector(VAL_CALIBRATION, level="static")
 def validation_calibration(model):
-    """Calibration/GPTQ functions fed with validation tokens."""
+    """A ``*calib*`` / ``*gptq*`` / ``*hessian*`` / ``*quantiz*`` call given validation data, or
+    such a function naming ``fineweb_val_``.
+
+    Confidence: high.
+
+    Cannot see: calibration data passed through an object.
+    """
     for site in model.call_sites:
         if not _CALIB.search(site.callee) or _EVAL_FUNC.search(site.callee):
             continue  # eval_quantized(model, val_tokens) scores the quantized model: fine
@@ -165,7 +171,13 @@ _VAL_SPLIT_NAMES = ("val", "valid", "validation")
 
 @detector(VAL_IN_TRAINING, level="static")
 def validation_in_training(model):
-    """Gradient steps on validation batches in the training loop; loaders over val shards."""
+    """A backward on a validation-derived loss inside a loop that draws training batches; a
+    ``train*loader`` built over validation data.
+
+    Confidence: high.
+
+    Cannot see: tokens copied through containers golf-check does not follow.
+    """
     from golf_check.harness.static.adaptation import adaptations
 
     for a in adaptations(model):
@@ -207,7 +219,15 @@ _SINK_CALLEES = frozenset("save savez savez_compressed compress dump dumps write
 
 @detector(VAL_IN_TRAINING, level="static")
 def validation_in_artifact(model):
-    """Validation tokens saved or compressed into the artifact (the "paid prefix")."""
+    """Validation *tokens* (not scores: values from scoring functions, ``.item()``, ``float()``,
+    f-strings do not count) passed to ``torch.save``, ``np.save``,
+    ``lzma/zlib/bz2/brotli.compress``, ``pickle.dump``, ``.write``, or stored in a dict that is
+    saved: the "paid prefix".
+
+    Confidence: high.
+
+    Cannot see: tokens copied through containers golf-check does not follow.
+    """
     from golf_check.harness.static.model import resolved_name
 
     sinks = []
@@ -252,7 +272,13 @@ def validation_in_artifact(model):
 
 @detector(TRAIN_AT_EVAL, level="static")
 def training_data_at_eval(model):
-    """Evaluation functions that read the training shards."""
+    """An ``eval*`` / ``*score*`` / ``*ttt*`` / ``*slot*`` function that names ``train_files`` /
+    ``fineweb_train_``.
+
+    Confidence: medium.
+
+    Cannot see: train data reached through a helper.
+    """
     for func in model.functions:
         if not _EVAL_FUNC.search(func.name) or re.search(r"train", func.name, re.I):
             continue
@@ -283,7 +309,15 @@ _PROCESS_CALLEES = frozenset(("run", "call", "check_call", "check_output", "Pope
 
 @detector(NETWORK, level="static")
 def network_access(model):
-    """Network libraries, downloads, and subprocess calls to curl/wget/pip."""
+    """Calls into ``requests``, ``urllib.request``, ``http.client``, ``httpx``,
+    ``socket.create_connection``, ``huggingface_hub``, ``datasets.load_dataset``, ``torch.hub``;
+    subprocess/``os.system`` running curl, wget, pip, ``git clone``; a bare import of such a
+    library is a low-confidence warning.
+
+    Confidence: high.
+
+    Cannot see: dynamic imports.
+    """
     from golf_check.harness.static.model import resolved_name
 
     called = False

@@ -93,9 +93,18 @@ _STACKS = {"stack", "cat", "concatenate", "hstack", "column_stack", "dstack"}
 
 @detector(ENTROPY_EXPERT, level="static")
 def entropy_as_expert(model):
-    """A per-token value computed from the distribution alone (its entropy), stacked with
-    expert losses read at the target, where the stack reaches a mixer (``logsumexp`` over
-    the experts, or a Hedge weight update)."""
+    """By what is computed: a per-position entropy (``(p * log p).sum(-1)`` with ``p`` a softmax
+    / ``exp`` of a log-softmax, or the same tensor once through ``log``; ``entr(p).sum(-1)``;
+    ``.entropy()``; or another per-position summary of the distribution: its max, logsumexp,
+    mean) stacked, alone or inside a weighted column (``log_w[k] - H``), with expert losses read
+    at the target, where the stack reaches a mixer (``logsumexp`` over the experts, a ``-=``
+    weight update), through returns, callers and call arguments; or a helper returning
+    ``exp(-H)`` added to the expert distributions.
+
+    Confidence: high.
+
+    Cannot see: entropies passed through object attributes.
+    """
     if not entropy_sites(model):
         return
     for call in model.of_type(ast.Call):
@@ -176,7 +185,13 @@ def _header(stmt: ast.stmt) -> list[ast.AST]:
 
 @detector(GOLD_COUNT_RATIO, level="static")
 def gold_count_ratio(model):
-    """``table_a[key_with_target] / table_b[context_key]`` without a full-vocabulary sum."""
+    """``table[key_with_target] / table[ctx_key]`` (tables named like counts, or read by a
+    hashed bucket key) with no ``.sum(...)`` over the vocabulary row in the denominator.
+
+    Confidence: high.
+
+    Cannot see: normalization done elsewhere and then ignored.
+    """
     for node in model.of_type(ast.BinOp):
         if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)):
             continue
@@ -224,7 +239,13 @@ def _lookups(model, expr: ast.AST) -> list[ast.Subscript]:
 
 @detector(BYTE_MIXTURE, level="static")
 def byte_level_mixture(model):
-    """``p ** (1 / n_bytes)``, ``exp(-nll / n_bytes)`` and PPM byte models in the scorer."""
+    """``p ** (1/n_bytes)`` / ``pow(p, 1/nb)`` / ``exp(-nll / n_bytes)`` in the scorer;
+    PPM-named classes (low-confidence warning).
+
+    Confidence: medium/low.
+
+    Cannot see: byte mixtures written in log space.
+    """
     for node in model.of_type(ast.BinOp, ast.Call):
         exponent = None
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):

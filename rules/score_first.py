@@ -103,7 +103,15 @@ _FIX_PRETRAIN = (
 
 @detector(PRETRAIN_ON_VAL, PREQUANT_TTT, UPDATE_BEFORE_SCORE, WARMUP_ON_VAL, level="static")
 def adaptation_order(model):
-    """Updates on validation tokens that are not preceded by the scoring of those tokens."""
+    """Updates on validation tokens that are not preceded by the scoring of those tokens; which
+    C3 rule a finding gets follows the classification in the table above (update-before-score,
+    pretrain, prequant, warmup).
+
+    Confidence: high.
+
+    Cannot see: updates through callbacks or ``functools.partial``; scoring reached only through
+    function objects passed as arguments.
+    """
     from golf_check.harness.static.adaptation import adaptations
 
     for a in adaptations(model):

@@ -60,7 +60,14 @@ _RESCORE_SWITCH = re.compile(
 
 @detector(RESCORE, level="static")
 def rescore_after_adaptation(model):
-    """Score, adapt, score again: from the adaptation analysis and from two-pass switches."""
+    """Score, adapt, score again in one function; a score-first TTT evaluation followed by
+    another validation pass without reloading the state (warning); ``*TWO_PASS*`` /
+    ``*RESCORE*`` / ``*SECOND_PASS*`` settings.
+
+    Confidence: high/medium.
+
+    Cannot see: a second pass hidden behind runtime data.
+    """
     from golf_check.harness.static.adaptation import adaptations, hands_whole_split, resets_between
 
     for a in adaptations(model):
@@ -250,7 +257,13 @@ def _truthy(value) -> bool:
 
 @detector(BEST_OF_PASSES, level="static")
 def best_of_passes(model):
-    """``min``/``max``/``sorted(...)[0]`` over the results of several validation passes."""
+    """``min`` / ``max`` / ``sorted(...)[0]`` over two or more results of validation scoring
+    calls, or over a list filled with them.
+
+    Confidence: high/medium.
+
+    Cannot see: selection by sorting or thresholds.
+    """
     for site in model.call_sites:
         call = site.node
         if site.callee not in ("min", "max", "minimum", "argmin"):

@@ -30,7 +30,13 @@ Example:
 
 @detector(UNDECODED_WRAPPER, level="static")
 def undecoded_wrapper(model):
-    """Calls that run a decoded payload the loader could not decode statically."""
+    """Calls that run a decoded payload (``exec``, ``eval``, ``compile`` of decompressed bytes)
+    the loader could not decode statically: the payload is reported, never checked as the stub.
+
+    Confidence: high.
+
+    Cannot see: what the payload does.
+    """
     for node, what in model.script.undecoded:
         yield model.finding(
             UNDECODED_WRAPPER,
