@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 
 import click
 
-from golf_check.harness.rulebook import CONDITIONS, Rule, get_rule, load_all
+from golf_check.harness.rulebook import CONDITIONS, LEVELS, Detector, Rule, get_rule, load_all
 
 
 def _detector_levels(rule: Rule) -> list[str]:
@@ -53,6 +54,73 @@ def catalogue_markdown() -> str:
     return "\n".join(out)
 
 
+def _docstring_parts(detector: Detector) -> tuple[str, str, str]:
+    """(looks for, confidence, cannot see) from a detector's docstring.
+
+    The first paragraph says what the detector looks for; paragraphs that start with
+    ``Confidence:`` and ``Cannot see:`` fill those columns. RST double backticks become
+    Markdown code spans and pipes are escaped, so a paragraph is one table cell.
+    """
+    doc = inspect.getdoc(detector.func) or ""
+    paragraphs = [" ".join(p.split()) for p in doc.split("\n\n") if p.strip()]
+    cell = {"looks for": "", "confidence": "", "cannot see": ""}
+    for i, para in enumerate(paragraphs):
+        for label in ("Confidence:", "Cannot see:"):
+            if para.startswith(label):
+                cell[label[:-1].lower()] = para[len(label) :].strip().rstrip(".")
+                break
+        else:
+            if i == 0:
+                cell["looks for"] = para
+    return tuple(
+        cell[k].replace("``", "`").replace("|", "\\|")
+        for k in ("looks for", "confidence", "cannot see")
+    )
+
+
+def detector_table_markdown(level: str = "static") -> str:
+    """The detectors of one evidence level as a Markdown table, from their docstrings
+    (the table in docs/static-checker.md is generated from this)."""
+    registry = load_all()
+
+    def order(d: Detector) -> tuple[int, str]:
+        first = registry.rules[d.rule_ids[0]]
+        return CONDITIONS.index(first.condition), first.id
+
+    out = [
+        "| rule | detector | looks for | confidence | cannot see |",
+        "|---|---|---|---|---|",
+    ]
+    for d in sorted(registry.detectors_for(level), key=order):  # stable: registration order
+        looks, confidence, blind = _docstring_parts(d)
+        rules = ", ".join(f"`{rid}`" for rid in d.rule_ids)
+        name = d.name.removeprefix("golf_check.rules.")
+        out.append(f"| {rules} | `{name}` | {looks} | {confidence} | {blind} |")
+    return "\n".join(out) + "\n"
+
+
+TABLE_BEGIN = "<!-- detectors:begin"
+TABLE_END = "<!-- detectors:end -->"
+
+
+def with_detector_table(doc: str, level: str = "static") -> str:
+    """``doc`` with the text between its detector-table markers replaced by the generated
+    table; ``update_detector_table`` writes that back to the file."""
+    start, end = doc.find(TABLE_BEGIN), doc.find(TABLE_END)
+    if start < 0 or end < start:
+        raise ValueError(f"no {TABLE_BEGIN} ... {TABLE_END} markers to put the table between")
+    body = doc.index("\n", start) + 1
+    return doc[:body] + detector_table_markdown(level) + doc[end:]
+
+
+def update_detector_table(path: str, level: str = "static") -> None:
+    """Regenerate the detector table in a Markdown file (docs/static-checker.md)."""
+    from pathlib import Path
+
+    doc = Path(path)
+    doc.write_text(with_detector_table(doc.read_text(encoding="utf-8"), level), encoding="utf-8")
+
+
 @click.command()
 @click.argument("rule_id", required=False)
 @click.option(
@@ -63,12 +131,27 @@ def catalogue_markdown() -> str:
     show_default=True,
     help="text for a terminal, markdown for docs, json for tools.",
 )
-def rules(rule_id: str | None, fmt: str) -> None:
+@click.option(
+    "--detectors",
+    "detector_level",
+    type=click.Choice(LEVELS),
+    default=None,
+    help="print the detectors of this evidence level as a Markdown table, from their "
+    "docstrings (docs/static-checker.md holds the static one).",
+)
+def rules(rule_id: str | None, fmt: str, detector_level: str | None) -> None:
     """List every rule, or explain RULE_ID: what it checks, why, an example, its sources.
 
     RULE_ID may also be a condition (C1, C2, C3, C4, DATA, BUDGET, EVIDENCE, PACKAGE) to list
     that family.
     """
+    if detector_level:
+        if rule_id:
+            from golf_check.harness.errors import UsageError
+
+            raise UsageError("--detectors lists a whole level; give no RULE_ID with it")
+        click.echo(detector_table_markdown(detector_level), nl=False)
+        return
     registry = load_all()
     everything = sorted(
         registry.rules.values(), key=lambda r: (CONDITIONS.index(r.condition), r.id)

@@ -30,12 +30,13 @@ Example:
 
 @detector(UNDECODED_WRAPPER, level="static")
 def undecoded_wrapper(model):
-    """Calls that run a decoded payload (``exec``, ``eval``, ``compile`` of decompressed bytes)
-    the loader could not decode statically: the payload is reported, never checked as the stub.
+    """A stub that runs a decoded payload (``exec`` of it, or a file written from it and run)
+    which the loader could not decode without running the script, because the payload comes
+    from another file or a computed value; the finding says what was run.
 
     Confidence: high.
 
-    Cannot see: what the payload does.
+    Cannot see: the payload's code, which is never checked.
     """
     for node, what in model.script.undecoded:
         yield model.finding(

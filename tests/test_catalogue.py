@@ -12,7 +12,12 @@ from pathlib import Path
 import pytest
 
 from golf_check.harness.rulebook import load_all
-from golf_check.harness.rules_command import catalogue_markdown
+from golf_check.harness.rules_command import (
+    _docstring_parts,
+    catalogue_markdown,
+    detector_table_markdown,
+    with_detector_table,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = sorted(load_all().rules.values(), key=lambda r: r.id)
@@ -67,6 +72,64 @@ def test_docs_rules_md_is_generated_from_the_catalogue():
         "docs/rules.md is stale: regenerate it with "
         "`golf-check rules --format markdown > docs/rules.md`"
     )
+
+
+def test_docs_detector_table_is_generated_from_the_docstrings():
+    doc = (ROOT / "docs" / "static-checker.md").read_text(encoding="utf-8")
+    assert doc == with_detector_table(doc), (
+        "the detector table in docs/static-checker.md is stale: regenerate it with "
+        "update_detector_table('docs/static-checker.md') from golf_check.harness.rules_command"
+    )
+
+
+@pytest.mark.parametrize(
+    "detector", load_all().detectors_for("static"), ids=lambda d: d.name.rsplit(".", 1)[-1]
+)
+def test_static_detector_documents_its_row(detector):
+    (row,) = [line for line in detector_table_markdown().splitlines()
+              if f"`{detector.name.removeprefix('golf_check.rules.')}`" in line]
+    rules, _, looks, confidence, blind = [c.strip() for c in row.strip("|").split(" | ")]
+    assert rules == ", ".join(f"`{rid}`" for rid in detector.rule_ids)
+    assert len(looks) > 30, "the docstring's first paragraph says what the detector looks for"
+    assert set(confidence.split("/")) <= {"high", "medium", "low"} and confidence, confidence
+    assert blind, "a 'Cannot see:' paragraph names what the detector misses"
+
+
+def test_detector_table_reads_the_docstring_paragraphs():
+    from golf_check.harness.rulebook import Detector
+
+    def probe(model):
+        """Reads ``a | b`` in one
+        paragraph over two lines.
+
+        Details for maintainers, not in the table.
+
+        Confidence: medium.
+
+        Cannot see: kernels.
+        """
+
+    row = _docstring_parts(Detector(("C1.slot",), "static", probe, "x.probe"))
+    assert row == ("Reads `a \\| b` in one paragraph over two lines.", "medium", "kernels")
+
+
+def test_detector_table_needs_its_markers():
+    with pytest.raises(ValueError, match="markers"):
+        with_detector_table("# a doc without the table\n")
+
+
+def test_rules_command_prints_the_detector_table():
+    out = subprocess.run(
+        [sys.executable, "-m", "golf_check.harness", "rules", "--detectors", "static"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    assert out == detector_table_markdown("static")
+    proc = subprocess.run(
+        [sys.executable, "-m", "golf_check.harness", "rules", "C1.slot", "--detectors", "static"],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().startswith("golf-check: error: --detectors lists a whole level")
 
 
 def test_rules_command_lists_and_explains():
