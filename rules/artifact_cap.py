@@ -50,6 +50,9 @@ Example:
 
 @detector(ARTIFACT_CAP, level="log")
 def artifact_over_cap(ev: EvidenceSet) -> Iterator[Finding]:
+    """Each seed's logged artifact size against the 16,000,000-byte cap, recomputed from the
+    shipped model and counted code where the folder has them; a complete log without a size line
+    is reported too."""
     code = _shipped_code(ev)
     model = shipped_model(ev.folder) if ev.folder is not None and code is not None else None
     if model is not None:

@@ -697,6 +697,8 @@ Example:
 
 @detector(FLIP_TEST, level="ledger")
 def flip_test(audit):
+    """Ledger flip test: changing validation tokens at or after a position moved the
+    distributions scored at earlier positions beyond the tolerance."""
     flip = audit.flip
     if flip is None or not flip.supported or not flip.violated:
         return
@@ -721,6 +723,8 @@ def flip_test(audit):
 
 @detector(CANARY_BOUND, level="canary")
 def canary_bound(audit):
+    """Canary run: the reported loss on the keyed canary stream fell below the bound a causal,
+    normalized scorer beats only with the test's small probability."""
     canary = audit.canary
     if canary is None or not canary.violated:
         return

@@ -379,6 +379,8 @@ def network_access(model):
 
 @detector(VAL_IN_TRAINING, level="runtime")
 def trained_on_validation(audit):
+    """Trace: validation positions went through gradient-enabled forward passes followed by an
+    update before the artifact was written."""
     cov = audit.coverage
     if cov is None or not cov.trained_before_artifact:
         return
@@ -395,6 +397,8 @@ def trained_on_validation(audit):
 
 @detector(VAL_CALIBRATION, level="runtime")
 def calibrated_on_validation(audit):
+    """Trace: validation windows passed through the model under forward hooks (collecting
+    calibration statistics) before the artifact was written."""
     if audit.coverage is None:
         return
     t_art = audit.artifact.written_at if audit.artifact else float("inf")
@@ -416,6 +420,7 @@ def calibrated_on_validation(audit):
 
 @detector(TRAIN_AT_EVAL, level="runtime")
 def training_shards_at_eval(audit):
+    """Trace: training shards opened after the artifact was written, during evaluation."""
     if audit.artifact is None:
         return
     late = [e for e in audit.trace.opens("train") if e["t"] > audit.artifact.written_at]
@@ -434,6 +439,7 @@ def training_shards_at_eval(audit):
 
 @detector(NETWORK, level="runtime")
 def network_attempts(audit):
+    """Trace: network connections the run attempted, blocked by the sandbox or on loopback."""
     attempts = audit.trace.of("net")
     if attempts:
         hosts = sorted({f"{e.get('host')}:{e.get('port')}" for e in attempts})

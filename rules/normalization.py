@@ -319,6 +319,8 @@ Example:
 
 @detector(NOT_NORMALIZED, level="ledger")
 def ledger_normalization(audit):
+    """Ledger: scored distributions that do not sum to 1 over the vocabulary at the checked
+    positions."""
     for v in audit.ledger_violations("C2"):
         yield Finding.of(
             NOT_NORMALIZED,

@@ -168,6 +168,8 @@ def _listing(items: list[str]) -> str:
 
 @detector(SCOPE, level="package")
 def check_scope(pr: PullRequest) -> Iterator[Finding]:
+    """The pull request adds exactly one new record folder under a track and touches nothing
+    outside it."""
     tracks = " or ".join(f"{RECORDS_DIR}/{t}/" for t in TRACKS)
     if not pr.new_folders:
         yield Finding.of(
@@ -203,6 +205,7 @@ def check_scope(pr: PullRequest) -> Iterator[Finding]:
 
 @detector(MODIFIES_RECORD, level="package")
 def check_existing_records(pr: PullRequest) -> Iterator[Finding]:
+    """Changes to record folders that are already merged."""
     for folder, changes in sorted(pr.existing_touched.items()):
         touched = [f"{c.path} ({c.label})" for c in changes]
         yield Finding.of(
@@ -220,6 +223,8 @@ def check_existing_records(pr: PullRequest) -> Iterator[Finding]:
 
 @detector(LOGS_PER_SEED, level="package")
 def check_logs_per_seed(pr: PullRequest) -> Iterator[Finding]:
+    """A new record folder without training logs, or seeds submission.json claims that no
+    committed log was produced with."""
     for folder in pr.new_folders:
         logs = folder.logs()
         if not logs:
@@ -248,6 +253,8 @@ def check_logs_per_seed(pr: PullRequest) -> Iterator[Finding]:
 
 @detector(FILE_SIZE, level="package")
 def check_file_sizes(pr: PullRequest) -> Iterator[Finding]:
+    """Committed files over the size bound (over the artifact cap for binaries declared in
+    submission.json)."""
     for path, size in sorted(pr.sizes.items()):
         folder = pr.folder_of(path)
         declared = folder is not None and folder.rel_of(path) in folder.declared_binaries()
@@ -268,6 +275,7 @@ def check_file_sizes(pr: PullRequest) -> Iterator[Finding]:
 
 @detector(SYMLINK, level="package")
 def check_symlinks(pr: PullRequest) -> Iterator[Finding]:
+    """Committed symbolic links, and whether their target resolves outside the record folder."""
     for path, raw_target in sorted(pr.symlink_targets.items()):
         target = raw_target.decode("utf-8", errors="replace")
         folder = pr.folder_of(path)
@@ -289,6 +297,7 @@ def check_symlinks(pr: PullRequest) -> Iterator[Finding]:
 
 @detector(PATH_ESCAPE, level="package")
 def check_paths(pr: PullRequest) -> Iterator[Finding]:
+    """Paths that are not plain components inside the record folder, and git submodules."""
     for change in pr.changes:
         if change.status == "D":
             continue
@@ -364,6 +373,8 @@ def _is_safetensors(content: bytes) -> bool:
 
 @detector(CHECKPOINT, level="package")
 def check_binaries(pr: PullRequest) -> Iterator[Finding]:
+    """Checkpoints and other binaries committed in a new record folder: an error for an
+    undeclared checkpoint, a warning for other undeclared binaries, info when declared."""
     for folder in pr.new_folders:
         declared = folder.declared_binaries()
         for entry in folder.files():
@@ -410,6 +421,8 @@ def check_binaries(pr: PullRequest) -> Iterator[Finding]:
 
 @detector(HELPER_CODE, level="package")
 def check_helper_code(pr: PullRequest) -> Iterator[Finding]:
+    """Code files shipped beside train_gpt.py, whose bytes count toward the artifact if the run
+    needs them."""
     for folder in pr.new_folders:
         helpers = [e for e in folder.code_files() if folder.rel(e) != "train_gpt.py"]
         if not helpers:

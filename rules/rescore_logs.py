@@ -26,6 +26,8 @@ SAME_PASS_TIME_SHARE = 0.8
 
 @detector(RESCORE, PRETRAIN_ON_VAL, PREQUANT_TTT, level="log")
 def rescored_after_adaptation(ev: EvidenceSet) -> Iterator[Finding]:
+    """A log whose reported score line is a second full scoring pass, run after an adaptation
+    pass over the validation tokens ended."""
     for seed in ev.seeds:
         if seed.source != "log" or seed.headline_line is None:
             continue
@@ -137,6 +139,7 @@ def _same_numbers(a, b) -> bool:
 
 @detector(BEST_OF_PASSES, level="log")
 def several_scoring_passes(ev: EvidenceSet) -> Iterator[Finding]:
+    """A log that scores the validation tokens in several passes before its reported line."""
     for seed in ev.seeds:
         if seed.source != "log" or seed.headline_line is None:
             continue

@@ -53,6 +53,8 @@ Example: {"name": "...", "val_loss": 1.14276}   # the bpb is under val_loss
 
 @detector(REQUIRED, level="log")
 def missing_files(ev: EvidenceSet) -> Iterator[Finding]:
+    """A record folder without train_gpt.py, submission.json or README.md (a file named
+    otherwise is read in its place, with a warning)."""
     if ev.folder is None:
         return
     for name in REQUIRED_FILES:
@@ -123,6 +125,8 @@ def _suggested_value(key: str, ev: EvidenceSet) -> str:
 
 @detector(SUBMISSION_JSON, level="log")
 def submission_json_problems(ev: EvidenceSet) -> Iterator[Finding]:
+    """submission.json against its documented schema: missing keys, values of the wrong type, a
+    score under another key."""
     doc = ev.submission
     if doc is None:
         return
