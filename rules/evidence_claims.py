@@ -3,6 +3,8 @@
 Detectors read an ``EvidenceSet`` (``harness.evidence.model``): per-seed headlines parsed
 from the logs (or measured by ``golf-check run``) and the submission's claims. Every figure
 they judge is recomputed here from the per-seed values, never copied from a summary.
+The runtime detectors at the end receive one ``harness.runtime.session.SeedAudit``: the
+split an audited run scored and the training loop its log reports.
 """
 
 from __future__ import annotations
@@ -711,6 +713,16 @@ def not_significant(ev: EvidenceSet) -> Iterator[Finding]:
 
 # ---------------------------------------------------------------------- run reports
 
+# A log may round its timers, and a loop timer may leave out setup; it under-reports only
+# when it falls short of the measured time by more than 5 s or 5% of it, whichever is larger.
+UNDER_REPORT_SLACK_S = 5.0
+UNDER_REPORT_FRACTION = 0.05
+
+
+def under_reports(printed: float, measured: float) -> bool:
+    """Whether a time the log prints is shorter than the harness measured, past rounding."""
+    return printed < measured - max(UNDER_REPORT_SLACK_S, UNDER_REPORT_FRACTION * measured)
+
 
 @detector(LOG_MISMATCH, level="log")
 def printed_differs_from_measured(ev: EvidenceSet) -> Iterator[Finding]:
@@ -742,7 +754,7 @@ def printed_differs_from_measured(ev: EvidenceSet) -> Iterator[Finding]:
             measured, printed = getattr(s, key), s.printed.get(key)
             if measured is None or printed is None:
                 continue
-            if printed < measured - max(5.0, 0.05 * measured):
+            if under_reports(printed, measured):
                 yield Finding.of(
                     LOG_MISMATCH,
                     f"{s.label}: the log reports {key} {printed:.1f} s, the harness measured "
@@ -752,3 +764,41 @@ def printed_differs_from_measured(ev: EvidenceSet) -> Iterator[Finding]:
                     level="runtime",
                     evidence=f"measured {measured:.1f} s; printed {printed:.1f} s",
                 )
+
+
+@detector(LOG_MISMATCH, level="runtime")
+def printed_train_time(audit) -> Iterator[Finding]:
+    """The training loop the log reports against the loop the trace saw (first optimizer
+    step to the last training step or shard read before the artifact)."""
+    measured, printed = audit.timing.train_convention_s, audit.printed_train_s
+    if measured is None or printed is None:
+        return
+    if under_reports(printed, measured):
+        yield Finding.of(
+            LOG_MISMATCH,
+            f"seed {audit.seed}: the log reports a {printed:.1f} s training loop, the trace saw "
+            f"optimizer steps over {measured:.1f} s",
+            severity="warning",
+            file=audit.log_rel,
+            evidence=f"measured {measured:.1f} s; printed {printed:.1f} s",
+            level="runtime",
+        )
+
+
+@detector(FULL_VAL, level="runtime")
+def partial_split(audit) -> Iterator[Finding]:
+    """On data that is not a canonical export, the split is the stream golf-check loaded."""
+    if audit.stream_is_canonical or audit.failure is not None:
+        return
+    n = int(audit.stream.tokens.size)
+    scored = audit.val_tokens
+    if scored is not None and scored != n:
+        yield Finding.of(
+            FULL_VAL,
+            f"seed {audit.seed}: evaluated {scored:,} validation tokens of the {n:,}-token split "
+            "in the data folder",
+            file=audit.log_rel,
+            evidence=f"val_tokens {scored}; split {n}",
+            level="runtime",
+            fix="evaluate the whole validation split (no VAL_TOKEN_LIMIT)",
+        )

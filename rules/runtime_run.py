@@ -1,7 +1,8 @@
 """What an audited run (`golf-check run`) can only see by running the candidate: seeds that
 crash, hang or print no score, processes left behind, writes outside the run's folder, a
-sandbox that could not be built, budgets on the harness clock, and a score that the run's own
-per-position losses and golf-check's byte counts do not reproduce.
+sandbox that could not be built, and a score that the run's own per-position losses and
+golf-check's byte counts do not reproduce. (The budgets on the harness clock are judged in
+time_budget.py; the split scored and the log's timers in evidence_claims.py.)
 
 Runtime and ledger detectors here receive one ``harness.runtime.session.SeedAudit``.
 """
@@ -12,8 +13,6 @@ from collections.abc import Iterator
 
 from golf_check.harness.report import Finding
 from golf_check.harness.rulebook import detector, rule
-from golf_check.rules.evidence_claims import FULL_VAL, LOG_MISMATCH
-from golf_check.rules.time_budget import EVAL_TIME, TRAIN_TIME
 
 SEED_FAILED = rule(
     "EVIDENCE.seed-failed",
@@ -136,10 +135,6 @@ Example:
 BPB_TOLERANCE = 1e-5  # relative; the ledger's nll sums are float64 of float32 losses
 
 
-def _ms(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f} s"
-
-
 @detector(SEED_FAILED, level="runtime")
 def seed_failed(audit) -> Iterator[Finding]:
     reason = audit.failure
@@ -236,54 +231,6 @@ def sandbox_fallback(audit) -> Iterator[Finding]:
         )
 
 
-@detector(TRAIN_TIME, EVAL_TIME, level="runtime")
-def harness_clock_budgets(audit) -> Iterator[Finding]:
-    """The configured budgets on the harness clock (``--train-budget``, ``--eval-budget``)."""
-    opts, timing = audit.options, audit.timing
-    train = audit.gating_train_s
-    if train is not None and train > opts.train_budget_s:
-        yield Finding.of(
-            TRAIN_TIME,
-            f"seed {audit.seed}: training took {train:.1f} s on the harness clock "
-            f"({opts.timing_gate}), over the {opts.train_budget_s:g} s budget",
-            file=audit.log_rel,
-            evidence=f"strict {_ms(timing.train_strict_s)}; convention "
-            f"{_ms(timing.train_convention_s)}; printed {_ms(audit.printed_train_s)}",
-            level="runtime",
-            fix="stop training on the wallclock cap (MAX_WALLCLOCK_SECONDS) with room for "
-            "quantization and serialization",
-        )
-    if timing.eval_s is not None and timing.eval_s > opts.eval_budget_s:
-        yield Finding.of(
-            EVAL_TIME,
-            f"seed {audit.seed}: evaluation took {timing.eval_s:.1f} s on the harness clock "
-            f"(artifact written to final score line), over the {opts.eval_budget_s:g} s budget",
-            file=audit.log_rel,
-            line=audit.headline.line if audit.headline else None,
-            level="runtime",
-            fix="shorten evaluation (fewer TTT epochs, larger stride) to fit the budget",
-        )
-
-
-@detector(LOG_MISMATCH, level="runtime")
-def printed_train_time(audit) -> Iterator[Finding]:
-    """The training loop the log reports against the loop the trace saw (first optimizer
-    step to the last training step or shard read before the artifact)."""
-    measured, printed = audit.timing.train_convention_s, audit.printed_train_s
-    if measured is None or printed is None:
-        return
-    if printed < measured - max(5.0, 0.05 * measured):
-        yield Finding.of(
-            LOG_MISMATCH,
-            f"seed {audit.seed}: the log reports a {printed:.1f} s training loop, the trace saw "
-            f"optimizer steps over {measured:.1f} s",
-            severity="warning",
-            file=audit.log_rel,
-            evidence=f"measured {measured:.1f} s; printed {printed:.1f} s",
-            level="runtime",
-        )
-
-
 @detector(BPB_RECOMPUTED, level="ledger")
 def recomputed_bpb(audit) -> Iterator[Finding]:
     head = audit.headline
@@ -327,22 +274,3 @@ def unrecomputed_bpb(audit) -> Iterator[Finding]:
         severity="warning",
         fix="report per-position losses to the ledger (docs/ledger.md) so the score is measured",
     )
-
-
-@detector(FULL_VAL, level="runtime")
-def partial_split(audit) -> Iterator[Finding]:
-    """On data that is not a canonical export, the split is the stream golf-check loaded."""
-    if audit.stream_is_canonical or audit.failure is not None:
-        return
-    n = int(audit.stream.tokens.size)
-    scored = audit.val_tokens
-    if scored is not None and scored != n:
-        yield Finding.of(
-            FULL_VAL,
-            f"seed {audit.seed}: evaluated {scored:,} validation tokens of the {n:,}-token split "
-            "in the data folder",
-            file=audit.log_rel,
-            evidence=f"val_tokens {scored}; split {n}",
-            level="runtime",
-            fix="evaluate the whole validation split (no VAL_TOKEN_LIMIT)",
-        )

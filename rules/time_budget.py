@@ -1,7 +1,8 @@
 """Time budgets: 600 s of training and, separately, 600 s of evaluation on 8xH100 SXM.
 
-Detectors here read ``EvidenceSet`` (``harness.evidence.model``): per-seed timers parsed from
-the logs or measured by ``golf-check run``.
+Log detectors here read ``EvidenceSet`` (``harness.evidence.model``): per-seed timers parsed
+from the logs or measured by ``golf-check run``. The runtime detector at the end reads one
+``harness.runtime.session.SeedAudit``: the budgets on the harness clock.
 """
 
 from __future__ import annotations
@@ -212,3 +213,40 @@ def eval_time_over_cap(ev: EvidenceSet) -> Iterator[Finding]:
                 level=seed_level(seed),
                 fix="shorten evaluation (fewer TTT epochs or chunks, larger stride) to fit 600 s",
             )
+
+
+# --------------------------------------------------------------------------- runtime
+# `golf-check run` detectors: each receives one harness.runtime.session.SeedAudit.
+
+
+def _seconds(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f} s"
+
+
+@detector(TRAIN_TIME, EVAL_TIME, level="runtime")
+def harness_clock_budgets(audit) -> Iterator[Finding]:
+    """The configured budgets on the harness clock (``--train-budget``, ``--eval-budget``)."""
+    opts, timing = audit.options, audit.timing
+    train = audit.gating_train_s
+    if train is not None and train > opts.train_budget_s:
+        yield Finding.of(
+            TRAIN_TIME,
+            f"seed {audit.seed}: training took {train:.1f} s on the harness clock "
+            f"({opts.timing_gate}), over the {opts.train_budget_s:g} s budget",
+            file=audit.log_rel,
+            evidence=f"strict {_seconds(timing.train_strict_s)}; convention "
+            f"{_seconds(timing.train_convention_s)}; printed {_seconds(audit.printed_train_s)}",
+            level="runtime",
+            fix="stop training on the wallclock cap (MAX_WALLCLOCK_SECONDS) with room for "
+            "quantization and serialization",
+        )
+    if timing.eval_s is not None and timing.eval_s > opts.eval_budget_s:
+        yield Finding.of(
+            EVAL_TIME,
+            f"seed {audit.seed}: evaluation took {timing.eval_s:.1f} s on the harness clock "
+            f"(artifact written to final score line), over the {opts.eval_budget_s:g} s budget",
+            file=audit.log_rel,
+            line=audit.headline.line if audit.headline else None,
+            level="runtime",
+            fix="shorten evaluation (fewer TTT epochs, larger stride) to fit the budget",
+        )
