@@ -28,11 +28,11 @@ from golf_check.harness.evidence.submission import (
     read_claims,
 )
 from golf_check.harness.report import Finding, Report, Table, verdict_of
+from golf_check.harness.static.common import SKIP_DIRS
 
 LOG_SUFFIXES = {".log", ".txt", ".out", ".err", ""}
 MAX_DEPTH = 4
 MAX_FILES = 5000
-_SKIP_DIRS = {".git", "__pycache__", "node_modules", ".venv"}
 # Rules that still apply to runs the claim is not about (other configurations in the folder).
 _OTHER_RUN_RULES = (
     "BUDGET.",
@@ -153,7 +153,7 @@ def record_folders_under(target: Path) -> list[Path]:
         for child in sorted(folder.iterdir()):
             if not child.is_dir() or child.is_symlink() or child.name.startswith("."):
                 continue
-            if child.name in _SKIP_DIRS:
+            if child.name in SKIP_DIRS:
                 continue
             if _looks_like_record(child):
                 found.append(child)
@@ -290,7 +290,7 @@ def find_run_logs(root: Path) -> FolderEvidence:
         dirnames[:] = sorted(
             d
             for d in dirnames
-            if d not in _SKIP_DIRS and not d.startswith(".") and depth < MAX_DEPTH
+            if d not in SKIP_DIRS and not d.startswith(".") and depth < MAX_DEPTH
         )
         for name in sorted(filenames):
             candidate = Path(dirpath) / name

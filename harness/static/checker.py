@@ -32,6 +32,7 @@ from golf_check.harness.errors import InputError
 from golf_check.harness.report import FileResult, Finding, Report, Table
 from golf_check.harness.rulebook import load_all
 from golf_check.harness.static.codefiles import needed_code_files
+from golf_check.harness.static.common import SKIP_DIRS
 from golf_check.harness.static.loader import LoadedScript, load_script
 from golf_check.harness.static.model import ProgramModel
 from golf_check.harness.static.package import ENTRY_POINTS, is_package_folder, join_modules
@@ -49,7 +50,6 @@ from golf_check.harness.static.suppressions import (
     suppression_findings,
 )
 
-_SKIP_DIRS = {"__pycache__", ".git", ".venv", "venv", "node_modules", ".mypy_cache", ".tox"}
 _LOOKS_LIKE_SUBMISSION = re.compile(
     r"val_bpb|fineweb_|val_tokens|val_np|val_data|eval_val|\.backward\("
 )
@@ -437,7 +437,7 @@ def _discover(path: Path, report: Report) -> list[Path | _Package]:
     root_real = path.resolve()
     for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
         here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
         for d in list(dirnames):
             if (here / d).is_symlink():
                 _check_link(here / d, root_real, report)
@@ -480,7 +480,7 @@ def _package_of(
             subdirs[:] = sorted(
                 s
                 for s in subdirs
-                if s not in _SKIP_DIRS and not s.startswith(".") and not Path(sub, s).is_symlink()
+                if s not in SKIP_DIRS and not s.startswith(".") and not Path(sub, s).is_symlink()
             )
             for name in sorted(subfiles):
                 candidate = Path(sub) / name

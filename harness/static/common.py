@@ -1,4 +1,4 @@
-"""Small helpers the static detectors of several rule families share.
+"""Small helpers that several rule families, or the check and verify walks, share.
 
 Rule modules import these from here rather than from each other, so each family module
 holds only its own rules and detectors.
@@ -7,6 +7,12 @@ holds only its own rules and detectors.
 from __future__ import annotations
 
 import ast
+
+# Folders never searched for scripts (check) or logs (verify): tools' caches and virtual
+# environments, never part of a submission. Hidden folders are skipped as well.
+SKIP_DIRS = frozenset(
+    {"__pycache__", ".git", ".venv", "venv", "node_modules", ".mypy_cache", ".tox"}
+)
 
 # The operators that mix a token into a hash or bucket key (``ctx * P ^ tok``, ``h << 5``).
 MIXING_OPS = (ast.BitXor, ast.BitOr, ast.LShift, ast.RShift)
