@@ -3,6 +3,10 @@ that used it (issue #1017 C3; README 2026-03-20; issue #402)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from golf_check.harness.evidence.model import EvidenceSet
+from golf_check.harness.evidence.passes import rescored_pass
 from golf_check.harness.report import Finding
 from golf_check.harness.rulebook import detector, rule
 
@@ -208,3 +212,32 @@ def ledger_score_before_update(audit):
             level="ledger",
             fix="adapt on a chunk only after its score is committed",
         )
+
+
+# --------------------------------------------------------------------------- log
+# `verify` and `ci` detectors: each receives the record folder's EvidenceSet.
+
+
+@detector(PRETRAIN_ON_VAL, PREQUANT_TTT, level="log")
+def trained_over_split_before_scoring(ev: EvidenceSet) -> Iterator[Finding]:
+    """A log that trains whole epochs over the validation tokens, then scores them in a later
+    pass (the C4.rescore story, with no score of its own from the adaptation pass)."""
+    for seed in ev.seeds:
+        r = rescored_pass(seed)
+        if r is None:
+            continue
+        head, end, own = r.head, r.end, r.own
+        if end.epochs and end.epochs > 1 and own is None:
+            # Whole epochs over the split, then scoring: every token was trained on first.
+            trained = PREQUANT_TTT if "quant" in end.name.lower() else PRETRAIN_ON_VAL
+            yield Finding.of(
+                trained,
+                f"{seed.label}: the log trains {end.epochs} epochs of {end.name} over the "
+                f"validation tokens (ended L{end.line}) before the pass that scores them "
+                f"(L{head.line}): every token is scored by a model already trained on it",
+                file=seed.log,
+                line=end.line,
+                evidence=" | ".join(r.story),
+                level="log",
+                fix="adapt only on tokens already scored (score-first, chunk by chunk)",
+            )

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 
+from golf_check.harness.evidence.model import EvidenceSet
+from golf_check.harness.evidence.passes import rescored_pass
 from golf_check.harness.report import Finding
 from golf_check.harness.rulebook import detector, rule
 from golf_check.harness.static.common import LineNode, is_pass_result
@@ -356,4 +359,64 @@ def ledger_single_pass(audit):
             evidence=f"first positions: {v.positions}",
             level="ledger",
             fix="score each position 1..N-1 exactly once per reported pass",
+        )
+
+
+# --------------------------------------------------------------------------- log
+# `verify` and `ci` detectors: each receives the record folder's EvidenceSet; the
+# story of its passes is read by harness.evidence.passes.
+
+
+@detector(RESCORE, level="log")
+def rescored_after_adaptation(ev: EvidenceSet) -> Iterator[Finding]:
+    """A log whose reported score line is a second full scoring pass, run after an adaptation
+    pass over the validation tokens ended."""
+    for seed in ev.seeds:
+        r = rescored_pass(seed)
+        if r is None:
+            continue
+        head, end, own = r.head, r.end, r.own
+        epochs = f" after {end.epochs} epochs over the split" if end.epochs else ""
+        took = f", {head.eval_time_s:.1f} s of its own" if head.eval_time_s else ""
+        yield Finding.of(
+            RESCORE,
+            f"{seed.label}: the reported {head.kind} line (L{head.line}, val_bpb "
+            f"{head.val_bpb}) is a second full scoring pass{took}, run after the adaptation "
+            f"pass over the validation tokens ended{epochs} (L{end.line})"
+            + (
+                f"; that pass had already scored every token (L{own.line}, val_bpb {own.val_bpb})"
+                if own is not None
+                else ""
+            ),
+            file=seed.log,
+            line=head.line,
+            evidence=" | ".join(r.story),
+            level="log",
+            fix="report the score of the single pass that scores each token before adapting "
+            "on it; a pass re-run after adaptation (a fitted temperature, a later epoch) "
+            "scores tokens the model has already trained on",
+        )
+
+
+@detector(BEST_OF_PASSES, level="log")
+def several_scoring_passes(ev: EvidenceSet) -> Iterator[Finding]:
+    """A log that scores the validation tokens in several passes before its reported line."""
+    for seed in ev.seeds:
+        if seed.source != "log" or seed.headline_line is None:
+            continue
+        passes = {k: v for k, v in seed.scoring_passes.items() if v < seed.headline_line}
+        if len(passes) < 2:
+            continue
+        lines = ", ".join(f"pass {k} at L{v}" for k, v in sorted(passes.items()))
+        yield Finding.of(
+            BEST_OF_PASSES,
+            f"{seed.label}: the log scores the validation tokens in {len(passes)} passes "
+            f"({lines}) before its reported {seed.headline_kind} line (L{seed.headline_line}); "
+            "a score combined from several passes (their best, their minimum per token) is "
+            "not one pass that scores each token once",
+            file=seed.log,
+            line=min(passes.values()),
+            evidence=lines,
+            level="log",
+            fix="report one left-to-right pass; drop the extra passes",
         )

@@ -71,7 +71,7 @@ class SeedEvidence:
     world_size: int | None = None
     gpus: list[str] = field(default_factory=list)  # GPU names the log's nvidia-smi printed
     alias_line: int | None = None
-    # The eval's story, for the log-level C4 detectors (rules/rescore_logs.py).
+    # The eval's story, for the log-level C3/C4 detectors (harness/evidence/passes.py).
     score_lines: list[Any] = field(default_factory=list)  # logparse.ScoreLine, in log order
     adaptation_ends: list[Any] = field(default_factory=list)  # logparse.AdaptationEnd
     scoring_passes: dict[int, int] = field(default_factory=dict)
