@@ -10,7 +10,7 @@ split an audited run scored and the training loop its log reports.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from golf_check.harness.evidence import canonical
 from golf_check.harness.evidence import stats as st
@@ -724,6 +724,23 @@ def under_reports(printed: float, measured: float) -> bool:
     return printed < measured - max(UNDER_REPORT_SLACK_S, UNDER_REPORT_FRACTION * measured)
 
 
+def _short_time(
+    measured: float | None, printed: float | None, file: str | None, says: Callable
+) -> Iterator[Finding]:
+    """A warning when a log timer under-reports what the harness measured; ``says(printed,
+    measured)`` words it."""
+    if measured is None or printed is None or not under_reports(printed, measured):
+        return
+    yield Finding.of(
+        LOG_MISMATCH,
+        says(printed, measured),
+        severity="warning",
+        file=file,
+        evidence=f"measured {measured:.1f} s; printed {printed:.1f} s",
+        level="runtime",
+    )
+
+
 @detector(LOG_MISMATCH, level="log")
 def printed_differs_from_measured(ev: EvidenceSet) -> Iterator[Finding]:
     for s in ev.seeds:
@@ -751,38 +768,26 @@ def printed_differs_from_measured(ev: EvidenceSet) -> Iterator[Finding]:
                     evidence=f"measured {measured}; printed {printed}",
                 )
         for key in ("train_time_s", "eval_time_s"):
-            measured, printed = getattr(s, key), s.printed.get(key)
-            if measured is None or printed is None:
-                continue
-            if under_reports(printed, measured):
-                yield Finding.of(
-                    LOG_MISMATCH,
-                    f"{s.label}: the log reports {key} {printed:.1f} s, the harness measured "
-                    f"{measured:.1f} s",
-                    severity="warning",
-                    file=s.log,
-                    level="runtime",
-                    evidence=f"measured {measured:.1f} s; printed {printed:.1f} s",
-                )
+            yield from _short_time(
+                getattr(s, key),
+                s.printed.get(key),
+                s.log,
+                lambda p, m, label=s.label, key=key: f"{label}: the log reports {key} {p:.1f} s, "
+                f"the harness measured {m:.1f} s",
+            )
 
 
 @detector(LOG_MISMATCH, level="runtime")
 def printed_train_time(audit) -> Iterator[Finding]:
     """The training loop the log reports against the loop the trace saw (first optimizer
     step to the last training step or shard read before the artifact)."""
-    measured, printed = audit.timing.train_convention_s, audit.printed_train_s
-    if measured is None or printed is None:
-        return
-    if under_reports(printed, measured):
-        yield Finding.of(
-            LOG_MISMATCH,
-            f"seed {audit.seed}: the log reports a {printed:.1f} s training loop, the trace saw "
-            f"optimizer steps over {measured:.1f} s",
-            severity="warning",
-            file=audit.log_rel,
-            evidence=f"measured {measured:.1f} s; printed {printed:.1f} s",
-            level="runtime",
-        )
+    yield from _short_time(
+        audit.timing.train_convention_s,
+        audit.printed_train_s,
+        audit.log_rel,
+        lambda p, m: f"seed {audit.seed}: the log reports a {p:.1f} s training loop, the trace "
+        f"saw optimizer steps over {m:.1f} s",
+    )
 
 
 @detector(FULL_VAL, level="runtime")
