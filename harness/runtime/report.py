@@ -5,7 +5,7 @@ Findings come from three places, all in ``rules/``:
 * the budget and evidence rules of ``harness.evidence.checks.check_seeds``, fed the figures
   golf-check measured (``SeedEvidence(source="measured")``) with what the log printed beside
   them. The time budgets are gated here on the harness clock with the configured budgets
-  (``rules/runtime_run.py``), so the fixed-600 s log reading of the same rules is dropped.
+  (``rules/time_budget.py``), so the fixed-600 s log reading of the same rules is dropped.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def seed_evidence(audit: SeedAudit) -> SeedEvidence:
     if audit.runlog is not None:
         from_log = SeedEvidence.from_log(audit.runlog, display_path=audit.log_rel)
         printed = {k: getattr(from_log, k) for k in CONTRACT_KEYS if k not in ("seed", "log")}
-        # the log's training loop is compared with the trace's loop (rules/runtime_run.py)
+        # the log's training loop is compared with the trace's loop (rules/evidence_claims.py)
         printed.pop("train_time_s", None)
     return SeedEvidence(
         seed=audit.seed,
