@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from golf_check.harness.runtime.sandbox import bwrap_status
+from golf_check.harness.runtime.session import RunOptions
+from golf_check.harness.runtime.target import resolve
 from golf_check.harness.shards import load_split, shard_name, write_shard
 
 CANDIDATES = Path(__file__).parent / "candidates"
@@ -36,3 +38,20 @@ def small_data(tmp_path_factory) -> SmallData:
     write_shard(data_dir / shard_name("val", 0), load_split(demo.data_dir, "val")[:VAL_TOKENS])
     write_shard(data_dir / shard_name("train", 0), load_split(demo.data_dir, "train")[:100_000])
     return SmallData(data_dir, demo.tokenizer_path)
+
+
+def tiny_lm_options(small_data: SmallData, tmp_path: Path, modes: str = "legal", **kw) -> RunOptions:
+    """One seed of the test candidate on the small data, in ``tmp_path/out`` (made empty)."""
+    kw.setdefault("sandbox", SANDBOX)
+    kw.setdefault("audits", ("trace",))
+    opts = RunOptions(
+        target=resolve(str(TINY_LM)),
+        seeds=[1],
+        data_dir=small_data.data_dir,
+        tokenizer=small_data.tokenizer,
+        out_dir=tmp_path / "out",
+        env={"CANDIDATE_MODE": modes},
+        **kw,
+    )
+    opts.out_dir.mkdir()
+    return opts

@@ -8,10 +8,9 @@ import hashlib
 import pytest
 
 from golf_check.harness.runtime.report import evidence_findings, seed_findings
-from golf_check.harness.runtime.session import RunOptions, load_stream, run_seed
-from golf_check.harness.runtime.target import resolve
+from golf_check.harness.runtime.session import load_stream, run_seed
 
-from .conftest import SANDBOX, TINY_LM
+from .conftest import SANDBOX, TINY_LM, tiny_lm_options
 
 
 def _digest(folder) -> dict[str, str]:
@@ -19,19 +18,7 @@ def _digest(folder) -> dict[str, str]:
 
 
 def audited(small_data, tmp_path, modes: str, **kw):
-    kw.setdefault("sandbox", SANDBOX)
-    opts = RunOptions(
-        target=resolve(str(TINY_LM)),
-        seeds=[1],
-        data_dir=small_data.data_dir,
-        tokenizer=small_data.tokenizer,
-        out_dir=tmp_path / "out",
-        audits=("trace",),
-        train_budget_s=60,
-        eval_budget_s=60,
-        **kw,
-    )
-    opts.out_dir.mkdir()
+    opts = tiny_lm_options(small_data, tmp_path, modes, train_budget_s=60, eval_budget_s=60, **kw)
     audit = run_seed(
         opts,
         1,

@@ -13,12 +13,11 @@ import pytest
 from golf_check.harness.runtime import canary_source
 from golf_check.harness.runtime.canary import LEDGER, PRINTED, CanaryResult, judge_spans, run_canary
 from golf_check.harness.runtime.canary_data import serve, served_dir
-from golf_check.harness.runtime.session import RunOptions, load_stream
-from golf_check.harness.runtime.target import resolve
+from golf_check.harness.runtime.session import load_stream
 from golf_check.harness.shards import ByteLUT, load_split, read_shard, shard_name, write_shard
 from golf_check.rules.causality import canary_bound
 
-from .conftest import TINY_LM
+from .conftest import tiny_lm_options
 
 try:  # bubblewrap where the machine allows it, else the audit hooks (--no-sandbox)
     from .conftest import SANDBOX
@@ -193,18 +192,7 @@ def test_the_served_folder_looks_the_same_with_the_canary_in_it(tmp_path):
 
 
 def _options(small_data, tmp_path, modes):
-    opts = RunOptions(
-        target=resolve(str(TINY_LM)),
-        seeds=[1],
-        data_dir=small_data.data_dir,
-        tokenizer=small_data.tokenizer,
-        out_dir=tmp_path / "out",
-        env={"CANDIDATE_MODE": modes},
-        audits=("trace", "ledger"),
-        sandbox=SANDBOX,
-    )
-    opts.out_dir.mkdir()
-    return opts
+    return tiny_lm_options(small_data, tmp_path, modes, audits=("trace", "ledger"))
 
 
 @pytest.mark.parametrize("modes, violated", [("legal", False), ("peek", True)])

@@ -11,11 +11,10 @@ import pytest
 
 from golf_check.harness.report import validate_report_json, verdict_of
 from golf_check.harness.runtime.report import seed_findings
-from golf_check.harness.runtime.session import RunOptions, load_stream, run_seed
-from golf_check.harness.runtime.target import resolve
+from golf_check.harness.runtime.session import load_stream, run_seed
 from golf_check.harness.shards import shard_name
 
-from .conftest import SANDBOX, TINY_LM
+from .conftest import SANDBOX, TINY_LM, tiny_lm_options
 
 
 def golf_check(*args, cwd=None, timeout=600):
@@ -110,20 +109,8 @@ def test_other_seeds_still_run_when_one_crashes(tmp_path, small_data):
 
 
 def _options(small_data, tmp_path, modes, **kw):
-    kw.setdefault("sandbox", SANDBOX)
     kw.setdefault("audits", ("trace", "ledger"))
-    opts = RunOptions(
-        target=resolve(str(TINY_LM)),
-        seeds=[1],
-        data_dir=small_data.data_dir,
-        tokenizer=small_data.tokenizer,
-        out_dir=tmp_path / "out",
-        env={"CANDIDATE_MODE": modes},
-        canary_tokens=2049,
-        **kw,
-    )
-    opts.out_dir.mkdir()
-    return opts
+    return tiny_lm_options(small_data, tmp_path, modes, canary_tokens=2049, **kw)
 
 
 @pytest.mark.parametrize(
