@@ -479,7 +479,7 @@ def command_counting(verb: str):
     colour as ``--color``, ``NO_COLOR`` and ``FORCE_COLOR`` say."""
     import click
 
-    from golf_check.harness.cli import use_color
+    from golf_check.harness.output import use_color
 
     ctx = click.get_current_context(silent=True)
     meta = ctx.meta if ctx is not None else {}

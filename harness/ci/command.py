@@ -6,8 +6,8 @@ import click
 
 from golf_check.harness.ci.gate import gate_pull_request
 from golf_check.harness.ci.pull_request import DEFAULT_MAX_FILE_BYTES
-from golf_check.harness.cli import emit, format_option, output_option, strict_option
 from golf_check.harness.errors import InputError
+from golf_check.harness.output import emit, format_option, output_option, strict_option
 from golf_check.harness.report import Report, blob_url, render
 
 

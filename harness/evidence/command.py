@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from golf_check.harness.cli import emit, format_option, output_option, strict_option
 from golf_check.harness.evidence.stats import POLICIES
+from golf_check.harness.output import emit, format_option, output_option, strict_option
 from golf_check.harness.progress import command_counting
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from golf_check.harness.cli import emit, format_option, output_option, strict_option
 from golf_check.harness.errors import UsageError, require_run_extra
+from golf_check.harness.output import emit, format_option, output_option, strict_option
 from golf_check.harness.runtime.sandbox import GIB, bwrap_status, default_limits, refusal
 from golf_check.harness.runtime.session import AUDITS, RunOptions
 from golf_check.harness.runtime.target import resolve
@@ -289,7 +289,7 @@ def run(
 def _monitor(train_budget: float, eval_budget: float):
     """The progress display on standard error: live on a terminal, plain lines elsewhere,
     nothing with -q (see harness.progress)."""
-    from golf_check.harness.cli import use_color
+    from golf_check.harness.output import use_color
     from golf_check.harness.progress import RunMonitor, choose_mode, isatty
 
     meta = click.get_current_context().meta

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from golf_check.harness.cli import emit, format_option, output_option, strict_option
+from golf_check.harness.output import emit, format_option, output_option, strict_option
 from golf_check.harness.progress import command_counting
 from golf_check.harness.rulebook import expand_selection
 
