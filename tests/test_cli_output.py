@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import golf_check.harness.cli
+import golf_check.harness.output
 from golf_check.harness.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +40,7 @@ def script(tmp_path: Path) -> Path:
 @pytest.fixture
 def terminal(monkeypatch):
     """Standard output is a terminal; no colour variables unless a test sets them."""
-    monkeypatch.setattr(golf_check.harness.cli, "_stdout_tty", lambda: True)
+    monkeypatch.setattr(golf_check.harness.output, "_stdout_tty", lambda: True)
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("FORCE_COLOR", raising=False)
 
@@ -214,7 +214,7 @@ def test_verify_concise_and_github_paths_open_from_where_they_are_read(
     monkeypatch.chdir(elsewhere)
     code, out, _ = run(capsys, "verify", str(record), "--format", "concise")
     assert code == 0
-    first = out.splitlines()[0]
+    first = next(line for line in out.splitlines() if "train_seed0.log:" in line)
     path, line = first.split(":")[:2]
     assert (elsewhere / path).resolve() == (record / "train_seed0.log").resolve()
     assert (record / "train_seed0.log").read_text().splitlines()[int(line) - 1].startswith(
@@ -223,6 +223,10 @@ def test_verify_concise_and_github_paths_open_from_where_they_are_read(
     code, out, _ = run(
         capsys, "verify", str(record), "--format", "github", "--repo-root", str(repo)
     )
-    assert out.splitlines()[0].startswith(
-        "::warning file=records/2026-04-09_A2_Muon097_3Seed/train_seed0.log,line=152,"
+    assert any(
+        line.startswith(
+            "::warning file=records/2026-04-09_A2_Muon097_3Seed/train_seed0.log,line=152,"
+        )
+        for line in out.splitlines()
     )
+    assert "file=../" not in out and "file=/" not in out
