@@ -19,10 +19,10 @@ import numpy as np
 import torch
 
 from golf_check.harness import ledger
+from golf_check.harness.demo_data import ensure_demo_data
 from golf_check.harness.shards import ByteLUT, load_split
 from golf_check.reference_model.config import PRESETS, Config
 from golf_check.reference_model.data import TrainBatches, ValData
-from golf_check.reference_model.demo_data import ensure_demo_data
 from golf_check.reference_model.evaluate import Dist, Evaluator
 from golf_check.reference_model.hedge import NgramExperts, SparseCounts
 from golf_check.reference_model.model import GPT

@@ -28,11 +28,11 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from golf_check.harness.demo_data import ensure_demo_data  # noqa: E402
 from golf_check.harness.runtime import launcher  # noqa: E402
 from golf_check.harness.runtime.canary import run_canary  # noqa: E402
 from golf_check.harness.runtime.session import SHIM_DIR, RunOptions, load_stream  # noqa: E402
 from golf_check.harness.runtime.target import resolve  # noqa: E402
-from golf_check.reference_model.demo_data import ensure_demo_data  # noqa: E402
 
 _EVAL_MS = re.compile(r"^quantized\S* val_loss:\S+ val_bpb:\S+ eval_time:(\d+)ms")
 CANARY_INJECTIONS = ("", "train-before-score", "rescore", "entropy-expert", "target-in-key", "slot")

@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("golf_check.harness.evidence.command", "verify"),
     "run": ("golf_check.harness.runtime.command", "run"),
     "ci": ("golf_check.harness.ci.command", "ci"),
-    "data": ("golf_check.reference_model.command", "data"),
+    "data": ("golf_check.harness.data_command", "data"),
     "rules": ("golf_check.harness.rules_command", "rules"),
 }
 

@@ -37,7 +37,7 @@ def resolve_paths(cfg: Config) -> tuple[Path, Path]:
         return Path(cfg.data_path), Path(cfg.tokenizer_path)
     if cfg.data_path or cfg.tokenizer_path:
         raise InputError("set both DATA_PATH and TOKENIZER_PATH, or neither (for the demo data)")
-    from golf_check.reference_model.demo_data import ensure_demo_data
+    from golf_check.harness.demo_data import ensure_demo_data
 
     demo = ensure_demo_data()
     return demo.data_dir, demo.tokenizer_path

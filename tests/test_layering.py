@@ -58,3 +58,23 @@ def test_a_detector_lives_in_the_family_module_of_every_rule_it_reports(det):
     assert families == {det.func.__module__}, (
         f"{det.name} reports rules of {', '.join(sorted(families))}; move it there"
     )
+
+
+def test_the_tool_never_imports_its_sample_submission():
+    """harness/ runs the reference model as a program (``-m golf_check.reference_model``) but
+    imports nothing from it: the demo data and the ``data`` command are the tool's own."""
+    reaching = [
+        f"{p.relative_to(ROOT)}:{line} imports {module}"
+        for p in _python_files("harness")
+        for module, names, line in _imports(p)
+        if module.startswith("golf_check.reference_model")
+        or (module == "golf_check" and "reference_model" in names)
+    ]
+    assert reaching == []
+    assert not any("golf_check.reference_model" in m for m, _ in _cli_commands())
+
+
+def _cli_commands() -> list[tuple[str, str]]:
+    from golf_check.harness.cli import COMMANDS
+
+    return list(COMMANDS.values())

@@ -95,8 +95,8 @@ def golf_check(args, *, tty: bool, env=None, timeout=600):
 @pytest.fixture(scope="module")
 def small_data(tmp_path_factory):
     """The offline demo corpus cut down (as tests/runtime's fixture): a quick real dataset."""
+    from golf_check.harness.demo_data import ensure_demo_data
     from golf_check.harness.shards import load_split, shard_name, write_shard
-    from golf_check.reference_model.demo_data import ensure_demo_data
 
     root = tmp_path_factory.mktemp("data")
     demo = ensure_demo_data(cache_dir=root / "demo")

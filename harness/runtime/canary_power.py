@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--injections", default=",".join(INJECTIONS), help="'' = clean")
     parser.add_argument("--no-sandbox", action="store_true")
     args = parser.parse_args(argv)
-    from golf_check.reference_model.demo_data import ensure_demo_data
+    from golf_check.harness.demo_data import ensure_demo_data
 
     demo = ensure_demo_data()
     out = (args.out or Path(tempfile.mkdtemp(prefix="canary-power-"))).resolve()

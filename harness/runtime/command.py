@@ -237,7 +237,7 @@ def run(
         if bwrap is None:
             raise UsageError(refusal(reason))
     if data_dir is None:
-        from golf_check.reference_model.demo_data import ensure_demo_data
+        from golf_check.harness.demo_data import ensure_demo_data
 
         demo = ensure_demo_data()
         data_dir, tokenizer = demo.data_dir, demo.tokenizer_path

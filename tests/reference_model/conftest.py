@@ -8,7 +8,7 @@ from golf_check.harness import ledger
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory):
     """The demo dataset, built once per test session into a private folder."""
-    from golf_check.reference_model.demo_data import ensure_demo_data
+    from golf_check.harness.demo_data import ensure_demo_data
 
     return ensure_demo_data(tmp_path_factory.mktemp("cache") / "demo")
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import sentencepiece as spm
 
+from golf_check.harness import demo_data
+from golf_check.harness.demo_data import ensure_demo_data, split_documents, stdlib_documents
 from golf_check.harness.errors import InputError
 from golf_check.harness.shards import ByteLUT, load_split
-from golf_check.reference_model import demo_data
-from golf_check.reference_model.demo_data import ensure_demo_data, split_documents, stdlib_documents
 
 
 def test_layout_and_sizes(demo):

@@ -29,7 +29,7 @@ class SmallData:
 @pytest.fixture(scope="session")
 def small_data(tmp_path_factory) -> SmallData:
     """The offline demo corpus, cut down: 2,048 validation and 100,000 training tokens."""
-    from golf_check.reference_model.demo_data import ensure_demo_data
+    from golf_check.harness.demo_data import ensure_demo_data
 
     root = tmp_path_factory.mktemp("data")
     demo = ensure_demo_data(cache_dir=root / "demo")

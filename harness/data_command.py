@@ -31,7 +31,7 @@ def demo(out: str | None, force: bool, fmt: str, output: str | None) -> None:
     """Build the demo dataset: stdlib docstrings, a 1024-piece BPE tokenizer, FineWeb-format
     shards. Offline and deterministic; cached after the first build."""
     require_run_extra("data demo")
-    from golf_check.reference_model.demo_data import ensure_demo_data
+    from golf_check.harness.demo_data import ensure_demo_data
 
     t0 = time.perf_counter()
     demo_data = ensure_demo_data(out, force=force)
