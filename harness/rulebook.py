@@ -32,6 +32,15 @@ class Rule:
     sources: tuple[str, ...]  # links to the challenge's issues and pull requests
     severity: str = "error"  # default severity of its findings
     family: str = ""  # module that declares it, filled on registration
+    # Policy: how its findings are treated where they are judged. A context is a command
+    # that judges them beside other evidence: "run" (an audited run), "ci" (a new submission).
+    # (context, what reports it there instead): a level ("runtime") or another rule's id,
+    # whose finding on the same file replaces this one.
+    superseded_in: tuple[tuple[str, str], ...] = ()
+    severity_in: tuple[tuple[str, str], ...] = ()  # (context, severity) of its findings there
+    judges_other_runs: bool = False  # verify applies it to runs outside the claim too
+    # ci: what becomes of a finding on a new submission (stricter than on a merged record).
+    in_new_submission: Callable | None = None
 
     def __post_init__(self) -> None:
         if self.condition not in CONDITIONS:
@@ -40,6 +49,12 @@ class Rule:
             raise ValueError(f"rule {self.id}: unknown severity {self.severity!r}")
         if not self.id.startswith(self.condition + "."):
             raise ValueError(f"rule {self.id}: id must start with its condition {self.condition}.")
+
+    def superseded_by(self, context: str) -> str | None:
+        return dict(self.superseded_in).get(context)
+
+    def severity_for(self, context: str) -> str | None:
+        return dict(self.severity_in).get(context)
 
     @property
     def help_uri(self) -> str:
@@ -68,6 +83,52 @@ class Registry:
     def detectors_for(self, level: str) -> list[Detector]:
         return [d for d in self.detectors if d.level == level]
 
+    def run(
+        self,
+        level: str,
+        subject: object,
+        *,
+        select: set[str] | None = None,
+        ignore: set[str] | None = None,
+        notes: list[str] | None = None,
+    ) -> list:
+        """Every detector of ``level`` on ``subject``, in registration order: the one loop of
+        every evidence level. ``select``/``ignore`` (rule ids) skip a detector none of whose
+        rules is active and drop the findings of inactive rules. A detector that raises is
+        isolated: the others still run, and a line in ``notes`` says which rules went
+        unchecked and why (a bug in one detector must not hide the other rules' findings)."""
+
+        def active(rule_id: str) -> bool:
+            return (select is None or rule_id in select) and not (ignore and rule_id in ignore)
+
+        findings: list = []
+        for det in self.detectors_for(level):
+            if not any(active(r) for r in det.rule_ids):
+                continue
+            try:
+                produced = list(det.func(subject) or [])
+            except RecursionError:
+                _note(notes, f"detector {det.name} gave up: the input nests too deeply")
+                continue
+            except Exception as exc:  # isolated: see the docstring
+                _note(
+                    notes,
+                    f"detector {det.name} failed ({type(exc).__name__}: {exc}); "
+                    f"rules {', '.join(det.rule_ids)} were not checked",
+                )
+                continue
+            findings.extend(f for f in produced if active(f.rule))
+        return findings
+
+
+def _note(notes: list[str] | None, text: str) -> None:
+    if notes is not None:
+        notes.append(text)
+    else:  # a caller with nowhere to say it: still never silent
+        import sys
+
+        print(f"golf-check: {text}", file=sys.stderr)
+
 
 REGISTRY = Registry()
 _loaded = False
@@ -80,13 +141,33 @@ def rule(
     explanation: str,
     sources: tuple[str, ...] | list[str],
     severity: str = "error",
+    *,
+    superseded_in: dict[str, str] | None = None,
+    severity_in: dict[str, str] | None = None,
+    judges_other_runs: bool | None = None,
+    in_new_submission: Callable | None = None,
 ) -> Rule:
-    """Declare a rule (call at module level in a ``rules/`` module)."""
+    """Declare a rule (call at module level in a ``rules/`` module), with its policy: see
+    ``Rule``. A budget applies to every run, so budget rules judge other runs by default."""
     import inspect
 
     module = inspect.currentframe().f_back.f_globals.get("__name__", "")  # type: ignore[union-attr]
     return REGISTRY.add_rule(
-        Rule(id, condition, title, explanation.strip(), tuple(sources), severity, module)
+        Rule(
+            id,
+            condition,
+            title,
+            explanation.strip(),
+            tuple(sources),
+            severity,
+            module,
+            superseded_in=tuple((superseded_in or {}).items()),
+            severity_in=tuple((severity_in or {}).items()),
+            judges_other_runs=condition == "BUDGET"
+            if judges_other_runs is None
+            else judges_other_runs,
+            in_new_submission=in_new_submission,
+        )
     )
 
 

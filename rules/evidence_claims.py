@@ -42,6 +42,9 @@ Example: a folder with train.log (seed 1337) and no other run logs has 1 seed.
 """,
     SOURCES_SIGNIFICANCE,
     severity="warning",
+    # an audited run may use any seeds; in a pull request the per-seed log rule reports it
+    severity_in={"run": "info"},
+    superseded_in={"ci": "PACKAGE.pr-logs-per-seed"},
 )
 
 SAME_CONFIG = rule(
@@ -110,6 +113,7 @@ Example: val_loss 2.79 val_bpb 0.925 at 40,540,160 tokens implies 176.9 M bytes 
         "https://github.com/openai/parameter-golf/pull/1804",
         "https://github.com/openai/parameter-golf/pull/1271",
     ),
+    judges_other_runs=True,  # byte accounting is wrong in any run of the folder
 )
 
 FULL_VAL = rule(
@@ -130,6 +134,7 @@ Example: val_tokens: 9662464   # 10k docs: not the canonical split
         "https://github.com/openai/parameter-golf/issues/2127",
         "https://github.com/openai/parameter-golf/issues/1017",
     ),
+    judges_other_runs=True,
 )
 
 INCOMPLETE_LOG = rule(
@@ -145,6 +150,7 @@ the script prints one.
 Example: a log whose last lines are `ttp: b612/782 ...` progress lines after the diagnostics.
 """,
     ("https://github.com/openai/parameter-golf/blob/main/README.md",),
+    judges_other_runs=True,
 )
 
 SIGNIFICANCE = rule(

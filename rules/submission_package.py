@@ -16,6 +16,15 @@ from golf_check.harness.rulebook import detector, rule
 SUBMISSION_PROCESS = "https://github.com/openai/parameter-golf/blob/main/README.md"
 REQUIRED_FILES = ("README.md", "submission.json", "train_gpt.py")
 
+def _required_in_a_new_submission(finding: Finding) -> Finding:
+    """A new submission must ship every required file: a missing one fails the gate; a file
+    that is there under another name stays a warning."""
+    if finding.severity == "warning" and (finding.evidence or "").startswith("missing:"):
+        finding.severity = "error"
+        finding.message += " (a new submission must include it)"
+    return finding
+
+
 REQUIRED = rule(
     "PACKAGE.required-files",
     "PACKAGE",
@@ -31,6 +40,7 @@ Example: a folder with train_seed42.log and submission.json but no train_gpt.py.
 """,
     (SUBMISSION_PROCESS, "https://github.com/openai/parameter-golf/pull/1796"),
     severity="warning",
+    in_new_submission=_required_in_a_new_submission,
 )
 
 SUBMISSION_JSON = rule(

@@ -39,6 +39,8 @@ Example:
         "https://github.com/openai/parameter-golf/pull/543",
         "https://github.com/openai/parameter-golf/pull/1252",
     ),
+    # an audited run gates the harness's own clock (the runtime detector), not the log's
+    superseded_in={"run": "runtime"},
 )
 
 GPTQ_IN_TRAIN = rule(
@@ -107,6 +109,7 @@ Example:
         "https://github.com/openai/parameter-golf/pull/733",
         "https://github.com/openai/parameter-golf/pull/1557",
     ),
+    superseded_in={"run": "runtime"},
 )
 
 

@@ -45,7 +45,7 @@ def gate_pull_request(
     for folder in pr.new_folders:
         report.facts.append(("record folder", folder.path))
 
-    report.findings.extend(package_findings(pr))
+    report.findings.extend(package_findings(pr, report.notes))
     for folder in pr.new_folders:
         _audit_folder(folder, report)
     _locate_every_finding(report, pr)
@@ -82,12 +82,9 @@ def _locate_every_finding(report: Report, pr: PullRequest) -> None:
             finding.line = 1
 
 
-def package_findings(pr: PullRequest) -> list[Finding]:
+def package_findings(pr: PullRequest, notes: list[str] | None = None) -> list[Finding]:
     """Run every ``package``-level detector (rules/pull_request.py) on the pull request."""
-    findings: list[Finding] = []
-    for det in load_all().detectors_for("package"):
-        findings.extend(det.func(pr))
-    return findings
+    return load_all().run("package", pr, notes=notes)
 
 
 def folder_table(folder: RecordFolder) -> Table:
@@ -202,24 +199,18 @@ def _run_verify(report: Report, mapper: _PathMapper, local: str, repo_path: str)
         report.data.setdefault("verify", {})[repo_path] = mapper.value(sub.data)
 
 
-# Verify judges any folder, historical ones included, leniently; a new submission is held to
-# the package rules. A verify finding that a pull-request rule already reports for the same
-# file is dropped (the pull-request rule is the stricter one), and a required file that is
-# missing fails the gate instead of warning.
-_REPORTED_BY_PR_RULE = {"EVIDENCE.seed-count": "PACKAGE.pr-logs-per-seed"}
-_REQUIRED_FOR_NEW_SUBMISSIONS = {"PACKAGE.required-files"}
-
-
 def _new_submission_policy(found: list[Finding], pr_findings: list[Finding]) -> list[Finding]:
+    """Verify judges any folder, historical ones included, leniently; a new submission is
+    held to each rule's own policy for "ci" (``Rule.superseded_in``, ``in_new_submission``)."""
+    rules = load_all().rules
     reported = {(f.rule, f.file) for f in pr_findings}
     kept: list[Finding] = []
     for f in found:
-        if (_REPORTED_BY_PR_RULE.get(f.rule), f.file) in reported:
-            continue
-        missing = (f.evidence or "").startswith("missing:")  # not a file named otherwise
-        if f.rule in _REQUIRED_FOR_NEW_SUBMISSIONS and f.severity == "warning" and missing:
-            f.severity = "error"
-            f.message += " (a new submission must include it)"
+        policy = rules[f.rule]
+        if (policy.superseded_by("ci"), f.file) in reported:
+            continue  # the pull-request rule already says it, more strictly
+        if policy.in_new_submission is not None:
+            f = policy.in_new_submission(f)
         kept.append(f)
     return kept
 

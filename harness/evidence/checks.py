@@ -61,12 +61,10 @@ def build_evidence(
     )
 
 
-def run_detectors(evidence: EvidenceSet) -> list[Finding]:
-    """Every log-level detector of the catalogue, in registration order."""
-    findings: list[Finding] = []
-    for det in load_all().detectors_for("log"):
-        findings.extend(det.func(evidence))
-    return findings
+def run_detectors(evidence: EvidenceSet, notes: list[str] | None = None) -> list[Finding]:
+    """Every log-level detector of the catalogue, in registration order (a detector that
+    fails is reported in ``notes`` and the others still run)."""
+    return load_all().run("log", evidence, notes=notes)
 
 
 def check_seeds(
@@ -79,6 +77,7 @@ def check_seeds(
     folder: Path | None = None,
     submission: dict[str, Any] | None = None,
     split: MeasuredSplit | None = None,
+    notes: list[str] | None = None,
 ) -> list[Finding]:
     """Budget and evidence findings for ``seeds`` (train/eval time, artifact cap, seed count,
     same configuration, claim vs mean, std, byte accounting, full split, completeness,
@@ -95,4 +94,4 @@ def check_seeds(
         submission=submission,
         split=split,
     )
-    return run_detectors(evidence)
+    return run_detectors(evidence, notes)

@@ -28,18 +28,12 @@ from golf_check.harness.evidence.submission import (
     read_claims,
 )
 from golf_check.harness.report import Finding, Report, Table, verdict_of
+from golf_check.harness.rulebook import load_all
 from golf_check.harness.static.common import SKIP_DIRS
 
 LOG_SUFFIXES = {".log", ".txt", ".out", ".err", ""}
 MAX_DEPTH = 4
 MAX_FILES = 5000
-# Rules that still apply to runs the claim is not about (other configurations in the folder).
-_OTHER_RUN_RULES = (
-    "BUDGET.",
-    "EVIDENCE.incomplete-log",
-    "EVIDENCE.bpb-bytes",
-    "EVIDENCE.full-val",
-)
 
 
 @dataclass
@@ -709,8 +703,8 @@ def _verify_folder(
         other_ev = build_evidence(others, tokenizer_family=family, headline=headline)
         report.findings.extend(
             _not_in_the_claim(f)
-            for f in run_detectors(other_ev)
-            if f.rule.startswith(_OTHER_RUN_RULES)
+            for f in run_detectors(other_ev, report.notes)
+            if load_all().rules[f.rule].judges_other_runs
         )
         report.tables.append(
             _seed_table("Other runs in the folder (not in the claim)", other_ev, report)
@@ -803,7 +797,7 @@ def _verify_run_report(
 
 
 def _judge(report: Report, ev: EvidenceSet) -> None:
-    report.findings.extend(run_detectors(ev))
+    report.findings.extend(run_detectors(ev, report.notes))
     scored = ev.scored
     bpb = [s.val_bpb for s in scored]
     loss = [s.val_loss for s in scored if s.val_loss is not None]

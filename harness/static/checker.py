@@ -368,22 +368,7 @@ def _run_detectors(
     def active(rule_id: str) -> bool:
         return (select is None or rule_id in select) and not (ignore and rule_id in ignore)
 
-    findings: list[Finding] = []
-    for det in registry.detectors_for("static"):
-        if not any(active(r) for r in det.rule_ids):
-            continue
-        try:
-            produced = list(det.func(model) or [])
-        except RecursionError:
-            result.notes.append(f"detector {det.name} gave up: the script nests too deeply")
-            continue
-        except Exception as exc:  # a detector bug must not hide the other rules' findings
-            result.notes.append(
-                f"detector {det.name} failed on this script ({type(exc).__name__}: {exc}); "
-                f"rules {', '.join(det.rule_ids)} were not checked"
-            )
-            continue
-        findings.extend(f for f in produced if active(f.rule))
+    findings = registry.run("static", model, select=select, ignore=ignore, notes=result.notes)
     findings = _dedupe(findings)
 
     suppressions = parse_suppressions(script.source, set(registry.rules))
