@@ -65,6 +65,27 @@ def _sums_a_count_row(model) -> bool:
     return False
 
 
+def _uses_of_setting(model, line: int) -> list[ast.AST]:
+    """Where the name the setting on ``line`` is assigned to is read (``NGRAM_BUCKETS``,
+    ``self.ngram_buckets``, ``h.ngram_buckets``): the cache it sizes is built there."""
+    names: set[str] = set()
+    for assign in model.of_type(ast.Assign, ast.AnnAssign):
+        if assign.lineno != line:
+            continue
+        targets = assign.targets if isinstance(assign, ast.Assign) else [assign.target]
+        for target in targets:
+            if isinstance(target, ast.Name):
+                names.add(target.id)
+            elif isinstance(target, ast.Attribute):
+                names.add(target.attr)
+    uses: list[ast.AST] = []
+    for node in model.of_type(ast.Name, ast.Attribute):
+        name = node.id if isinstance(node, ast.Name) else node.attr
+        if name in names and isinstance(node.ctx, ast.Load) and node.lineno != line:
+            uses.append(node)
+    return uses
+
+
 @detector(OVERSIZED_CACHE, level="static")
 def oversized_static_cache(model) -> Iterator[Finding]:
     """A setting read from the environment whose name holds "bucket", with a default larger
@@ -99,6 +120,7 @@ def oversized_static_cache(model) -> Iterator[Finding]:
             "token vocabulary, and no count row is summed: what it scores is not normalized",
             confidence="medium",
             fix="score (counts[ctx] + a) / (counts[ctx].sum() + a * V) over the vocabulary row",
+            gate_nodes=_uses_of_setting(model, line) or None,  # off by default: a warning
         )
 
 
