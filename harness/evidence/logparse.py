@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from golf_check.harness.errors import InputError
 
@@ -97,7 +98,7 @@ _TOTAL_EVAL = re.compile(r"^total_eval_time:\s*(\d+(?:\.\d+)?)s")
 _NGRAM_PRECOMPUTE = re.compile(r"^ngram_tilt:precompute\b.*?elapsed=(\d+(?:\.\d+)?)s")
 _TOTAL_SIZE_TAGGED = re.compile(r"^Total submission size (\S+?):\s*(\d+) bytes")
 _TOTAL_SIZE_RAW = re.compile(r"^Total submission size:\s*(\d+) bytes")
-_MODEL_SIZE_TAGGED = re.compile(r"^Serialized model (\S+?):\s*(\d+) bytes")
+_MODEL_SIZE_TAGGED = re.compile(r"^Serialized model \S+?:\s*(\d+) bytes")
 _BUDGET_LINE = re.compile(r"^budget:\s*(\d+)/16000000\b")
 _CODE_SIZE = re.compile(r"^Code size(?: \(((?:un)?compressed)\))?:\s*(\d+) bytes")
 _VAL_TOKENS = re.compile(r"^val_tokens:\s*(\d+)")
@@ -134,6 +135,99 @@ MAX_ECHOED_NAMES = 256
 # block (a placeholder, a snippet) says nothing about which lines the script prints.
 MIN_ECHOED_SCRIPT_LINES = 200
 _PYTHON_START = re.compile(r"^(?:#|import |from |def |class |@|\"\"\"|'''|if __name__)")
+
+
+@dataclass(frozen=True)
+class LogFact:
+    """One fact a log line states, described once: the parser reads it into ``RunLog`` and
+    ``SeedEvidence.from_log`` copies it, each through a loop over ``LOG_FACTS``.
+
+    A line that starts with ``prefix`` and on which ``pattern`` is found sets ``name`` to
+    ``kind`` of the pattern's first group (the last such line wins); ``line`` names the field
+    that keeps its line number. Such a line says nothing else, unless ``config_line``: then it
+    is also read as old-style header config. ``evidence`` facts get a field on
+    ``SeedEvidence`` (unless it declares one itself) and are copied there.
+    """
+
+    name: str
+    prefix: str
+    pattern: re.Pattern[str]
+    kind: type = float
+    line: str | None = None
+    evidence: bool = True
+    config_line: bool = False
+
+    @property
+    def default(self) -> Any:
+        return False if self.kind is bool else None
+
+
+# The simple facts: one line, one scalar. Facts that several line shapes feed (the artifact
+# size, the code size, the seed, the training timer), that keep more than one value (GPU
+# rows, score lines, adaptation passes) or that are derived after the whole log is read stay
+# hand-written in ``parse_log`` below, with the fields they fill declared on ``RunLog``; so do
+# the fallbacks that fill a table fact from elsewhere (val_loader tokens, the config dump).
+LOG_FACTS: tuple[LogFact, ...] = (
+    LogFact("total_eval_time_s", "total_eval_time", _TOTAL_EVAL, line="total_eval_time_line",
+            evidence=False),  # from_log folds it into eval_time_s
+    LogFact("gptq_generate_s", "gptq:", _GPTQ_GENERATED),
+    LogFact("gptq_hessian_s", "GPTQ:", _GPTQ_HESSIANS, line="gptq_hessian_line"),
+    LogFact("ngram_precompute_s", "ngram_tilt:precompute", _NGRAM_PRECOMPUTE, evidence=False),
+    LogFact("eval_timer_started", "beginning TTT eval timer",
+            re.compile(r"^(beginning TTT eval timer)"), bool, evidence=False),
+    # untagged "Total submission size: N bytes": raw fp state_dict + code, not the cap figure
+    LogFact("raw_total_bytes", "Total submission size", _TOTAL_SIZE_RAW, int),
+    LogFact("model_bytes", "Serialized model", _MODEL_SIZE_TAGGED, int),  # the last tagged one
+    LogFact("val_tokens", "val_tokens", _VAL_TOKENS, int, line="val_tokens_line"),
+    LogFact("tokenizer_path", "val_bpb:", _TOKENIZER_PATH, str, evidence=False),
+    LogFact("tokenizer_kind", "val_bpb:", _TOKENIZER_KIND, str, evidence=False),
+    LogFact("byte_sidecar", "val_bpb:", re.compile(r"(byte_sidecar:enabled)"), bool,
+            evidence=False),
+    LogFact("dataset", "train_loader:", _DATASET, str, evidence=False, config_line=True),
+    LogFact("world_size", "world_size", _WORLD_SIZE, int, config_line=True),
+)
+_FACT_PREFIXES = tuple({f.prefix: None for f in LOG_FACTS})
+
+
+def with_fact_fields(*, evidence_only: bool):
+    """Class decorator, applied under ``@dataclass``: declares a field for each table fact
+    (and its line number) that the class does not declare itself."""
+
+    def add(cls):
+        annotations = cls.__dict__.get("__annotations__", {})
+        for fact in LOG_FACTS:
+            if evidence_only and not fact.evidence:
+                continue
+            for name, kind, default in (
+                (fact.name, fact.kind, fact.default),
+                (fact.line, int, None),
+            ):
+                if name is None or name in annotations:
+                    continue
+                annotations[name] = kind.__name__ if kind is bool else f"{kind.__name__} | None"
+                setattr(cls, name, default)
+        cls.__annotations__ = annotations
+        return cls
+
+    return add
+
+
+def _table_facts(log: RunLog, line: str, lineno: int) -> bool:
+    """Read the table facts ``line`` states; True if it states nothing else."""
+    if not line.startswith(_FACT_PREFIXES):
+        return False
+    said_all = False
+    for fact in LOG_FACTS:
+        if not line.startswith(fact.prefix):
+            continue
+        said_all = said_all or not fact.config_line
+        m = fact.pattern.search(line)
+        if m:
+            setattr(log, fact.name, fact.kind(m.group(1)))
+            if fact.line is not None:
+                setattr(log, fact.line, lineno)
+    return said_all
+
 
 # Lines that mean the evaluation (or training) was still going on. One of these after the
 # last score line means the log stops before its final score.
@@ -220,8 +314,12 @@ class AdaptationEnd:
 
 
 @dataclass
+@with_fact_fields(evidence_only=False)
 class RunLog:
-    """What one train log says about its run. Every figure keeps the line it came from."""
+    """What one train log says about its run. Every figure keeps the line it came from.
+
+    The fields of the simple facts (``LOG_FACTS``) are added from the table.
+    """
 
     path: str
     size_bytes: int = 0
@@ -243,29 +341,13 @@ class RunLog:
     train_iterations: int | None = None
     step_avg_ms: float | None = None
     gptq_reserve_s: float | None = None
-    gptq_hessian_s: float | None = None
-    gptq_hessian_line: int | None = None
-    gptq_generate_s: float | None = None
-    total_eval_time_s: float | None = None
-    total_eval_time_line: int | None = None
-    ngram_precompute_s: float | None = None
-    eval_timer_started: bool = False
     artifact_bytes: int | None = None  # last tagged "Total submission size <tag>: N bytes"
     artifact_tag: str | None = None
     artifact_line: int | None = None
-    raw_total_bytes: int | None = None  # untagged: raw fp state_dict + code
-    model_bytes: int | None = None  # last tagged "Serialized model <tag>: N bytes"
     code_bytes: int | None = None  # the figure that counts: compressed if both are logged
     code_bytes_uncompressed: int | None = None
     code_bytes_compressed: bool = False  # the counted figure was logged as "(compressed)"
     code_line: int | None = None
-    val_tokens: int | None = None
-    val_tokens_line: int | None = None
-    tokenizer_path: str | None = None
-    tokenizer_kind: str | None = None
-    dataset: str | None = None
-    byte_sidecar: bool = False
-    world_size: int | None = None
     gpus: list[str] = field(default_factory=list)  # nvidia-smi rows printed into the log
     hyperparameters: dict[str, str] = field(default_factory=dict)
     last_progress_line: int | None = None
@@ -508,8 +590,9 @@ def parse_log(path: str | Path) -> RunLog:
                 continue
             if line.startswith(_PROGRESS_PREFIXES):
                 log.last_progress_line = lineno
-                if first in "TSGnb":  # the progress lines that also carry a fact
-                    _progress_fact(log, line, lineno)
+                _table_facts(log, line, lineno)
+                if line.startswith("Total submission size"):
+                    _artifact_size(log, line, lineno)
                 continue
             _fact(log, line, lineno, training_started)
 
@@ -655,31 +738,12 @@ def _scoring_pass(log: RunLog, line: str, lineno: int) -> None:
         log.scoring_passes.setdefault(int(m.group(1)), lineno)
 
 
-def _progress_fact(log: RunLog, line: str, lineno: int) -> None:
-    if line.startswith("Total submission size"):
-        m = _TOTAL_SIZE_TAGGED.match(line)
-        if m:
-            log.artifact_tag, log.artifact_bytes = m.group(1), int(m.group(2))
-            log.artifact_line = lineno
-        else:
-            m = _TOTAL_SIZE_RAW.match(line)
-            if m:
-                log.raw_total_bytes = int(m.group(1))
-    elif line.startswith("Serialized model"):
-        m = _MODEL_SIZE_TAGGED.match(line)
-        if m:
-            log.model_bytes = int(m.group(2))
-    elif line.startswith("GPTQ:"):
-        m = _GPTQ_HESSIANS.match(line)
-        if m:
-            log.gptq_hessian_s = _float(m.group(1))
-            log.gptq_hessian_line = lineno
-    elif line.startswith("ngram_tilt:precompute"):
-        m = _NGRAM_PRECOMPUTE.match(line)
-        if m:
-            log.ngram_precompute_s = _float(m.group(1))
-    elif line.startswith("beginning TTT eval timer"):
-        log.eval_timer_started = True
+def _artifact_size(log: RunLog, line: str, lineno: int) -> None:
+    # The untagged line is the raw total, a table fact; the tagged one is the cap figure.
+    m = _TOTAL_SIZE_TAGGED.match(line)
+    if m:
+        log.artifact_tag, log.artifact_bytes = m.group(1), int(m.group(2))
+        log.artifact_line = lineno
 
 
 def _fact(log: RunLog, line: str, lineno: int, training_started: bool) -> None:
@@ -711,51 +775,22 @@ def _fact(log: RunLog, line: str, lineno: int, training_started: bool) -> None:
             log.artifact_tag, log.artifact_bytes = "budget", int(m.group(1))
             log.artifact_line = lineno
         return
-    if line.startswith("total_eval_time"):
-        m = _TOTAL_EVAL.match(line)
-        if m:
-            log.total_eval_time_s = _float(m.group(1))
-            log.total_eval_time_line = lineno
-        return
     if line.startswith("gptq:"):
+        # The reserve is in ms or s and is also kept as config; gptq:generated is a table fact.
         m = _GPTQ_RESERVE.match(line)
         if m:
             value = _float(m.group(1))
             log.gptq_reserve_s = value / 1000.0 if m.group(2) == "ms" else value
             log.hyperparameters.setdefault("gptq_reserve", f"{log.gptq_reserve_s:g}s")
             return
-        m = _GPTQ_GENERATED.match(line)
-        if m:
-            log.gptq_generate_s = _float(m.group(1))
-        return
-    if line.startswith("val_tokens"):
-        m = _VAL_TOKENS.match(line)
-        if m:
-            log.val_tokens, log.val_tokens_line = int(m.group(1)), lineno
-        return
     if line.startswith("val_loader:"):
+        # A second source of the val_tokens table fact, used only when val_tokens is absent.
         m = _VAL_LOADER_TOKENS.match(line)
         if m and log.val_tokens is None:
             log.val_tokens, log.val_tokens_line = int(m.group(1)), lineno
         return
-    if line.startswith("val_bpb:"):
-        m = _TOKENIZER_PATH.search(line)
-        if m:
-            log.tokenizer_path = m.group(1)
-        m = _TOKENIZER_KIND.search(line)
-        if m:
-            log.tokenizer_kind = m.group(1)
-        if "byte_sidecar:enabled" in line:
-            log.byte_sidecar = True
+    if _table_facts(log, line, lineno):
         return
-    if line.startswith("train_loader:"):
-        m = _DATASET.match(line)
-        if m:
-            log.dataset = m.group(1)
-    if line.startswith("world_size"):
-        m = _WORLD_SIZE.match(line)
-        if m:
-            log.world_size = int(m.group(1))
     if training_started or len(log.hyperparameters) >= MAX_HYPERPARAMETERS:
         return
     # Old-style header config: "train_batch_tokens:524288 train_seq_len:2048 ..."

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from golf_check.harness.evidence.logparse import RunLog
+from golf_check.harness.evidence.logparse import LOG_FACTS, RunLog, with_fact_fields
 
 CONTRACT_KEYS = (
     "seed",
@@ -30,7 +30,12 @@ CONTRACT_KEYS = (
 
 
 @dataclass
+@with_fact_fields(evidence_only=True)
 class SeedEvidence:
+    """One run's evidence. The simple log facts of ``LOG_FACTS`` marked ``evidence`` (model
+    bytes, world size, GPTQ timers...) are fields added from the table and copied by
+    ``from_log``; the contract figures above them are declared here."""
+
     seed: int | None
     log: str | None  # path of the log, relative to the folder or report when possible
     val_bpb: float | None
@@ -55,20 +60,14 @@ class SeedEvidence:
     train_time_line: int | None = None
     step_avg_ms: float | None = None
     gptq_reserve_s: float | None = None
-    gptq_hessian_s: float | None = None
-    gptq_generate_s: float | None = None
     eval_time_basis: str | None = None  # how eval_time_s was obtained
     artifact_line: int | None = None
     artifact_tag: str | None = None
-    raw_total_bytes: int | None = None
     code_bytes: int | None = None
     code_bytes_compressed: bool = False  # the log counted its code compressed
     code_line: int | None = None
-    model_bytes: int | None = None
-    val_tokens_line: int | None = None
     tokenizer_family: str | None = None
     runs_in_log: int = 1
-    world_size: int | None = None
     gpus: list[str] = field(default_factory=list)  # GPU names the log's nvidia-smi printed
     alias_line: int | None = None
     # The eval's story, for the log-level C3/C4 detectors (harness/evidence/passes.py).
@@ -130,7 +129,6 @@ class SeedEvidence:
             train_time_s=None if log.train_time_ms is None else log.train_time_ms / 1000.0,
             eval_time_s=eval_s,
             artifact_bytes=log.artifact_bytes,
-            val_tokens=log.val_tokens,
             complete=reason is None,
             hyperparameters=log.config(),
             headline_kind=head.kind if head else None,
@@ -145,27 +143,33 @@ class SeedEvidence:
             train_time_line=log.train_time_line,
             step_avg_ms=log.step_avg_ms,
             gptq_reserve_s=log.gptq_reserve_s,
-            gptq_hessian_s=log.gptq_hessian_s,
-            gptq_generate_s=log.gptq_generate_s,
             eval_time_basis=basis if eval_s is not None else None,
             artifact_line=log.artifact_line,
             artifact_tag=log.artifact_tag,
-            raw_total_bytes=log.raw_total_bytes,
             code_bytes=log.code_bytes,
             code_bytes_compressed=log.code_bytes_compressed,
             code_line=log.code_line,
-            model_bytes=log.model_bytes,
-            val_tokens_line=log.val_tokens_line,
             tokenizer_family=tokenizer_family,
             runs_in_log=max(log.training_runs, 1),
-            world_size=log.world_size,
             gpus=list(log.gpus),
             alias_line=alias.line if alias else None,
             score_lines=list(log.scores),
             adaptation_ends=list(log.adaptation_ends),
             scoring_passes=dict(log.scoring_passes),
             notes=notes,
+            **_copied_facts(log),
         )
+
+
+def _copied_facts(log: RunLog) -> dict[str, Any]:
+    """The table facts SeedEvidence carries, with their line numbers, as the log has them."""
+    out: dict[str, Any] = {}
+    for fact in LOG_FACTS:
+        if fact.evidence:
+            out[fact.name] = getattr(log, fact.name)
+            if fact.line is not None:
+                out[fact.line] = getattr(log, fact.line)
+    return out
 
 
 def _why_headline(head, alias, kind: str | None) -> str | None:
