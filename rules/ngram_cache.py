@@ -36,7 +36,9 @@ Example:
     ),
 )
 
-_BUCKETS = re.compile(r"bucket", re.IGNORECASE)
+# An n-gram cache's bucket setting (NGRAM_BUCKETS, ngram_num_buckets), not any bucket: a
+# hashed bigram embedding or a normalized expert table (hedge_buckets) is another matter.
+_BUCKETS = re.compile(r"n_?gram.*bucket|bucket.*n_?gram", re.IGNORECASE)
 _VOCAB = re.compile(r"^vocab(_size)?$", re.IGNORECASE)
 _COUNT_ROW = re.compile(r"count|table|cnt|freq|hist", re.IGNORECASE)
 _NORMALIZE = re.compile(r"normali[sz]", re.IGNORECASE)
@@ -88,9 +90,10 @@ def _uses_of_setting(model, line: int) -> list[ast.AST]:
 
 @detector(OVERSIZED_CACHE, level="static")
 def oversized_static_cache(model) -> Iterator[Finding]:
-    """A setting read from the environment whose name holds "bucket", with a default larger
-    than the script's ``VOCAB_SIZE`` default, in a script that never sums a count row
-    (``counts[ctx].sum()``, ``sum(table[...])``).
+    """A setting read from the environment whose name holds "ngram" and "bucket" (not a
+    hashed bigram embedding's), with a default larger than the script's ``VOCAB_SIZE``
+    default, in a script that never sums a count row (``counts[ctx].sum()``,
+    ``sum(table[...])``).
 
     Confidence: medium.
 
@@ -126,8 +129,9 @@ def oversized_static_cache(model) -> Iterator[Finding]:
 
 @detector(OVERSIZED_CACHE, level="log")
 def oversized_logged_cache(ev: EvidenceSet) -> Iterator[Finding]:
-    """The hyperparameters a log echoes: a bucket count above the vocabulary size, with no
-    setting that says the cache is normalized (a name holding "normalize", true)."""
+    """The hyperparameters a log echoes: an n-gram cache's bucket count above the vocabulary
+    size, with no setting that says the cache is normalized (a name holding "normalize",
+    true)."""
     for seed in ev.scored:
         params = seed.hyperparameters
         vocab = next((_as_int(v) for k, v in params.items() if _VOCAB.match(k)), None)

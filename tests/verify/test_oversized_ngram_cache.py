@@ -38,3 +38,9 @@ def test_buckets_above_the_vocabulary_without_normalization_are_reported(tmp_pat
 )
 def test_legal_configurations_are_not(tmp_path, extra):
     assert _findings(tmp_path, extra) == []
+
+
+@pytest.mark.parametrize("extra", ["hedge_buckets: 65536", "bigram_hash_buckets: 2816"])
+def test_other_hashed_tables_are_not_an_ngram_cache(tmp_path, extra):
+    # a normalized expert table (the reference's Hedge trigram rows) or a hashed embedding
+    assert _findings(tmp_path, extra) == []
