@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from golf_check.harness.evidence.model import EvidenceSet
 from golf_check.harness.report import Finding
 from golf_check.harness.rulebook import detector, rule
+from golf_check.harness.static.vocabulary import COUNT_TABLE
 
 OVERSIZED_CACHE = rule(
     "C2.oversized-ngram-cache",
@@ -40,7 +41,6 @@ Example:
 # hashed bigram embedding or a normalized expert table (hedge_buckets) is another matter.
 _BUCKETS = re.compile(r"n_?gram.*bucket|bucket.*n_?gram", re.IGNORECASE)
 _VOCAB = re.compile(r"^vocab(_size)?$", re.IGNORECASE)
-_COUNT_ROW = re.compile(r"count|table|cnt|freq|hist", re.IGNORECASE)
 _NORMALIZE = re.compile(r"normali[sz]", re.IGNORECASE)
 
 
@@ -62,7 +62,7 @@ def _sums_a_count_row(model) -> bool:
             receiver = call.args[0]
         else:
             continue
-        if _COUNT_ROW.search(ast.unparse(receiver)):
+        if COUNT_TABLE.search(ast.unparse(receiver)):
             return True
     return False
 

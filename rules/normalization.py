@@ -18,6 +18,7 @@ from golf_check.harness.static.patterns import (
     reads_target,
     realized_token,
 )
+from golf_check.harness.static.vocabulary import COUNT_TABLE
 
 ENTROPY_EXPERT = rule(
     "C2.entropy-expert",
@@ -230,7 +231,7 @@ def _lookups(model, expr: ast.AST) -> list[ast.Subscript]:
         for n in model.walk(part):
             if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load):
                 base = model.unparse(n.value)
-                if re.search(r"table|count|cnt|freq|hist", base, re.I) or hashed_key(
+                if COUNT_TABLE.search(base) or hashed_key(
                     model, n.slice
                 ):
                     out.append(n)

@@ -50,6 +50,10 @@ _SCORE_TOTAL = re.compile(
 )
 
 
+# Names of count tables (n-gram caches, histograms): what a count-ratio score reads.
+COUNT_TABLE = re.compile(r"table|count|cnt|freq|hist", re.IGNORECASE)
+
+
 SCORING_FUNC = re.compile(r"eval|score|bpb|evaluate", re.IGNORECASE)
 
 

@@ -40,12 +40,15 @@ def small_data(tmp_path_factory) -> SmallData:
     return SmallData(data_dir, demo.tokenizer_path)
 
 
-def tiny_lm_options(small_data: SmallData, tmp_path: Path, modes: str = "legal", **kw) -> RunOptions:
-    """One seed of the test candidate on the small data, in ``tmp_path/out`` (made empty)."""
+def tiny_lm_options(
+    small_data: SmallData, tmp_path: Path, modes: str = "legal", script: Path = TINY_LM, **kw
+) -> RunOptions:
+    """One seed of the test candidate (or ``script``, built on it) on the small data, in
+    ``tmp_path/out`` (made empty)."""
     kw.setdefault("sandbox", SANDBOX)
     kw.setdefault("audits", ("trace",))
     opts = RunOptions(
-        target=resolve(str(TINY_LM)),
+        target=resolve(str(script)),
         seeds=[1],
         data_dir=small_data.data_dir,
         tokenizer=small_data.tokenizer,

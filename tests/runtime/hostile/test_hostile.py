@@ -13,8 +13,9 @@ import pytest
 from golf_check.harness.report import verdict_of
 from golf_check.harness.runtime import sandbox
 from golf_check.harness.runtime.report import evidence_findings, seed_findings
-from golf_check.harness.runtime.session import RunOptions, load_stream, run_seed
-from golf_check.harness.runtime.target import resolve
+from golf_check.harness.runtime.session import load_stream, run_seed
+
+from ..conftest import tiny_lm_options
 
 HOSTILE = Path(__file__).parent / "candidates"
 TINY_LM_DIR = Path(__file__).parent.parent / "candidates"
@@ -27,18 +28,9 @@ pytestmark = [
 
 
 def attack(small_data, tmp_path, script: Path, modes: str = "legal", **env):
-    opts = RunOptions(
-        target=resolve(str(script)),
-        seeds=[1],
-        data_dir=small_data.data_dir,
-        tokenizer=small_data.tokenizer,
-        out_dir=tmp_path / "out",
-        audits=("trace",),
-        train_budget_s=60,
-        eval_budget_s=60,
-        timeout_s=120,
+    opts = tiny_lm_options(
+        small_data, tmp_path, modes, script, train_budget_s=60, eval_budget_s=60, timeout_s=120
     )
-    opts.out_dir.mkdir()
     audit = run_seed(opts, 1, load_stream(opts), env_extra={"CANDIDATE_MODE": modes, **env})
     findings = seed_findings(audit) + evidence_findings([audit])
     return audit, findings
