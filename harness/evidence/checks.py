@@ -37,7 +37,9 @@ def build_evidence(
     unscored_logs: list[str] | None = None,
     split: MeasuredSplit | None = None,
 ) -> EvidenceSet:
-    """Bundle seeds and context; per-seed claims from ``claimed`` are attached to the seeds."""
+    """Bundle seeds and context; per-seed claims from ``claimed`` are attached to the seeds.
+    ``split``: the validation split golf-check measured, when it is not a canonical export
+    (byte and token counts are then checked against it instead of the canonical tables)."""
     if claimed is not None:
         for seed in seeds:
             if not seed.claimed and seed.seed is not None:
@@ -68,30 +70,10 @@ def run_detectors(evidence: EvidenceSet, notes: list[str] | None = None) -> list
 
 
 def check_seeds(
-    seeds: list[SeedEvidence],
-    *,
-    claimed: Claims | None = None,
-    tokenizer_family: str | None = None,
-    baseline: Baseline | None = None,
-    policy: str = "readme",
-    folder: Path | None = None,
-    submission: dict[str, Any] | None = None,
-    split: MeasuredSplit | None = None,
-    notes: list[str] | None = None,
+    seeds: list[SeedEvidence], *, notes: list[str] | None = None, **context: Any
 ) -> list[Finding]:
     """Budget and evidence findings for ``seeds`` (train/eval time, artifact cap, seed count,
     same configuration, claim vs mean, std, byte accounting, full split, completeness,
-    significance against ``baseline`` under ``policy``). ``split``: the validation split
-    golf-check measured, when it is not a canonical export (byte and token counts are then
-    checked against it instead of the canonical tables)."""
-    evidence = build_evidence(
-        seeds,
-        claimed=claimed,
-        tokenizer_family=tokenizer_family,
-        baseline=baseline,
-        policy=policy,
-        folder=folder,
-        submission=submission,
-        split=split,
-    )
-    return run_detectors(evidence, notes)
+    significance against ``baseline`` under ``policy``). ``context``: ``build_evidence``'s
+    keyword arguments (``claimed``, ``baseline``, ``policy``, ``folder``, ``split``...)."""
+    return run_detectors(build_evidence(seeds, **context), notes)
