@@ -6,7 +6,7 @@ import time
 
 import click
 
-from golf_check.harness.errors import require_run_extra
+from golf_check.harness.extras import require_run_extra
 from golf_check.harness.output import emit, format_option, output_option
 from golf_check.harness.report import Report
 

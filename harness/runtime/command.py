@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from golf_check.harness.errors import UsageError, require_run_extra
+from golf_check.harness.errors import UsageError
+from golf_check.harness.extras import require_run_extra
 from golf_check.harness.output import emit, format_option, output_option, strict_option
 from golf_check.harness.runtime.sandbox import GIB, bwrap_status, default_limits, refusal
 from golf_check.harness.runtime.session import AUDITS, RunOptions
