@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from golf_check.harness.cli import main
+
 RECORDS = Path(__file__).resolve().parents[1] / "fixtures" / "records"
 ALL_RECORDS = sorted(p.name for p in RECORDS.iterdir() if p.is_dir())
 
@@ -21,6 +23,16 @@ def record(tmp_path):
         return dest
 
     return copy
+
+
+def run_verify(capsys, *args) -> tuple[int, str, str]:
+    """``golf-check verify ARGS`` in process: the exit code, stdout and stderr (never a
+    traceback: bad input is one clear line)."""
+    with pytest.raises(SystemExit) as exc:
+        main(["verify", *map(str, args)])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return exc.value.code, out, err
 
 
 def edit(path: Path, old: str, new: str, count: int = 1) -> None:

@@ -8,23 +8,14 @@ import shutil
 
 import pytest
 
-from golf_check.harness.cli import main
 from golf_check.harness.evidence.verifier import record_folders_under, verify_paths
 from golf_check.harness.report import validate_report_json
 
-from .conftest import RECORDS, edit
+from .conftest import RECORDS, edit, run_verify
 
 LONG = "2026-03-18_LongContextSeq2048"
 SEQ2048 = "2026-03-19_Seq2048_FP16Emb_TunedLR"
 A2 = "2026-04-09_A2_Muon097_3Seed"
-
-
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as exc:
-        main(["verify", *map(str, args)])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return exc.value.code, out, err
 
 
 @pytest.fixture
@@ -60,7 +51,7 @@ def test_one_failing_record_fails_the_run_and_is_named(records):
 
 
 def test_several_paths_on_the_command_line(capsys):
-    code, out, _ = run(capsys, RECORDS / LONG, RECORDS / A2, "--format", "json")
+    code, out, _ = run_verify(capsys, RECORDS / LONG, RECORDS / A2, "--format", "json")
     doc = json.loads(out)
     validate_report_json(doc)
     assert code == 0 and len(doc["folders"]) == 2
@@ -75,7 +66,7 @@ def test_a_single_record_folder_is_not_split(tmp_path):
 
 def test_every_sarif_result_has_a_file_and_a_line(capsys, records):
     for target in (records, records / "track_10min_16mb" / SEQ2048):
-        code, out, _ = run(capsys, target, "--format", "sarif")
+        code, out, _ = run_verify(capsys, target, "--format", "sarif")
         results = json.loads(out)["runs"][0]["results"]
         assert results and code == 0
         for result in results:
@@ -88,7 +79,7 @@ def test_an_unreadable_folder_among_several_is_an_input_error(capsys, tmp_path):
     empty = tmp_path / "empty_record"
     empty.mkdir()
     (empty / "submission.json").write_text("{}")
-    code, _, err = run(capsys, RECORDS / A2, empty)
+    code, _, err = run_verify(capsys, RECORDS / A2, empty)
     assert code == 2 and "no run log found" in err
 
 
