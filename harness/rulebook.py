@@ -67,6 +67,9 @@ class Detector:
     level: str  # one of LEVELS
     func: Callable
     name: str = ""
+    # A reviewer reads what the other detectors of its level found (``Registry.review``):
+    # it is called as func(subject, findings, active) once they all ran.
+    reviews: bool = False
 
 
 @dataclass
@@ -97,20 +100,56 @@ class Registry:
         rules is active and drop the findings of inactive rules. A detector that raises is
         isolated: the others still run, and a line in ``notes`` says which rules went
         unchecked and why (a bug in one detector must not hide the other rules' findings)."""
+        active = _activity(select, ignore)
+        return self._isolated(
+            [
+                d
+                for d in self.detectors_for(level)
+                if not d.reviews and any(active(r) for r in d.rule_ids)
+            ],
+            lambda det: det.func(subject),
+            active,
+            notes,
+        )
 
-        def active(rule_id: str) -> bool:
-            return (select is None or rule_id in select) and not (ignore and rule_id in ignore)
+    def review(
+        self,
+        level: str,
+        subject: object,
+        findings: list,
+        *,
+        select: set[str] | None = None,
+        ignore: set[str] | None = None,
+        notes: list[str] | None = None,
+    ) -> list:
+        """The reviewers of ``level``: detectors that judge the others' ``findings`` (which
+        they may mark, as a suppression marks what it covers) and return findings of their
+        own. A reviewer runs even when none of its rules is selected, since what it marks
+        counts either way; only its findings of inactive rules are dropped. Isolation as in
+        ``run``."""
+        active = _activity(select, ignore)
+        return self._isolated(
+            [d for d in self.detectors_for(level) if d.reviews],
+            lambda det: det.func(subject, findings, active),
+            active,
+            notes,
+        )
 
+    @staticmethod
+    def _isolated(
+        detectors: list[Detector],
+        call: Callable[[Detector], object],
+        active: Callable[[str], bool],
+        notes: list[str] | None,
+    ) -> list:
         findings: list = []
-        for det in self.detectors_for(level):
-            if not any(active(r) for r in det.rule_ids):
-                continue
+        for det in detectors:
             try:
-                produced = list(det.func(subject) or [])
+                produced = list(call(det) or [])
             except RecursionError:
                 _note(notes, f"detector {det.name} gave up: the input nests too deeply")
                 continue
-            except Exception as exc:  # isolated: see the docstring
+            except Exception as exc:  # isolated: see ``run``
                 _note(
                     notes,
                     f"detector {det.name} failed ({type(exc).__name__}: {exc}); "
@@ -119,6 +158,13 @@ class Registry:
                 continue
             findings.extend(f for f in produced if active(f.rule))
         return findings
+
+
+def _activity(select: set[str] | None, ignore: set[str] | None) -> Callable[[str], bool]:
+    """Whether a rule id is selected and not ignored."""
+    return lambda rule_id: (
+        (select is None or rule_id in select) and not (ignore and rule_id in ignore)
+    )
 
 
 def _note(notes: list[str] | None, text: str) -> None:
@@ -171,19 +217,26 @@ def rule(
     )
 
 
-def detector(*rules_: Rule, level: str):
+def detector(*rules_: Rule, level: str, reviews: bool = False):
     """Register a detector function for one or more rules.
 
     The signature depends on the level: static detectors take the program model and yield
     findings; log detectors take the parsed evidence; runtime detectors take the trace. Each
-    subsystem documents what it passes.
+    subsystem documents what it passes. A reviewer (``reviews=True``) also takes the findings
+    of the other detectors of its level and whether a rule is active: see ``Registry.review``.
     """
     if level not in LEVELS:
         raise ValueError(f"unknown detector level {level!r}")
 
     def wrap(func: Callable) -> Callable:
         REGISTRY.detectors.append(
-            Detector(tuple(r.id for r in rules_), level, func, f"{func.__module__}.{func.__name__}")
+            Detector(
+                tuple(r.id for r in rules_),
+                level,
+                func,
+                f"{func.__module__}.{func.__name__}",
+                reviews,
+            )
         )
         return func
 

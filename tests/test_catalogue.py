@@ -21,9 +21,6 @@ from golf_check.harness.rules_command import (
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = sorted(load_all().rules.values(), key=lambda r: r.id)
-# Raised by the static checker's suppression handling itself, not by a registered detector;
-# their twins (tests/static/twins/PACKAGE.*) pin them instead.
-CHECKER_EMITTED = {"PACKAGE.suppression-reason", "PACKAGE.unused-suppression"}
 
 
 def test_catalogue_is_not_empty():
@@ -44,9 +41,6 @@ def test_rule_is_documented(rule):
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
 def test_rule_has_a_detector(rule):
     detectors = [d for d in load_all().detectors if rule.id in d.rule_ids]
-    if rule.id in CHECKER_EMITTED:
-        assert not detectors, f"{rule.id} has a detector now: drop it from CHECKER_EMITTED"
-        return
     assert detectors, f"{rule.id} has no registered detector"
 
 
@@ -59,8 +53,11 @@ def test_rule_is_expected_by_a_test(rule):
     a mere mention does not count).
     """
     if rule.id in _static_rule_ids():
-        twins = [rel for rel, exp in _twin_expectations().items()
-                 if "illegal" in rel and any(r == rule.id for r, _, _ in exp)]
+        twins = [
+            rel
+            for rel, exp in _twin_expectations().items()
+            if "illegal" in rel and any(r == rule.id for r, _, _ in exp)
+        ]
         assert twins, f"no illegal twin under tests/static/twins expects {rule.id}"
     else:
         assert rule.id in _asserted_rule_ids(), f"no test under tests/ asserts a {rule.id} finding"
@@ -86,8 +83,11 @@ def test_docs_detector_table_is_generated_from_the_docstrings():
     "detector", load_all().detectors_for("static"), ids=lambda d: d.name.rsplit(".", 1)[-1]
 )
 def test_static_detector_documents_its_row(detector):
-    (row,) = [line for line in detector_table_markdown().splitlines()
-              if f"`{detector.name.removeprefix('golf_check.rules.')}`" in line]
+    (row,) = [
+        line
+        for line in detector_table_markdown().splitlines()
+        if f"`{detector.name.removeprefix('golf_check.rules.')}`" in line
+    ]
     rules, _, looks, confidence, blind = [c.strip() for c in row.strip("|").split(" | ")]
     assert rules == ", ".join(f"`{rid}`" for rid in detector.rule_ids)
     assert len(looks) > 30, "the docstring's first paragraph says what the detector looks for"
@@ -121,12 +121,15 @@ def test_detector_table_needs_its_markers():
 def test_rules_command_prints_the_detector_table():
     out = subprocess.run(
         [sys.executable, "-m", "golf_check.harness", "rules", "--detectors", "static"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert out == detector_table_markdown("static")
     proc = subprocess.run(
         [sys.executable, "-m", "golf_check.harness", "rules", "C1.slot", "--detectors", "static"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().startswith("golf-check: error: --detectors lists a whole level")
@@ -134,7 +137,10 @@ def test_rules_command_prints_the_detector_table():
 
 def test_rules_command_lists_and_explains():
     out = subprocess.run(
-        [sys.executable, "-m", "golf_check.harness", "rules"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "golf_check.harness", "rules"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert all(r.id in out for r in RULES)
     one = RULES[0]
@@ -149,7 +155,10 @@ def test_rules_command_lists_and_explains():
 
 def test_a_condition_lists_its_family():
     out = subprocess.run(
-        [sys.executable, "-m", "golf_check.harness", "rules", "c3"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "golf_check.harness", "rules", "c3"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     family = [r.id for r in RULES if r.condition == "C3"]
     assert family and all(rid in out for rid in family)
@@ -158,7 +167,9 @@ def test_a_condition_lists_its_family():
 
 def test_unknown_rule_is_a_usage_error():
     proc = subprocess.run(
-        [sys.executable, "-m", "golf_check.harness", "rules", "C9.nope"], capture_output=True, text=True
+        [sys.executable, "-m", "golf_check.harness", "rules", "C9.nope"],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("golf-check: error: unknown rule id")
@@ -167,15 +178,17 @@ def test_unknown_rule_is_a_usage_error():
 
 def test_help_lists_every_command():
     out = subprocess.run(
-        [sys.executable, "-m", "golf_check.harness", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "golf_check.harness", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     for command in ("check", "verify", "run", "ci", "data", "rules"):
         assert re.search(rf"^\s+{command}\s", out, re.M), command
 
 
 def _static_rule_ids() -> set[str]:
-    static = {rid for d in load_all().detectors_for("static") for rid in d.rule_ids}
-    return static | CHECKER_EMITTED
+    return {rid for d in load_all().detectors_for("static") for rid in d.rule_ids}
 
 
 def _twin_expectations() -> dict[str, list[tuple[str, int, str]]]:

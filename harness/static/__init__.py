@@ -9,7 +9,8 @@ Public entry points:
   ``golf-check check`` engine (``checker``);
 * ``ProgramModel``: the per-script facts every static detector asks about (``model``), with
   settings defaults (``settings``) and the validation-adaptation analysis (``adaptation``);
-* suppression comments (``suppressions``) and the ``check`` click command (``command``).
+* the ``check`` click command (``command``). Suppression comments are read by a rule module
+  (``rules/suppressions.py``), a reviewer the checker runs after the detectors.
 """
 
 from __future__ import annotations

@@ -44,11 +44,6 @@ from golf_check.harness.static.runconfig import (
     is_record_folder,
     track_of,
 )
-from golf_check.harness.static.suppressions import (
-    apply_suppressions,
-    parse_suppressions,
-    suppression_findings,
-)
 
 _LOOKS_LIKE_SUBMISSION = re.compile(
     r"val_bpb|fineweb_|val_tokens|val_np|val_data|eval_val|\.backward\("
@@ -364,16 +359,10 @@ def _run_detectors(
             "line numbers refer to the decoded source"
         )
     model = ProgramModel(script, display)
-
-    def active(rule_id: str) -> bool:
-        return (select is None or rule_id in select) and not (ignore and rule_id in ignore)
-
-    findings = registry.run("static", model, select=select, ignore=ignore, notes=result.notes)
-    findings = _dedupe(findings)
-
-    suppressions = parse_suppressions(script.source, set(registry.rules))
-    apply_suppressions(findings, suppressions)
-    findings.extend(suppression_findings(model, suppressions, registry.rules, active))
+    chosen = {"select": select, "ignore": ignore, "notes": result.notes}
+    findings = _dedupe(registry.run("static", model, **chosen))
+    # then the reviewers (suppression comments) judge what the detectors found
+    findings.extend(registry.review("static", model, findings, **chosen))
     findings.sort(key=lambda f: (f.line or 0, f.rule))
     result.findings = findings
     return result, model

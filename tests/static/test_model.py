@@ -9,7 +9,7 @@ import textwrap
 from golf_check.harness.static.checker import check_script
 from golf_check.harness.static.loader import load_source
 from golf_check.harness.static.model import ProgramModel
-from golf_check.harness.static.suppressions import parse_suppressions
+from golf_check.rules.suppressions import parse_suppressions
 
 
 def model_of(src: str) -> ProgramModel:
@@ -158,6 +158,18 @@ def test_condition_level_suppression_and_unknown_rule_finding():
     assert by_rule["BUDGET.wallclock-default"].suppressed
     assert "unknown rule" in by_rule["PACKAGE.unused-suppression"].message
     assert result.verdict == "warn"
+
+
+def test_a_suppression_still_applies_when_only_other_rules_are_selected():
+    src = textwrap.dedent(
+        """
+        import os
+        MAX_WALLCLOCK_SECONDS = float(os.environ.get("MAX_WALLCLOCK_SECONDS", 900))  # golf-check: ignore[BUDGET] non-record run
+        """
+    )
+    result = check_script(load_source(src, "t.py"), select={"BUDGET.wallclock-default"})
+    assert [(f.rule, f.suppressed) for f in result.findings] == [("BUDGET.wallclock-default", True)]
+    assert result.verdict == "pass"
 
 
 def test_pathologically_deep_expression_falls_back_without_crashing(tmp_path):
