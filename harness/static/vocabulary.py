@@ -7,6 +7,13 @@ import ast
 import re
 from functools import lru_cache
 
+
+def _fragments(*fragments: str) -> re.Pattern[str]:
+    """A name vocabulary given as fragments: a name matches if it holds any of them, in any
+    case (``val_loss_sum`` holds ``loss``)."""
+    return re.compile("|".join(fragments), re.IGNORECASE)
+
+
 # Names that hold validation tokens or point at the validation split.
 VAL_NAME = re.compile(
     r"^_*(val|valid|validation|eval)_?(tokens?|toks|data|np|ids|stream|seq|seqs|set|files|"
@@ -35,11 +42,13 @@ TARGET_NAME = re.compile(
 
 
 # Accumulators a scoring loop adds into.
-SCORE_ACCUMULATOR = re.compile(r"loss|nll|bits|byte|bpb|token|tok_|tokens|score|count|\bce", re.I)
+SCORE_ACCUMULATOR = _fragments(
+    "loss", "nll", "bits", "byte", "bpb", "token", "tok_", "tokens", "score", "count", r"\bce"
+)
 
 
 # Per-token score buffers written by index or appended to (narrower: byte LUTs are built so).
-SCORE_BUFFER = re.compile(r"nll|loss|bits|score", re.I)
+SCORE_BUFFER = _fragments("nll", "loss", "bits", "score")
 
 
 # Totals that only ever hold committed scores, whatever the gradient context.
@@ -51,10 +60,10 @@ _SCORE_TOTAL = re.compile(
 
 
 # Names of count tables (n-gram caches, histograms): what a count-ratio score reads.
-COUNT_TABLE = re.compile(r"table|count|cnt|freq|hist", re.IGNORECASE)
+COUNT_TABLE = _fragments("table", "count", "cnt", "freq", "hist")
 
 
-SCORING_FUNC = re.compile(r"eval|score|bpb|evaluate", re.IGNORECASE)
+SCORING_FUNC = _fragments("eval", "score", "bpb", "evaluate")
 
 
 QUANT_OR_SAVE = re.compile(
