@@ -144,31 +144,42 @@ def _audit_folder(folder: RecordFolder, report: Report) -> None:
     report.tables.append(folder_table(folder))  # after verify's per-seed table
 
 
-def _load(module: str, name: str, what: str, report: Report):
+def _run_part(
+    report: Report, mapper: _PathMapper, part: str, what: str, *args: Any, **kw: Any
+) -> Report | None:
+    """What ``part`` (``module.function``: the static checker, verify) returns for ``args``,
+    or None when it cannot run. It is imported here so that an installation without it still
+    reports; its input errors and crashes become errors of ``report``."""
+    module, _, name = part.rpartition(".")
     try:
-        return getattr(importlib.import_module(module), name)
+        run = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError):
         report.errors.append(
-            f"{what} ({module}.{name}) is not available in this installation; "
+            f"{what} ({part}) is not available in this installation; "
             "the gate cannot pass without it"
         )
         return None
+    try:
+        return run(*args, **kw)
+    except InputError as exc:
+        report.errors.append(mapper.text(str(exc)))
+    except Exception as exc:  # a crash in one part must still leave a report to post
+        report.errors.append(_crash(what, exc, mapper))
+    return None
 
 
 def _run_check(report: Report, mapper: _PathMapper, paths: list[str]) -> None:
-    check_paths = _load("golf_check.harness.static.checker", "check_paths", "the static checker", report)
-    if check_paths is None:
-        return
-    try:
-        # Judged as the record ran, and on the track its repository path names.
-        sub = check_paths(
-            paths, strict=report.strict, repo_path=mapper.repo_path
-        )
-    except InputError as exc:
-        report.errors.append(mapper.text(str(exc)))
-        return
-    except Exception as exc:  # a crash in one part must still leave a report to post
-        report.errors.append(_crash("the static checker", exc, mapper))
+    # Judged as the record ran, and on the track its repository path names.
+    sub = _run_part(
+        report,
+        mapper,
+        "golf_check.harness.static.checker.check_paths",
+        "the static checker",
+        paths,
+        strict=report.strict,
+        repo_path=mapper.repo_path,
+    )
+    if sub is None:
         return
     for fr in sub.files:
         report.files.append(mapper.file_result(fr))
@@ -177,16 +188,9 @@ def _run_check(report: Report, mapper: _PathMapper, paths: list[str]) -> None:
 
 
 def _run_verify(report: Report, mapper: _PathMapper, local: str, repo_path: str) -> None:
-    verify_path = _load("golf_check.harness.evidence.verifier", "verify_path", "verify", report)
-    if verify_path is None:
-        return
-    try:
-        sub = verify_path(local, strict=report.strict)
-    except InputError as exc:
-        report.errors.append(mapper.text(str(exc)))
-        return
-    except Exception as exc:  # a crash in one part must still leave a report to post
-        report.errors.append(_crash("verify", exc, mapper))
+    verify = "golf_check.harness.evidence.verifier.verify_path"
+    sub = _run_part(report, mapper, verify, "verify", local, strict=report.strict)
+    if sub is None:
         return
     found = [mapper.finding(f) for f in sub.findings]
     for fr in sub.files:  # verify's per-file results are findings of the folder here
