@@ -17,6 +17,8 @@ import os
 import re
 import stat
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from golf_check.harness import __version__
@@ -28,8 +30,9 @@ from golf_check.harness.report import (
     Table,
     _fmt_cell,
     _location,
-    _ordered_findings,
+    grouped_findings,
     input_errors,
+    summary_counts,
 )
 
 INSTALL_HINT = "pip install 'golf-check[html]'"
@@ -88,7 +91,6 @@ def render_html(report: Report, options: RenderOptions | None = None) -> str:
     base = opts.base or report.paths_relative_to
     catalogue = load_all().rules
     verdict = report.verdict
-    s = report.summary()
     parts: list[str] = []
     title = f"golf-check {report.command}: {verdict.upper()}"
     if report.target:
@@ -100,10 +102,11 @@ def render_html(report: Report, options: RenderOptions | None = None) -> str:
     )
     if report.target:
         parts.append(f'<p class="target"><code>{_esc(report.target)}</code></p>')
+    errors_count, *other_counts = summary_counts(report)
+    counts = " \u00b7 ".join([f"<b>{errors_count}</b>", *other_counts])
     parts.append(
-        f'<p class="counts"><b>{s["errors"]} error(s)</b> \u00b7 {s["warnings"]} warning(s) '
-        f"\u00b7 {s['infos']} info \u00b7 {s['suppressed']} suppressed \u00b7 exit code "
-        f"{report.exit_code}{_STRICT if report.strict else ''}</p></header>"
+        f'<p class="counts">{counts} \u00b7 exit code {report.exit_code}'
+        f"{_STRICT if report.strict else ''}</p></header>"
     )
 
     errors = input_errors(report)
@@ -116,7 +119,7 @@ def render_html(report: Report, options: RenderOptions | None = None) -> str:
     if report.files:
         parts.append(_files_section(report))
     if report.facts:
-        parts.append("<section><h2>Facts</h2><dl class=\"facts\">")
+        parts.append('<section><h2>Facts</h2><dl class="facts">')
         for label, value in report.facts:
             parts.append(f"<dt>{_esc(label)}</dt><dd>{_esc(value)}</dd>")
         parts.append("</dl></section>")
@@ -132,7 +135,7 @@ def render_html(report: Report, options: RenderOptions | None = None) -> str:
         parts.extend(f"<li>{_esc(n)}</li>" for n in notes)
         parts.append("</ul></section>")
     parts.append(_rules_section(report, catalogue))
-    parts.append(f'<footer>golf-check {_esc(__version__)}</footer>')
+    parts.append(f"<footer>golf-check {_esc(__version__)}</footer>")
     return _page(_esc(title), "\n".join(p for p in parts if p))
 
 
@@ -145,6 +148,7 @@ _CSP = (
     "form-action 'none'"
 )
 
+
 def _page(title: str, body: str) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -153,6 +157,7 @@ def _page(title: str, body: str) -> str:
         f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
         f"{body}\n</main>\n</body>\n</html>\n"
     )
+
 
 _CSS = """
 :root { --fg:#1f2328; --muted:#59636e; --line:#d1d9e0; --bg:#ffffff; --soft:#f6f8fa;
@@ -211,14 +216,9 @@ footer { color:var(--muted); font-size:12px; text-align:center; margin:8px 0 24p
 
 
 def _findings_section(report: Report, catalogue: dict[str, Any], base: str | None) -> str:
-    ordered = _ordered_findings(report)
-    if not ordered:
+    failing, warnings, rest = grouped_findings(report)
+    if not (failing or warnings or rest):
         return "<section><h2>Findings</h2><p>No findings.</p></section>"
-    failing_sev = {"error", "warning"} if report.strict else {"error"}
-    failing = [f for f in ordered if not f.suppressed and f.severity in failing_sev]
-    warnings = [f for f in ordered if not f.suppressed and f.severity == "warning"]
-    warnings = [f for f in warnings if f not in failing]
-    rest = [f for f in ordered if f.suppressed or f.severity == "info"]
     reader = _ExcerptReader(report, base)
     out = ["<section><h2>Findings</h2>"]
     if failing:
@@ -375,12 +375,12 @@ def _read_window(path: str, line: int, radius: int) -> list[tuple[int, str]] | N
 def _files_section(report: Report) -> str:
     rows = [
         f'<tr><td><span class="badge b-{_VERDICT_BADGE[fr.verdict]}">{fr.verdict}</span></td>'
-        f"<td><code>{_esc(fr.path)}</code></td><td class=\"num\">{len(fr.findings)}</td>"
+        f'<td><code>{_esc(fr.path)}</code></td><td class="num">{len(fr.findings)}</td>'
         f"<td>{_esc(fr.error or '')}</td></tr>"
         for fr in report.files
     ]
     return (
-        f"<section><h2>Verdict per script ({len(report.files)})</h2><div class=\"tablewrap\">"
+        f'<section><h2>Verdict per script ({len(report.files)})</h2><div class="tablewrap">'
         "<table><tr><th>verdict</th><th>script</th><th>findings</th><th>error</th></tr>"
         + "".join(rows)
         + "</table></div></section>"
@@ -471,8 +471,10 @@ def _plots_section(report: Report) -> str:
             caption = "val_bpb per seed"
             caption += ", with the claimed val_bpb" if claimed is not None else ""
             caption += " and the mean of the seeds"
-            out.append(f'<figure class="plot plot-bpb">{svg_bpb}<figcaption>{caption}'
-                       "</figcaption></figure>")
+            out.append(
+                f'<figure class="plot plot-bpb">{svg_bpb}<figcaption>{caption}'
+                "</figcaption></figure>"
+            )
         if svg_time:
             out.append(
                 f'<figure class="plot plot-time">{svg_time}<figcaption>training and evaluation '
@@ -515,31 +517,56 @@ def _style() -> dict[str, Any]:
     }
 
 
+@contextmanager
+def _plot_axes() -> Iterator[tuple[Any, Any]]:
+    """A figure of the page's plot size and style, and its one axes (the style holds while
+    the plot is drawn and saved)."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context(_style()):
+        fig = Figure(figsize=(5.6, 3.3))
+        fig.subplots_adjust(**_MARGINS)
+        yield fig, fig.add_subplot()
+
+
 def _bpb_plot(seeds: list[dict[str, Any]], claimed: float | None, ids: str) -> str | None:
     points = [(_seed_label(s.get("seed")), _num(s.get("val_bpb"))) for s in seeds]
     points = [(label, v) for label, v in points if v is not None]
     if not points:
         return None
-    import matplotlib
-    from matplotlib.figure import Figure
     from matplotlib.ticker import ScalarFormatter
 
-    with matplotlib.rc_context(_style()):
-        fig = Figure(figsize=(5.6, 3.3))
-        fig.subplots_adjust(**_MARGINS)
-        ax = fig.add_subplot()
+    with _plot_axes() as (fig, ax):
         xs = list(range(len(points)))
         ys = [v for _, v in points]
         mean = sum(ys) / len(ys)
-        ax.axhline(mean, color=_GREY, linestyle=":", linewidth=1.5,
-                   label=f"mean of {len(ys)} seed(s) {mean:.5f}")
+        ax.axhline(
+            mean,
+            color=_GREY,
+            linestyle=":",
+            linewidth=1.5,
+            label=f"mean of {len(ys)} seed(s) {mean:.5f}",
+        )
         if claimed is not None:
-            ax.axhline(claimed, color=_ORANGE, linestyle="--", linewidth=1.8,
-                       label=f"claimed {claimed:.5f}")
+            ax.axhline(
+                claimed,
+                color=_ORANGE,
+                linestyle="--",
+                linewidth=1.8,
+                label=f"claimed {claimed:.5f}",
+            )
         ax.plot(xs, ys, "o", color=_BLUE, markersize=8, label="seed val_bpb", zorder=3)
         for x, y in zip(xs, ys, strict=True):
-            ax.annotate(f"{y:.5f}", (x, y), textcoords="offset points", xytext=(0, 9),
-                        ha="center", fontsize=9, color="#1f2328")
+            ax.annotate(
+                f"{y:.5f}",
+                (x, y),
+                textcoords="offset points",
+                xytext=(0, 9),
+                ha="center",
+                fontsize=9,
+                color="#1f2328",
+            )
         values = ys + ([claimed] if claimed is not None else [])
         low, high = min(values), max(values)
         pad = max((high - low) * 0.35, 5e-4)
@@ -566,14 +593,9 @@ def _time_plot(
     rows = [r for r in rows if r[1] is not None or r[2] is not None]
     if not rows:
         return None
-    import matplotlib
-    from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    with matplotlib.rc_context(_style()):
-        fig = Figure(figsize=(5.6, 3.3))
-        fig.subplots_adjust(**_MARGINS)
-        ax = fig.add_subplot()
+    with _plot_axes() as (fig, ax):
         xs = list(range(len(rows)))
         width = 0.36
         train = [r[1] or 0.0 for r in rows]
@@ -592,23 +614,43 @@ def _time_plot(
                 text = "n/a" if value is None else f"{value:.1f}"
                 # Inside a tall bar (clear of the budget line), above a short one.
                 if bar.get_height() > 0.15 * top:
-                    ax.annotate(text, (x, bar.get_height()), xytext=(0, -4),
-                                textcoords="offset points", ha="center", va="top",
-                                fontsize=8.5, color="white", fontweight="bold")
+                    ax.annotate(
+                        text,
+                        (x, bar.get_height()),
+                        xytext=(0, -4),
+                        textcoords="offset points",
+                        ha="center",
+                        va="top",
+                        fontsize=8.5,
+                        color="white",
+                        fontweight="bold",
+                    )
                 else:
-                    ax.annotate(text, (x, bar.get_height()), xytext=(0, 3),
-                                textcoords="offset points", ha="center", va="bottom",
-                                fontsize=8.5, color="#1f2328")
+                    ax.annotate(
+                        text,
+                        (x, bar.get_height()),
+                        xytext=(0, 3),
+                        textcoords="offset points",
+                        ha="center",
+                        va="bottom",
+                        fontsize=8.5,
+                        color="#1f2328",
+                    )
         line = {"linestyle": "--", "linewidth": 1.5}
         if math.isclose(train_budget, eval_budget):
-            budgets = [ax.axhline(train_budget, color=_RED,
-                                  label=f"budget {train_budget:g} s (each)", **line)]
+            budgets = [
+                ax.axhline(
+                    train_budget, color=_RED, label=f"budget {train_budget:g} s (each)", **line
+                )
+            ]
         else:
             budgets = [
-                ax.axhline(train_budget, color=_RED, label=f"train budget {train_budget:g} s",
-                           **line),
-                ax.axhline(eval_budget, color=_ORANGE, label=f"eval budget {eval_budget:g} s",
-                           **line),
+                ax.axhline(
+                    train_budget, color=_RED, label=f"train budget {train_budget:g} s", **line
+                ),
+                ax.axhline(
+                    eval_budget, color=_ORANGE, label=f"eval budget {eval_budget:g} s", **line
+                ),
             ]
         # Legend patches of their own: a bar container's entry takes its first bar's colour,
         # which is red when that bar is over its budget.

@@ -312,6 +312,18 @@ def input_errors(report: Report) -> list[str]:
     return list(report.errors) + [fr.error for fr in report.files if fr.error]
 
 
+def summary_counts(report: Report) -> list[str]:
+    """The counts every format's summary line shows, in this order: errors, warnings, infos
+    and suppressed findings."""
+    s = report.summary()
+    return [
+        f"{s['errors']} error(s)",
+        f"{s['warnings']} warning(s)",
+        f"{s['infos']} info",
+        f"{s['suppressed']} suppressed",
+    ]
+
+
 def terminal_width() -> int:
     """The terminal's width: ``COLUMNS``, then the terminal itself, then 100 when there is none."""
     import shutil
@@ -328,6 +340,18 @@ def _ordered_findings(report: Report) -> list[Finding]:
         return {"error": 0, "warning": 1, "info": 2}[f.severity]
 
     return sorted(report.all_findings(), key=rank)
+
+
+def grouped_findings(report: Report) -> tuple[list[Finding], list[Finding], list[Finding]]:
+    """The findings in the sections of a report page: failing ones (errors, and warnings under
+    ``strict``), the other warnings, then infos and suppressed ones."""
+    ordered = _ordered_findings(report)
+    failing_severities = {"error", "warning"} if report.strict else {"error"}
+    failing = [f for f in ordered if not f.suppressed and f.severity in failing_severities]
+    warnings = [f for f in ordered if not f.suppressed and f.severity == "warning"]
+    warnings = [f for f in warnings if f not in failing]
+    rest = [f for f in ordered if f.suppressed or f.severity == "info"]
+    return failing, warnings, rest
 
 
 # ----------------------------------------------------------------- terminal (rich)
@@ -416,14 +440,8 @@ def render_text(report: Report, options: RenderOptions | None = None, **kw: Any)
     if not opts.quiet:
         for note in report.notes:
             hanging(Text(f"note: {note}", style="dim"), 0)
-        s = report.summary()
-        console.print(
-            Text(
-                f"{s['errors']} error(s), {s['warnings']} warning(s), {s['infos']} info, "
-                f"{s['suppressed']} suppressed; exit {report.exit_code}",
-                style="bold",
-            )
-        )
+        counts = ", ".join(summary_counts(report))
+        console.print(Text(f"{counts}; exit {report.exit_code}", style="bold"))
     # Rich pads wrapped lines to the full width; trailing blanks only get in the way.
     return "".join(_TRAILING_BLANKS.sub(r"\1", line) for line in buf.getvalue().splitlines(True))
 
@@ -651,11 +669,8 @@ def render_markdown(report: Report, *, blob_url: str | None = None) -> str:
     lines.append(f"## {_MARK[verdict]} golf-check {report.command}: **{verdict.upper()}**")
     if report.target:
         lines.append(f"\n{_md_code(report.target)}")
-    s = report.summary()
-    lines.append(
-        f"\n**{s['errors']} error(s)**, {s['warnings']} warning(s), {s['infos']} info, "
-        f"{s['suppressed']} suppressed · exit code {report.exit_code}"
-    )
+    errors_count, *other_counts = summary_counts(report)
+    lines.append(f"\n**{errors_count}**, {', '.join(other_counts)} · exit code {report.exit_code}")
     errors = input_errors(report)
     if errors:
         lines.append("\n### ⛔ Input that could not be read\n")
@@ -681,19 +696,14 @@ def render_markdown(report: Report, *, blob_url: str | None = None) -> str:
             text += f"<br>Fix: {_md_escape(f.fix)}"
         return text
 
-    ordered = _ordered_findings(report)
-    failing_severities = {"error", "warning"} if report.strict else {"error"}
-    failing = [f for f in ordered if not f.suppressed and f.severity in failing_severities]
-    warnings = [f for f in ordered if not f.suppressed and f.severity == "warning"]
-    warnings = [f for f in warnings if f not in failing]
-    rest = [f for f in ordered if f.suppressed or f.severity == "info"]
+    failing, warnings, rest = grouped_findings(report)
     if failing:
         lines.append(f"\n### Failing ({len(failing)})\n")
         lines.extend(finding_line(f) for f in failing)
     if warnings:
         lines.append(f"\n### Warnings ({len(warnings)})\n")
         lines.extend(finding_line(f) for f in warnings)
-    if not ordered and not errors:
+    if not (failing or warnings or rest or errors):
         lines.append("\nNo findings.")
 
     def details(summary: str, body: list[str]) -> None:
