@@ -524,31 +524,33 @@ def _call_name(func: ast.expr, aliases: dict[str, str]) -> str:
     return ""
 
 
+# The decoders a stub may call, by the encoding each undoes, under the dotted names a script
+# calls them by; each name is evaluated with the function it names.
+_DECODER_NAMES = {
+    "base85": ("base64.b85decode",),
+    "ascii85": ("base64.a85decode",),
+    "base32": ("base64.b32decode",),
+    "base16": ("base64.b16decode",),
+    "base64": (
+        "base64.b64decode",
+        "base64.urlsafe_b64decode",
+        "base64.standard_b64decode",
+        "base64.decodebytes",
+        "binascii.a2b_base64",
+    ),
+    "hex": ("binascii.unhexlify", "binascii.a2b_hex", "bytes.fromhex"),
+}
+_DECODER_OWNERS = {"base64": base64, "binascii": binascii, "bytes": bytes}
 _B_DECODERS = {
-    "base64.b85decode": ("base85", base64.b85decode),
-    "base64.b64decode": ("base64", base64.b64decode),
-    "base64.a85decode": ("ascii85", base64.a85decode),
-    "base64.b32decode": ("base32", base64.b32decode),
-    "base64.urlsafe_b64decode": ("base64", base64.urlsafe_b64decode),
-    "base64.standard_b64decode": ("base64", base64.standard_b64decode),
+    name: (encoding, getattr(_DECODER_OWNERS[name.split(".")[0]], name.split(".")[1]))
+    for encoding, names in _DECODER_NAMES.items()
+    for name in names
 }
 _LZMA_CONSTS = {
     name: getattr(lzma, name)
     for name in dir(lzma)
     if name.startswith(("FORMAT_", "FILTER_", "CHECK_", "PRESET_"))
 }
-
-
-_B_DECODERS.update(
-    {
-        "base64.b16decode": ("base16", base64.b16decode),
-        "base64.decodebytes": ("base64", base64.decodebytes),
-        "binascii.a2b_base64": ("base64", binascii.a2b_base64),
-        "binascii.unhexlify": ("hex", binascii.unhexlify),
-        "binascii.a2b_hex": ("hex", binascii.a2b_hex),
-        "bytes.fromhex": ("hex", bytes.fromhex),
-    }
-)
 # Pure text methods a stub applies to its payload before decoding it (``s.replace(b"\n",
 # b"")``, ``"".join(s.split())``); evaluated on literals only, and size-checked.
 _TEXT_METHODS = {"replace", "strip", "lstrip", "rstrip", "split", "join", "decode", "encode"}
