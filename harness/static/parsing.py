@@ -230,11 +230,10 @@ class _Rewriter:
         pos = start
         gap_re = _GAP if in_brackets else _SPACE
         while True:
-            m = _TOKEN.match(src, pos)
-            if m is None or m.lastgroup != "string":
+            literal = _string_literal(src, pos)
+            if literal is None:
                 break
-            prefix = m.group().rstrip("'\"")
-            quote = m.group()[len(prefix) :]
+            m, prefix, quote = literal
             is_f = "f" in prefix.lower()
             end = self.skip_plain(m.end(), quote) if not is_f else -1
             pieces.append((m.start(), end, is_f))
@@ -267,11 +266,10 @@ class _Rewriter:
         gap_re = _GAP if in_brackets else _SPACE
         pos = start
         while True:
-            m = _TOKEN.match(src, pos)
-            if m is None or m.lastgroup != "string":
+            literal = _string_literal(src, pos)
+            if literal is None:
                 break
-            prefix = m.group().rstrip("'\"")
-            quote = m.group()[len(prefix) :]
+            m, prefix, quote = literal
             if "f" in prefix.lower():
                 group.skeleton.append(prefix + quote)
                 pos = self.fstring_body(group, m.end(), quote, "r" in prefix.lower(), level=0)
@@ -282,8 +280,7 @@ class _Rewriter:
                 group.parts.append("\n" * src.count("\n", m.start(), end))
                 pos = end
             gap_end = _skip_gap(gap_re, src, pos)
-            following = _TOKEN.match(src, gap_end)
-            if following is None or following.lastgroup != "string":
+            if _string_literal(src, gap_end) is None:
                 break
             group.skeleton.append(" ")
             group.parts.append("\n" * src.count("\n", pos, gap_end))  # comments dropped
@@ -409,6 +406,16 @@ class _Rewriter:
                 return ast.parse(text, mode="eval").body
         except SyntaxError as exc:
             raise _Reject(self.line(start), exc.msg) from None
+
+
+def _string_literal(src: str, pos: int) -> tuple[re.Match[str], str, str] | None:
+    """The string literal token at ``pos`` with its prefix (``rb``, ``f``...) and its quote
+    (one or three quote characters), or None when the token there is something else."""
+    m = _TOKEN.match(src, pos)
+    if m is None or m.lastgroup != "string":
+        return None
+    prefix = m.group().rstrip("'\"")
+    return m, prefix, m.group()[len(prefix) :]
 
 
 def _skip_gap(gap_re: re.Pattern, src: str, pos: int) -> int:
