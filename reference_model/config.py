@@ -140,7 +140,9 @@ def _parse(name: str, text: str):
 def load_config(argv: list[str] | None = None, environ: dict | None = None) -> Config:
     """Preset, then environment variables, then flags."""
     environ = os.environ if environ is None else environ
-    parser = argparse.ArgumentParser(prog="python -m golf_check.reference_model", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m golf_check.reference_model", description=__doc__
+    )
     for name in _FIELDS:
         flag = "--" + name.replace("_", "-")
         parser.add_argument(flag, dest=name, default=None, help=f"(env {name.upper()})")
