@@ -177,12 +177,17 @@ class Repository:
         out = self._git("ls-tree", "-z", "--full-tree", commit, "--", path)
         return bool(out.strip(b"\0"))
 
+    def _cat_file(self, mode: str, shas: list[str]) -> tuple[list[str], bytes]:
+        """``git cat-file MODE`` on each object once, in first-seen order: the objects asked
+        for and git's output (no git process at all when there are none)."""
+        unique = list(dict.fromkeys(shas))
+        if not unique:
+            return [], b""
+        return unique, self._git("cat-file", mode, stdin=("\n".join(unique) + "\n").encode())
+
     def blob_sizes(self, shas: list[str]) -> dict[str, int]:
         """Sizes of blobs without reading them (``git cat-file --batch-check``)."""
-        if not shas:
-            return {}
-        unique = list(dict.fromkeys(shas))
-        out = self._git("cat-file", "--batch-check", stdin=("\n".join(unique) + "\n").encode())
+        unique, out = self._cat_file("--batch-check", shas)
         sizes: dict[str, int] = {}
         for sha, line in zip(unique, out.decode().splitlines(), strict=False):
             parts = line.split()
@@ -192,10 +197,7 @@ class Repository:
 
     def read_blobs(self, shas: list[str]) -> dict[str, bytes]:
         """Contents of many blobs in one ``git cat-file --batch`` process."""
-        if not shas:
-            return {}
-        unique = list(dict.fromkeys(shas))
-        out = self._git("cat-file", "--batch", stdin=("\n".join(unique) + "\n").encode())
+        unique, out = self._cat_file("--batch", shas)
         blobs: dict[str, bytes] = {}
         pos = 0
         for sha in unique:
