@@ -1,6 +1,7 @@
-"""What every command shares below the command line: the report options (``--format``,
-``--output``, ``--color``, ``--quiet``, ``--repo-root``, ``--strict``) and ``emit``, which
-renders a report, writes it and exits with its code.
+"""What every command shares below the command line: ``option``, which declares an option the
+way all of them show it, the report options (``--format``, ``--output``, ``--color``,
+``--quiet``, ``--repo-root``, ``--strict``) and ``emit``, which renders a report, writes it and
+exits with its code.
 
 The commands import this module; ``harness/cli.py`` only groups the commands and loads each
 one when it is used, so nothing here imports a command.
@@ -24,14 +25,31 @@ from golf_check.harness.report import (
 )
 
 
+def option(*param_decls: str, help: str, default: object = None, **settings):
+    """A click option that shows its default in ``--help`` whenever it has one."""
+    return click.option(
+        *param_decls, default=default, show_default=default is not None, help=help, **settings
+    )
+
+
+def options(*decorators):
+    """One decorator for several options, listed in the order ``--help`` shows them."""
+
+    def decorate(func):
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return decorate
+
+
 # Options shared by the commands that render a report.
 def format_option(default: str = "text", choices: tuple[str, ...] = FORMATS):
-    return click.option(
+    return option(
         "--format",
         "fmt",
         type=click.Choice(choices),
         default=default,
-        show_default=True,
         callback=_check_format,
         help="Output format: text for a terminal, concise (path:line:col: RULE message), "
         "github (workflow annotations), markdown for a PR comment, json, sarif, "
@@ -63,42 +81,38 @@ def output_option():
         ctx.meta[f"golf_check.{param.name}"] = value
         return value
 
-    def decorate(func):
-        func = click.option(
-            "--repo-root",
-            type=click.Path(file_okay=False),
-            default=None,
+    return options(
+        option(
+            "--output",
+            "-o",
+            type=click.Path(dir_okay=False, writable=True),
+            help="Write the rendered report to this file instead of standard output.",
+        ),
+        option(
+            "--color",
+            type=click.Choice(["auto", "always", "never"]),
+            default="auto",
             expose_value=False,
             callback=remember,
-            help="SARIF and github-annotation paths are relative to this folder [default: the "
-            "git top level of the input, else the working directory].",
-        )(func)
-        func = click.option(
+            help="Colour the text output; auto honours NO_COLOR and FORCE_COLOR.",
+        ),
+        click.option(
             "--quiet",
             "-q",
             is_flag=True,
             expose_value=False,
             callback=remember,
             help="Print the findings only: no header, tables, notes or summary.",
-        )(func)
-        func = click.option(
-            "--color",
-            type=click.Choice(["auto", "always", "never"]),
-            default="auto",
-            show_default=True,
+        ),
+        option(
+            "--repo-root",
+            type=click.Path(file_okay=False),
             expose_value=False,
             callback=remember,
-            help="Colour the text output; auto honours NO_COLOR and FORCE_COLOR.",
-        )(func)
-        return click.option(
-            "--output",
-            "-o",
-            type=click.Path(dir_okay=False, writable=True),
-            default=None,
-            help="Write the rendered report to this file instead of standard output.",
-        )(func)
-
-    return decorate
+            help="SARIF and github-annotation paths are relative to this folder [default: the "
+            "git top level of the input, else the working directory].",
+        ),
+    )
 
 
 def use_color(choice: str, to_terminal: bool) -> bool:

@@ -7,7 +7,7 @@ import click
 from golf_check.harness.ci.gate import gate_pull_request
 from golf_check.harness.ci.pull_request import DEFAULT_MAX_FILE_BYTES
 from golf_check.harness.errors import InputError
-from golf_check.harness.output import emit, format_option, output_option, strict_option
+from golf_check.harness.output import emit, format_option, option, output_option, strict_option
 from golf_check.harness.report import Report, blob_url, render
 
 
@@ -20,46 +20,40 @@ def _write(path: str, text: str, what: str) -> None:
 
 
 @click.command()
-@click.option(
+@option(
     "--repo",
-    default=".",
-    show_default=True,
     type=click.Path(file_okay=False),
+    default=".",
     help="The challenge repository checkout (with the pull request's commits fetched).",
 )
-@click.option(
+@option(
     "--base",
-    default=None,
     help="The branch the pull request targets [default: origin/main, else main]. "
     "The diff starts at the merge-base of BASE and HEAD.",
 )
-@click.option("--head", default=None, help="The pull request's head commit [default: HEAD].")
-@click.option(
+@option("--head", help="The pull request's head commit [default: HEAD].")
+@option(
     "--repo-url",
-    default=None,
     envvar="GOLF_CHECK_REPO_URL",
     help="https URL of the repository on GitHub; the comment then links each finding to its "
     "file and line at the head commit.",
 )
 @format_option()
 @output_option()
-@click.option(
+@option(
     "--comment-file",
     type=click.Path(dir_okay=False),
-    default=None,
     help="Also write the Markdown summary (a pull-request comment) to this file.",
 )
-@click.option(
+@option(
     "--sarif-file",
     type=click.Path(dir_okay=False),
-    default=None,
     help="Also write SARIF 2.1.0 (for GitHub code scanning) to this file.",
 )
-@click.option(
+@option(
     "--max-file-bytes",
     type=click.IntRange(min=1),
     default=DEFAULT_MAX_FILE_BYTES,
-    show_default=True,
     help="Largest file a pull request may commit (declared binaries: up to 16,000,000).",
 )
 @strict_option()

@@ -5,12 +5,20 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import click
 
 from golf_check.harness.errors import UsageError
 from golf_check.harness.extras import require_run_extra
-from golf_check.harness.output import emit, format_option, output_option, strict_option
+from golf_check.harness.output import (
+    emit,
+    format_option,
+    option,
+    options,
+    output_option,
+    strict_option,
+)
 from golf_check.harness.runtime.sandbox import GIB, bwrap_status, default_limits, refusal
 from golf_check.harness.runtime.session import AUDITS, RunOptions
 from golf_check.harness.runtime.target import resolve
@@ -48,81 +56,134 @@ def _audits(text: str) -> tuple[str, ...]:
     return chosen
 
 
+# The types of the options that name a folder or a file.
+FOLDER = click.Path(file_okay=False, path_type=Path)
+FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+class SandboxLimit(NamedTuple):
+    """A ``--*-limit`` option and the sandbox limit it sets (0 on the command line: none)."""
+
+    flag: str
+    key: str  # in sandbox.default_limits()
+    help: str
+    default: float | None = None  # None: the sandbox's default for this machine
+    unit: int = GIB  # 1 for a count
+
+    @property
+    def param(self) -> str:
+        return self.flag.removeprefix("--").replace("-", "_")
+
+    def option(self):
+        kind = click.IntRange(min=0) if self.unit == 1 else click.FloatRange(min=0)
+        return option(self.flag, type=kind, default=self.default, help=self.help)
+
+
+SANDBOX_LIMITS = (
+    SandboxLimit(
+        "--memory-limit",
+        "data",
+        "Private memory per candidate process in GiB (RLIMIT_DATA; default 80% of RAM; 0: none).",
+    ),
+    SandboxLimit(
+        "--file-limit",
+        "fsize",
+        "Largest file a candidate process may write, in GiB (RLIMIT_FSIZE; 0: none).",
+        default=8.0,
+    ),
+    SandboxLimit(
+        "--process-limit",
+        "nproc",
+        "Processes and threads of the candidate (RLIMIT_NPROC in its user namespace; 0: none).",
+        default=16384,
+        unit=1,
+    ),
+    SandboxLimit(
+        "--tmp-limit",
+        "tmp",
+        "Size of each tmpfs scratch mount (/tmp, /var/tmp, /dev/shm) in GiB "
+        "(default 8, at most 1/8 of RAM; 0: none).",
+    ),
+    SandboxLimit(
+        "--run-memory-limit",
+        "rss",
+        "Resident memory of all the candidate's processes together, in GiB; the run is "
+        "killed past it (default 90% of RAM; 0: none).",
+    ),
+)
+
+
+def _limits(given: dict[str, float | None]) -> dict[str, int]:
+    """The sandbox's default limits, changed by the ``--*-limit`` options given (-1: none)."""
+    limits = default_limits()
+    for limit in SANDBOX_LIMITS:
+        value = given[limit.param]
+        if value is not None:
+            limits[limit.key] = int(value * limit.unit) if value else -1
+    return limits
+
+
 @click.command("run")
 @click.argument("script", required=False)
-@click.option("--seeds", default="1337,42,2025", show_default=True, help="Comma-separated seeds.")
-@click.option(
+@option("--seeds", default="1337,42,2025", help="Comma-separated seeds.")
+@option(
     "--nproc",
     type=click.IntRange(1, 64),
     default=1,
-    show_default=True,
     help="Processes per node; more than 1 launches under torchrun --standalone.",
 )
-@click.option(
+@option(
     "--data",
     "data_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     help="Folder with fineweb_{train,val}_*.bin (default: the offline demo data).",
 )
-@click.option(
-    "--tokenizer",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="SentencePiece model of the data (needed with --data).",
-)
-@click.option(
+@option("--tokenizer", type=FILE, help="SentencePiece model of the data (needed with --data).")
+@option(
     "--env",
     "env_pairs",
     multiple=True,
     metavar="K=V",
     help="Extra environment for the candidate (repeatable).",
 )
-@click.option(
+@option(
     "--audit",
     "audit_spec",
     default=",".join(AUDITS),
-    show_default=True,
     help="Audits to run: trace, ledger, flip, canary.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder (default ./golf-check-runs/<timestamp>).",
+@option(
+    "--out", "out_dir", type=FOLDER, help="Output folder (default ./golf-check-runs/<timestamp>)."
 )
-@click.option(
+@option(
     "--timeout",
     "timeout_s",
     type=click.FloatRange(min=1),
-    default=None,
     help="Hard per-seed timeout in seconds (default: both budgets + 300).",
 )
-@click.option(
+@option(
     "--train-budget",
     type=click.FloatRange(min=0.1),
     default=600.0,
-    show_default=True,
     help="Training budget in seconds; MAX_WALLCLOCK_SECONDS is set to it.",
 )
-@click.option(
+@option(
     "--eval-budget",
     type=click.FloatRange(min=0.1),
     default=600.0,
-    show_default=True,
     help="Evaluation budget in seconds (artifact written to final score line).",
 )
-@click.option(
+@option(
     "--timing",
     "timing_gate",
     type=click.Choice(["strict", "convention"]),
     default="strict",
-    show_default=True,
     help="Gate training on process start to artifact (strict) or on the training "
     "loop seen in the trace (convention).",
 )
-@click.option(
+@option(
     "--artifact",
     "artifact_name",
-    default=None,
     help="File name of the model artifact in the working folder (default: found).",
 )
 @click.option(
@@ -130,53 +191,18 @@ def _audits(text: str) -> tuple[str, ...]:
     is_flag=True,
     help="Run without bubblewrap (audit hooks only); the report records it.",
 )
-@click.option(
-    "--memory-limit",
-    type=click.FloatRange(min=0),
-    default=None,
-    help="Private memory per candidate process in GiB (RLIMIT_DATA; default 80% of RAM; 0: none).",
-)
-@click.option(
-    "--file-limit",
-    type=click.FloatRange(min=0),
-    default=8.0,
-    show_default=True,
-    help="Largest file a candidate process may write, in GiB (RLIMIT_FSIZE; 0: none).",
-)
-@click.option(
-    "--process-limit",
-    type=click.IntRange(min=0),
-    default=16384,
-    show_default=True,
-    help="Processes and threads of the candidate (RLIMIT_NPROC in its user namespace; 0: none).",
-)
-@click.option(
-    "--tmp-limit",
-    type=click.FloatRange(min=0),
-    default=None,
-    help="Size of each tmpfs scratch mount (/tmp, /var/tmp, /dev/shm) in GiB "
-    "(default 8, at most 1/8 of RAM; 0: none).",
-)
-@click.option(
-    "--run-memory-limit",
-    type=click.FloatRange(min=0),
-    default=None,
-    help="Resident memory of all the candidate's processes together, in GiB; the run is "
-    "killed past it (default 90% of RAM; 0: none).",
-)
-@click.option(
+@options(*(limit.option() for limit in SANDBOX_LIMITS))
+@option(
     "--canary-tokens",
     type=click.IntRange(64),
     default=4096,
-    show_default=True,
     help="Positions of the canary split the bundled reference evaluates (a script that "
     "is not the reference evaluates the whole served split).",
 )
-@click.option(
+@option(
     "--flip-tokens",
     type=click.IntRange(64),
     default=1024,
-    show_default=True,
     help="Validation prefix re-evaluated by the flip test.",
 )
 @format_option()
@@ -197,16 +223,12 @@ def run(
     timing_gate,
     artifact_name,
     no_sandbox,
-    memory_limit,
-    file_limit,
-    process_limit,
-    tmp_limit,
-    run_memory_limit,
     canary_tokens,
     flip_tokens,
     fmt,
     output,
     strict,
+    **limits_given,
 ):
     """Run SCRIPT (a train_gpt.py, a folder, or a module; default: the bundled reference
     model, preset tiny, on the demo data) once per seed, sandboxed and traced, and report
@@ -248,15 +270,6 @@ def run(
         out_dir = Path("golf-check-runs") / time.strftime("%Y%m%d-%H%M%S")
     if out_dir.exists() and any(out_dir.iterdir()):
         raise UsageError(f"--out {out_dir}: exists and is not empty; choose a new folder")
-    limits = default_limits()
-    if memory_limit is not None:
-        limits["data"] = int(memory_limit * GIB) if memory_limit else -1
-    limits["fsize"] = int(file_limit * GIB) if file_limit else -1
-    limits["nproc"] = process_limit or -1
-    if tmp_limit is not None:
-        limits["tmp"] = int(tmp_limit * GIB) if tmp_limit else -1
-    if run_memory_limit is not None:
-        limits["rss"] = int(run_memory_limit * GIB) if run_memory_limit else -1
     opts = RunOptions(
         target=target,
         seeds=_seeds(seeds),
@@ -274,7 +287,7 @@ def run(
         timing_gate=timing_gate,
         flip_tokens=flip_tokens,
         canary_tokens=canary_tokens,
-        limits=limits,
+        limits=_limits(limits_given),
     )
     monitor = _monitor(train_budget, eval_budget)
     opts.monitor = monitor if monitor.mode != "off" else None  # -q: no line is even parsed
