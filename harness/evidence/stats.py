@@ -79,10 +79,11 @@ class SignificanceResult:
     mean_base: float | None
     std_new: float | None
     std_base: float | None
-    t: float | None
-    df: float | None
-    p: float | None
-    passed: bool | None  # None when the test cannot be run
+    # the test's figures and verdict: None until it runs (and when it cannot be run)
+    t: float | None = None
+    df: float | None = None
+    p: float | None = None
+    passed: bool | None = None
     gates: bool = False
     reason: str = ""
 
@@ -170,10 +171,6 @@ def significance(
         mean_base=mean_base,
         std_new=std(new),
         std_base=std_base,
-        t=None,
-        df=None,
-        p=None,
-        passed=None,
     )
     if len(new) < 2:
         result.reason = f"needs at least 2 seeds, got {len(new)}"
