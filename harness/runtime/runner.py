@@ -4,11 +4,34 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from golf_check.harness.report import Report
 from golf_check.harness.runtime import measure
+from golf_check.harness.runtime.canary import run_canary
+from golf_check.harness.runtime.flip import run_flip_test
 from golf_check.harness.runtime.report import build_reports, write_report
-from golf_check.harness.runtime.session import RunOptions, SeedAudit, load_stream, run_seed
+from golf_check.harness.runtime.session import RunOptions, SeedAudit, Stream, load_stream, run_seed
+
+
+class RunWideAudit(NamedTuple):
+    """An audit run once, on the first seed that produced an artifact."""
+
+    name: str  # in RunOptions.audits, and the SeedAudit field that keeps its result
+    label: str  # in the progress lines and notes
+    doing: str  # what the progress line says while it runs
+    fact: str  # the report fact that summarises its result
+    run: Callable[[RunOptions, SeedAudit, Stream], Any]
+
+
+RUN_WIDE_AUDITS = (
+    RunWideAudit(
+        "flip", "flip test", "re-evaluating with changed tokens", "flip test (C1)", run_flip_test
+    ),
+    RunWideAudit(
+        "canary", "canary", "evaluating on a secret synthetic stream", "canary (C1/C2)", run_canary
+    ),
+)
 
 
 def execute(
@@ -26,22 +49,14 @@ def execute(
 
     notes: list[str] = []
     first_ok = next((a for a in audits if a.failure is None), None)
-    if "flip" in opts.audits:
-        from golf_check.harness.runtime.flip import run_flip_test
-
+    for run_wide in RUN_WIDE_AUDITS:
+        if run_wide.name not in opts.audits:
+            continue
         if first_ok is None:
-            notes.append("flip test skipped: no seed produced an artifact")
+            notes.append(f"{run_wide.label} skipped: no seed produced an artifact")
         else:
-            progress("flip test: re-evaluating with changed tokens")
-            first_ok.flip = run_flip_test(opts, first_ok, stream)
-    if "canary" in opts.audits:
-        from golf_check.harness.runtime.canary import run_canary
-
-        if first_ok is None:
-            notes.append("canary skipped: no seed produced an artifact")
-        else:
-            progress("canary: evaluating on a secret synthetic stream")
-            first_ok.canary = run_canary(opts, first_ok, stream)
+            progress(f"{run_wide.label}: {run_wide.doing}")
+            setattr(first_ok, run_wide.name, run_wide.run(opts, first_ok, stream))
 
     gpu = measure.gpu_name()
     hardware = gpu or f"CPU only ({measure.cpu_count()} cores)"
@@ -59,10 +74,10 @@ def execute(
         ),
     ]
     for audit in audits:
-        if audit.flip is not None:
-            facts.append(("flip test (C1)", audit.flip.summary()))
-        if audit.canary is not None:
-            facts.append(("canary (C1/C2)", audit.canary.summary()))
+        for run_wide in RUN_WIDE_AUDITS:
+            result = getattr(audit, run_wide.name)
+            if result is not None:
+                facts.append((run_wide.fact, result.summary()))
     report = build_reports(opts, audits, facts, notes, strict=strict)
     report.facts.append(("wall time", f"{time.monotonic() - started:.1f} s"))
     write_report(report, opts.out_dir / "report.json")
