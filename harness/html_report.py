@@ -614,28 +614,17 @@ def _time_plot(
                 text = "n/a" if value is None else f"{value:.1f}"
                 # Inside a tall bar (clear of the budget line), above a short one.
                 if bar.get_height() > 0.15 * top:
-                    ax.annotate(
-                        text,
-                        (x, bar.get_height()),
-                        xytext=(0, -4),
-                        textcoords="offset points",
-                        ha="center",
-                        va="top",
-                        fontsize=8.5,
-                        color="white",
-                        fontweight="bold",
-                    )
+                    place = {"xytext": (0, -4), "va": "top", "color": "white", "fontweight": "bold"}
                 else:
-                    ax.annotate(
-                        text,
-                        (x, bar.get_height()),
-                        xytext=(0, 3),
-                        textcoords="offset points",
-                        ha="center",
-                        va="bottom",
-                        fontsize=8.5,
-                        color="#1f2328",
-                    )
+                    place = {"xytext": (0, 3), "va": "bottom", "color": "#1f2328"}
+                ax.annotate(
+                    text,
+                    (x, bar.get_height()),
+                    textcoords="offset points",
+                    ha="center",
+                    fontsize=8.5,
+                    **place,
+                )
         line = {"linestyle": "--", "linewidth": 1.5}
         if math.isclose(train_budget, eval_budget):
             budgets = [
