@@ -142,35 +142,37 @@ def test_non_utf8_bytes_and_overlong_lines_do_not_stop_the_parser(tmp_path):
     assert all(s.val_bpb != 0.1 for s in log.scores)
 
 
-def test_log_cut_during_evaluation_is_incomplete(tmp_path):
-    src = RECORDS / "2026-04-22_SP8192_CaseOps_GatedAttn_QuantGate_Loop45_PhasedTTT_MLPClip12"
-    lines = (src / "train_seed1.log").read_text().splitlines(keepends=True)
-    cut = next(i for i, line in enumerate(lines) if line.startswith("quantized_ttt_phased"))
-    path = tmp_path / "train_seed1.log"
-    path.write_text("".join(lines[:cut]))
-    log = parse_log(path)
-    assert log.headline() is None
-    assert "only diagnostic" in log.incomplete_reason()
-
-
-def test_missing_exact_twin_is_incomplete(tmp_path):
-    src = RECORDS / "2026-03-20_11L_XSA4_EMA_Int6_MLP3x_WD04_1.1271" / "train_seed42.log"
-    text = src.read_text()
+@pytest.mark.parametrize(
+    "log, cut_at, headline, reason",
+    [
+        (
+            "2026-04-22_SP8192_CaseOps_GatedAttn_QuantGate_Loop45_PhasedTTT_MLPClip12/train_seed1.log",
+            "quantized_ttt_phased",
+            None,
+            "only diagnostic",
+        ),
+        (
+            "2026-03-20_11L_XSA4_EMA_Int6_MLP3x_WD04_1.1271/train_seed42.log",
+            "final_int6_sliding_window_exact",
+            "final_int6_sliding_window",
+            "no _exact twin",
+        ),
+        (
+            "2026-04-06_SP8192_QK5_LegalTTT_1.0828/train_seed0.log",
+            "ttt_sliding:done",
+            "quantized_sliding_window",
+            "continued after its last score line",
+        ),
+    ],
+    ids=["cut-during-evaluation", "missing-exact-twin", "progress-after-the-last-score"],
+)
+def test_a_log_cut_short_is_incomplete(tmp_path, log, cut_at, headline, reason):
+    text = (RECORDS / log).read_text()
     path = tmp_path / "train.log"
-    path.write_text(text[: text.index("final_int6_sliding_window_exact")])
-    log = parse_log(path)
-    assert log.headline().kind == "final_int6_sliding_window"
-    assert "no _exact twin" in log.incomplete_reason()
-
-
-def test_progress_after_the_last_score_is_incomplete(tmp_path):
-    src = RECORDS / "2026-04-06_SP8192_QK5_LegalTTT_1.0828" / "train_seed0.log"
-    text = src.read_text()
-    path = tmp_path / "train.log"
-    path.write_text(text[: text.index("ttt_sliding:done")])
-    log = parse_log(path)
-    assert log.headline().kind == "quantized_sliding_window"
-    assert "continued after its last score line" in log.incomplete_reason()
+    path.write_text(text[: text.index(cut_at)])
+    parsed = parse_log(path)
+    assert (parsed.headline().kind if parsed.headline() else None) == headline
+    assert reason in parsed.incomplete_reason()
 
 
 def test_hyperparameter_dump_and_old_header_config():
