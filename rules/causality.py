@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import re
 
-from golf_check.harness.report import Finding
+from golf_check.harness.evidence.levels import audit_finding
 from golf_check.harness.rulebook import detector, rule
 from golf_check.harness.static.common import MIXING_OPS, LineNode, is_pass_result
 from golf_check.harness.static.model import callee_name
@@ -710,11 +710,11 @@ def flip_test(audit):
                     f"{name} / {variant}: {found['positions_changed']} of positions 1..{flip.t} "
                     f"moved (max |Δ log p| {found['max_diff']:.3g}), first {found['first_positions']}"
                 )
-    yield Finding.of(
+    yield audit_finding(
         FLIP_TEST,
-        f"seed {audit.seed}: changing validation tokens at or after position {flip.t} changed "
-        f"the distributions at earlier positions in {len(worst)} pass/variant pair(s)",
-        file=audit.log_rel,
+        audit,
+        f"changing validation tokens at or after position {flip.t} changed the distributions "
+        f"at earlier positions in {len(worst)} pass/variant pair(s)",
         evidence="\n".join(worst[:4]),
         level="ledger",
         fix="compute each distribution from the prefix only; fit nothing on scored targets",
@@ -728,12 +728,12 @@ def canary_bound(audit):
     canary = audit.canary
     if canary is None or not canary.violated:
         return
-    yield Finding.of(
+    yield audit_finding(
         CANARY_BOUND,
-        f"seed {audit.seed}: on the canary stream the run reported {canary.observed_nats:.1f} "
-        f"nats over {canary.scored:,} tokens, below the bound {canary.bound_nats:.1f} that a "
-        f"causal normalized scorer beats with probability at most {canary.alpha:g}",
-        file=audit.log_rel,
+        audit,
+        f"on the canary stream the run reported {canary.observed_nats:.1f} nats over "
+        f"{canary.scored:,} tokens, below the bound {canary.bound_nats:.1f} that a causal "
+        f"normalized scorer beats with probability at most {canary.alpha:g}",
         evidence=canary.summary(),
         level="canary",
         fix="score with a causal, normalized distribution (see C1 and C2)",
@@ -836,7 +836,6 @@ def gate_on_scored_token(model):
                     fix="gate on prefix tokens only (tokens[p-1]); never on the token at p",
                 )
                 break
-
 
 
 def _target_key_helpers(model):

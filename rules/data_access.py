@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import re
 
-from golf_check.harness.report import Finding
+from golf_check.harness.evidence.levels import audit_finding
 from golf_check.harness.rulebook import detector, rule
 
 VAL_CALIBRATION = rule(
@@ -384,11 +384,11 @@ def trained_on_validation(audit):
     cov = audit.coverage
     if cov is None or not cov.trained_before_artifact:
         return
-    yield Finding.of(
+    yield audit_finding(
         VAL_IN_TRAINING,
-        f"seed {audit.seed}: {cov.trained_before_artifact:,} validation positions went through "
-        "gradient-enabled forward passes followed by an update before the artifact was written",
-        file=audit.log_rel,
+        audit,
+        f"{cov.trained_before_artifact:,} validation positions went through gradient-enabled "
+        "forward passes followed by an update before the artifact was written",
         evidence=f"first positions: {cov.trained_before_artifact_first}",
         level="runtime",
         fix="train on the training shards only; read validation data only under no_grad for logging",
@@ -407,11 +407,11 @@ def calibrated_on_validation(audit):
     ]
     if hooked:
         rows = sum(len(e.get("rows", [])) // 2 for e in hooked)
-        yield Finding.of(
+        yield audit_finding(
             VAL_CALIBRATION,
-            f"seed {audit.seed}: {rows} validation windows passed through the model while "
-            "forward hooks were collecting statistics, before the artifact was written",
-            file=audit.log_rel,
+            audit,
+            f"{rows} validation windows passed through the model while forward hooks were "
+            "collecting statistics, before the artifact was written",
             evidence=f"{len(hooked)} forward pass(es) of {hooked[0].get('model')} with hooks",
             level="runtime",
             fix="calibrate on training data (inside the training budget) or on generated text",
@@ -426,11 +426,11 @@ def training_shards_at_eval(audit):
     late = [e for e in audit.trace.opens("train") if e["t"] > audit.artifact.written_at]
     if late:
         names = sorted({e["path"].rsplit("/", 1)[-1] for e in late})
-        yield Finding.of(
+        yield audit_finding(
             TRAIN_AT_EVAL,
-            f"seed {audit.seed}: opened {len(names)} training shard(s) after the artifact was "
-            f"written ({late[0]['t'] - audit.artifact.written_at:.1f} s into evaluation)",
-            file=audit.log_rel,
+            audit,
+            f"opened {len(names)} training shard(s) after the artifact was written "
+            f"({late[0]['t'] - audit.artifact.written_at:.1f} s into evaluation)",
             evidence=", ".join(names[:4]),
             level="runtime",
             fix="put whatever evaluation needs from the training data into the artifact",
@@ -448,11 +448,10 @@ def network_attempts(audit):
             if all(e.get("loopback") for e in attempts)
             else f"(blocked by the {audit.sandbox.network})"
         )
-        yield Finding.of(
+        yield audit_finding(
             NETWORK,
-            f"seed {audit.seed}: {len(attempts)} network attempt(s) to {', '.join(hosts[:3])} "
-            f"{where}",
-            file=audit.log_rel,
+            audit,
+            f"{len(attempts)} network attempt(s) to {', '.join(hosts[:3])} {where}",
             evidence="\n".join(
                 f"{e.get('op')} {e.get('host')}:{e.get('port')}" for e in attempts[:4]
             ),
@@ -473,12 +472,12 @@ def network_commands(audit):
         if _NET_COMMANDS.search(text):
             started.append(text[:160])
     if started:
-        yield Finding.of(
+        yield audit_finding(
             NETWORK,
-            f"seed {audit.seed}: the run started {len(started)} download or install "
-            f"command(s), e.g. {started[0]!r} (refused by the {audit.sandbox.network} sandbox, "
-            "or reaching out where there is none)",
-            file=audit.log_rel,
+            audit,
+            f"the run started {len(started)} download or install command(s), e.g. "
+            f"{started[0]!r} (refused by the {audit.sandbox.network} sandbox, or reaching out "
+            "where there is none)",
             evidence="\n".join(started[:4]),
             level="runtime",
             fix="install and download before the run; the run itself must be offline",

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 
 from golf_check.harness.evidence import canonical
 from golf_check.harness.evidence import stats as st
-from golf_check.harness.evidence.levels import seed_level
+from golf_check.harness.evidence.levels import audit_finding, seed_level
 from golf_check.harness.evidence.logparse import PROVENANCE_KEYS
 from golf_check.harness.evidence.model import EvidenceSet, SeedEvidence
 from golf_check.harness.report import Finding
@@ -778,8 +778,9 @@ def printed_differs_from_measured(ev: EvidenceSet) -> Iterator[Finding]:
                 getattr(s, key),
                 s.printed.get(key),
                 s.log,
-                lambda p, m, label=s.label, key=key: f"{label}: the log reports {key} {p:.1f} s, "
-                f"the harness measured {m:.1f} s",
+                lambda p, m, label=s.label, key=key: (
+                    f"{label}: the log reports {key} {p:.1f} s, the harness measured {m:.1f} s"
+                ),
             )
 
 
@@ -791,8 +792,10 @@ def printed_train_time(audit) -> Iterator[Finding]:
         audit.timing.train_convention_s,
         audit.printed_train_s,
         audit.log_rel,
-        lambda p, m: f"seed {audit.seed}: the log reports a {p:.1f} s training loop, the trace "
-        f"saw optimizer steps over {m:.1f} s",
+        lambda p, m: (
+            f"seed {audit.seed}: the log reports a {p:.1f} s training loop, the trace "
+            f"saw optimizer steps over {m:.1f} s"
+        ),
     )
 
 
@@ -804,11 +807,10 @@ def partial_split(audit) -> Iterator[Finding]:
     n = int(audit.stream.tokens.size)
     scored = audit.val_tokens
     if scored is not None and scored != n:
-        yield Finding.of(
+        yield audit_finding(
             FULL_VAL,
-            f"seed {audit.seed}: evaluated {scored:,} validation tokens of the {n:,}-token split "
-            "in the data folder",
-            file=audit.log_rel,
+            audit,
+            f"evaluated {scored:,} validation tokens of the {n:,}-token split in the data folder",
             evidence=f"val_tokens {scored}; split {n}",
             level="runtime",
             fix="evaluate the whole validation split (no VAL_TOKEN_LIMIT)",

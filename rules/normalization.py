@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import re
 
-from golf_check.harness.report import Finding
+from golf_check.harness.evidence.levels import ledger_finding
 from golf_check.harness.rulebook import detector, rule
 from golf_check.harness.static.model import callee_name
 from golf_check.harness.static.patterns import (
@@ -231,9 +231,7 @@ def _lookups(model, expr: ast.AST) -> list[ast.Subscript]:
         for n in model.walk(part):
             if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load):
                 base = model.unparse(n.value)
-                if COUNT_TABLE.search(base) or hashed_key(
-                    model, n.slice
-                ):
+                if COUNT_TABLE.search(base) or hashed_key(model, n.slice):
                     out.append(n)
     return out
 
@@ -323,13 +321,12 @@ def ledger_normalization(audit):
     """Ledger: scored distributions that do not sum to 1 over the vocabulary at the checked
     positions."""
     for v in audit.ledger_violations("C2"):
-        yield Finding.of(
+        yield ledger_finding(
             NOT_NORMALIZED,
-            f"seed {audit.seed}: {v.pass_name}: {v.message} ({v.count:,} checked positions)",
-            file=audit.log_rel,
-            evidence=f"first positions: {v.positions}",
-            level="ledger",
+            audit,
+            v,
             fix="score with a full softmax (or a convex mixture of full distributions)",
+            counted="checked positions",
         )
 
 

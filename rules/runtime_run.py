@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from golf_check.harness.evidence.levels import audit_finding
 from golf_check.harness.report import Finding
 from golf_check.harness.rulebook import detector, rule
 
@@ -141,10 +142,10 @@ def seed_failed(audit) -> Iterator[Finding]:
     if reason is None:
         return
     tail = [line.text for line in audit.launch.lines[-3:]]
-    yield Finding.of(
+    yield audit_finding(
         SEED_FAILED,
-        f"seed {audit.seed}: {reason}",
-        file=audit.log_rel,
+        audit,
+        reason,
         evidence="\n".join(tail) or None,
         level="runtime",
         fix="run the seed alone and read its log; every seed must finish and print its score",
@@ -154,19 +155,19 @@ def seed_failed(audit) -> Iterator[Finding]:
 @detector(AUDIT_INTEGRITY, level="runtime")
 def audit_integrity(audit) -> Iterator[Finding]:
     if not audit.log_intact:
-        yield Finding.of(
+        yield audit_finding(
             AUDIT_INTEGRITY,
-            f"seed {audit.seed}: the log file was changed after golf-check wrote it",
-            file=audit.log_rel,
+            audit,
+            "the log file was changed after golf-check wrote it",
             level="runtime",
             fix="write nothing into the harness's folder; print to stdout",
         )
     for severity, message in audit.integrity.problems:
-        yield Finding.of(
+        yield audit_finding(
             AUDIT_INTEGRITY,
-            f"seed {audit.seed}: {message}",
+            audit,
+            message,
             severity=severity,
-            file=audit.log_rel,
             level="runtime",
             fix="run every Python process with the environment golf-check gave the run, and "
             "leave the audit shim in place",
@@ -176,11 +177,11 @@ def audit_integrity(audit) -> Iterator[Finding]:
 @detector(LEFT_RUNNING, level="runtime")
 def left_running(audit) -> Iterator[Finding]:
     if audit.launch.survivors:
-        yield Finding.of(
+        yield audit_finding(
             LEFT_RUNNING,
-            f"seed {audit.seed}: {len(audit.launch.survivors)} process(es) still running after "
-            "the main process exited (killed by golf-check)",
-            file=audit.log_rel,
+            audit,
+            f"{len(audit.launch.survivors)} process(es) still running after the main process "
+            "exited (killed by golf-check)",
             evidence="\n".join(audit.launch.survivors[:4]),
             level="runtime",
             fix="wait for every child process before exiting; do not detach daemons",
@@ -198,26 +199,23 @@ def writes_outside(audit) -> Iterator[Finding]:
         if audit.in_writable(path) or what in hits[kind]:
             continue
         hits[kind].append(what)
-    if hits["protected"]:
-        yield Finding.of(
-            WRITE_OUTSIDE,
-            f"seed {audit.seed}: tried to change {len(hits['protected'])} file(s) in the user's "
-            "folders or golf-check's own (refused by the sandbox)",
-            severity="error",
-            file=audit.log_rel,
-            evidence="\n".join(hits["protected"][:4]),
-            level="runtime",
-            fix="write only into the working directory the run starts in",
-        )
-    if hits["other"]:
-        yield Finding.of(
-            WRITE_OUTSIDE,
-            f"seed {audit.seed}: wrote {len(hits['other'])} file(s) outside its folder",
-            file=audit.log_rel,
-            evidence="\n".join(hits["other"][:4]),
-            level="runtime",
-            fix="write only into the working directory the run starts in",
-        )
+    did = {
+        "protected": "tried to change {n} file(s) in the user's folders or golf-check's own "
+        "(refused by the sandbox)",
+        "other": "wrote {n} file(s) outside its folder",
+    }
+    for kind, writes in hits.items():
+        if writes:
+            yield audit_finding(
+                WRITE_OUTSIDE,
+                audit,
+                did[kind].format(n=len(writes)),
+                # the writes the sandbox refused are errors, the others warnings
+                severity="error" if kind == "protected" else "warning",
+                evidence="\n".join(writes[:4]),
+                level="runtime",
+                fix="write only into the working directory the run starts in",
+            )
 
 
 @detector(SANDBOX_FALLBACK, level="runtime")
@@ -242,11 +240,11 @@ def recomputed_bpb(audit) -> Iterator[Finding]:
     recomputed = audit.ledger_bpb[name]
     tolerance = max(BPB_TOLERANCE * abs(recomputed), 0.5 * 10.0**-head.bpb_decimals)
     if abs(recomputed - head.val_bpb) > tolerance:
-        yield Finding.of(
+        yield audit_finding(
             BPB_RECOMPUTED,
-            f"seed {audit.seed}: the log prints {head.kind} val_bpb {head.val_bpb}, the ledger's "
-            f"losses over golf-check's byte counts give {recomputed:.8f}",
-            file=audit.log_rel,
+            audit,
+            f"the log prints {head.kind} val_bpb {head.val_bpb}, the ledger's losses over "
+            f"golf-check's byte counts give {recomputed:.8f}",
             line=head.line,
             evidence=head.text,
             level="ledger",
@@ -262,12 +260,12 @@ def unrecomputed_bpb(audit) -> Iterator[Finding]:
     head = audit.headline
     if head is None or audit.failure is not None or audit.ledger_bpb:
         return
-    yield Finding.of(
+    yield audit_finding(
         BPB_RECOMPUTED,
-        f"seed {audit.seed}: val_bpb {head.val_bpb} is what the script printed; it reported no "
-        "per-position losses to the ledger, so golf-check could not recompute it (the canary "
-        "judges the printed loss too)",
-        file=audit.log_rel,
+        audit,
+        f"val_bpb {head.val_bpb} is what the script printed; it reported no per-position "
+        "losses to the ledger, so golf-check could not recompute it (the canary judges the "
+        "printed loss too)",
         line=head.line,
         evidence=head.text,
         level="runtime",

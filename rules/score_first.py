@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from golf_check.harness.evidence.levels import audit_finding, ledger_finding
 from golf_check.harness.evidence.model import EvidenceSet
 from golf_check.harness.evidence.passes import rescored_pass
 from golf_check.harness.report import Finding
@@ -187,12 +188,12 @@ def updated_before_scored(audit):
     cov = audit.coverage
     if cov is None or not cov.unscored_updates:
         return
-    yield Finding.of(
+    yield audit_finding(
         UPDATE_BEFORE_SCORE,
-        f"seed {audit.seed}: during evaluation, updates used {cov.unscored_updates:,} validation "
-        "positions before any no-grad pass had scored them",
+        audit,
+        f"during evaluation, updates used {cov.unscored_updates:,} validation positions "
+        "before any no-grad pass had scored them",
         confidence="medium",  # a script that scores with gradients enabled would look the same
-        file=audit.log_rel,
         evidence=f"first positions: {cov.unscored_update_positions}",
         level="runtime",
         fix="score each chunk under torch.no_grad() before training on it",
@@ -204,12 +205,10 @@ def ledger_score_before_update(audit):
     """Ledger: an adapting() call on positions not yet scored in its pass (exact)."""
     for v in audit.ledger_violations("C3"):
         outside = v.pass_name.startswith("(")
-        yield Finding.of(
+        yield ledger_finding(
             PRETRAIN_ON_VAL if outside else UPDATE_BEFORE_SCORE,
-            f"seed {audit.seed}: {v.pass_name}: {v.message} ({v.count:,} positions)",
-            file=audit.log_rel,
-            evidence=f"first positions: {v.positions}",
-            level="ledger",
+            audit,
+            v,
             fix="adapt on a chunk only after its score is committed",
         )
 

@@ -7,6 +7,7 @@ import ast
 import re
 from collections.abc import Iterator
 
+from golf_check.harness.evidence.levels import audit_finding, ledger_finding
 from golf_check.harness.evidence.model import EvidenceSet
 from golf_check.harness.evidence.passes import rescored_pass
 from golf_check.harness.report import Finding
@@ -334,13 +335,13 @@ def rescored_after_adapting(audit):
     # duplicated text in the stream can make the black-box mapping attribute wrongly.
     if cov is None or cov.rescored_positions < max(8, 0.01 * cov.adapted_positions):
         return
-    yield Finding.of(
+    yield audit_finding(
         RESCORE,
-        f"seed {audit.seed}: {cov.rescored_windows:,} no-grad windows after an update ended on "
-        f"positions that had already been scored and then adapted on "
-        f"({cov.rescored_positions:,} positions scored a second time)",
+        audit,
+        f"{cov.rescored_windows:,} no-grad windows after an update ended on positions that had "
+        f"already been scored and then adapted on ({cov.rescored_positions:,} positions scored "
+        "a second time)",
         confidence="medium",  # a reset to the artifact that golf-check did not see looks alike
-        file=audit.log_rel,
         evidence=f"first positions: {cov.rescored_first}",
         level="runtime",
         fix="report the score from the single pass that scored each token before adapting on it",
@@ -352,12 +353,10 @@ def ledger_single_pass(audit):
     """Ledger: positions scored twice in a pass, or never (exact)."""
     for v in audit.ledger_violations("C4"):
         twice = "more than once" in v.message or "twice" in v.message
-        yield Finding.of(
+        yield ledger_finding(
             RESCORE if twice else SCORE_ONCE,
-            f"seed {audit.seed}: {v.pass_name}: {v.message} ({v.count:,} positions)",
-            file=audit.log_rel,
-            evidence=f"first positions: {v.positions}",
-            level="ledger",
+            audit,
+            v,
             fix="score each position 1..N-1 exactly once per reported pass",
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from golf_check.harness.evidence.levels import seed_level
+from golf_check.harness.evidence.levels import audit_finding, seed_level
 from golf_check.harness.evidence.model import EvidenceSet, SeedEvidence
 from golf_check.harness.report import Finding
 from golf_check.harness.rulebook import detector, rule
@@ -232,11 +232,11 @@ def harness_clock_budgets(audit) -> Iterator[Finding]:
     opts, timing = audit.options, audit.timing
     train = audit.gating_train_s
     if train is not None and train > opts.train_budget_s:
-        yield Finding.of(
+        yield audit_finding(
             TRAIN_TIME,
-            f"seed {audit.seed}: training took {train:.1f} s on the harness clock "
-            f"({opts.timing_gate}), over the {opts.train_budget_s:g} s budget",
-            file=audit.log_rel,
+            audit,
+            f"training took {train:.1f} s on the harness clock ({opts.timing_gate}), over the "
+            f"{opts.train_budget_s:g} s budget",
             evidence=f"strict {_seconds(timing.train_strict_s)}; convention "
             f"{_seconds(timing.train_convention_s)}; printed {_seconds(audit.printed_train_s)}",
             level="runtime",
@@ -244,11 +244,11 @@ def harness_clock_budgets(audit) -> Iterator[Finding]:
             "quantization and serialization",
         )
     if timing.eval_s is not None and timing.eval_s > opts.eval_budget_s:
-        yield Finding.of(
+        yield audit_finding(
             EVAL_TIME,
-            f"seed {audit.seed}: evaluation took {timing.eval_s:.1f} s on the harness clock "
-            f"(artifact written to final score line), over the {opts.eval_budget_s:g} s budget",
-            file=audit.log_rel,
+            audit,
+            f"evaluation took {timing.eval_s:.1f} s on the harness clock (artifact written to "
+            f"final score line), over the {opts.eval_budget_s:g} s budget",
             line=audit.headline.line if audit.headline else None,
             level="runtime",
             fix="shorten evaluation (fewer TTT epochs, larger stride) to fit the budget",
