@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from golf_check.harness.cli import main
+from golf_check.harness.evidence.verifier import verify_path
 
 RECORDS = Path(__file__).resolve().parents[1] / "fixtures" / "records"
 ALL_RECORDS = sorted(p.name for p in RECORDS.iterdir() if p.is_dir())
@@ -48,3 +49,13 @@ def findings_of(report, rule_id: str, severity: str | None = None):
         for f in report.all_findings()
         if f.rule == rule_id and (severity is None or f.severity == severity)
     ]
+
+
+def finding_after_edit(folder: Path, rule_id: str, severity: str, log: str, old: str, new: str):
+    """The one ``rule_id`` finding of ``severity`` in ``folder``, a copy of a real record, once
+    ``old`` is replaced by ``new`` in its ``log``; the unedited copy (the legal twin) has no
+    ``rule_id`` finding at all."""
+    assert not findings_of(verify_path(folder), rule_id)
+    edit(folder / log, old, new)
+    [finding] = findings_of(verify_path(folder), rule_id, severity)
+    return finding

@@ -3,9 +3,11 @@ and its legal twin (the unedited record) does not."""
 
 from __future__ import annotations
 
+import pytest
+
 from golf_check.harness.evidence.verifier import verify_path
 
-from .conftest import edit, findings_of
+from .conftest import edit, finding_after_edit, findings_of
 
 CASEOPS = "2026-04-22_SP8192_CaseOps_GatedAttn_QuantGate_Loop45_PhasedTTT_MLPClip12"
 A2 = "2026-04-09_A2_Muon097_3Seed"
@@ -34,45 +36,59 @@ def test_train_time_a_second_over_fails_even_with_slow_steps(record):
 
 
 def test_gptq_hessians_past_600s_warn(record):
-    folder = record(CASEOPS)
-    assert not findings_of(verify_path(folder), "BUDGET.gptq-in-train")  # 596.1 + 3.4 s
-    edit(
-        folder / "train_seed777.log",
+    # The unedited record: 596.1 + 3.4 s.
+    finding = finding_after_edit(
+        record(CASEOPS),
+        "BUDGET.gptq-in-train",
+        "warning",
+        "train_seed777.log",
         "GPTQ:collected 67 Hessians in 3.4s",
         "GPTQ:collected 67 Hessians in 9.9s",
     )
-    [finding] = findings_of(verify_path(folder), "BUDGET.gptq-in-train", "warning")
     assert "596.066 s" in finding.message and "9.9 s" in finding.message
     assert "GPTQ_RESERVE_SECONDS" in finding.fix
 
 
-def test_eval_timer_over_600s_fails(record):
-    folder = record(CASEOPS)
-    assert not findings_of(verify_path(folder), "BUDGET.eval-time")
-    edit(folder / "train_seed1.log", "total_eval_time:391.2s", "total_eval_time:612.4s")
-    [finding] = findings_of(verify_path(folder), "BUDGET.eval-time", "error")
-    assert "612.4 s" in finding.message and "total_eval_time" in finding.message
-
-
-def test_eval_stages_summed_when_no_eval_timer(record):
-    folder = record(A2)
-    assert not findings_of(verify_path(folder), "BUDGET.eval-time")  # 475 s in 4 stages
-    # A longer TTT stage: 8.7 + 91.8 + 33.0 + 480.0 = 613.5 s, though no line says > 600.
-    edit(folder / "train_seed0.log", "eval_time:341841ms", "eval_time:480000ms")
-    [finding] = findings_of(verify_path(folder), "BUDGET.eval-time", "error")
-    assert "sum of eval stages" in finding.message and "613.5 s" in finding.message
-
-
-def test_artifact_over_cap_from_the_log_fails(record):
-    folder = record(CASEOPS)
-    assert not findings_of(verify_path(folder), "BUDGET.artifact-cap")
-    edit(
-        folder / "train_seed2025.log",
-        "Total submission size quantized+brotli: 15977203 bytes",
-        "Total submission size quantized+brotli: 16071321 bytes",
-    )
-    [finding] = findings_of(verify_path(folder), "BUDGET.artifact-cap", "error")
-    assert "16,071,321" in finding.message and "71,321 over" in finding.message
+@pytest.mark.parametrize(
+    "name, rule, severity, log, old, new, says",
+    [
+        pytest.param(
+            CASEOPS,
+            "BUDGET.eval-time",
+            "error",
+            "train_seed1.log",
+            "total_eval_time:391.2s",
+            "total_eval_time:612.4s",
+            ["612.4 s", "total_eval_time"],
+            id="eval-timer-over-600s-fails",
+        ),
+        # 475 s in 4 stages; a longer TTT stage makes 8.7 + 91.8 + 33.0 + 480.0 = 613.5 s,
+        # though no line says > 600.
+        pytest.param(
+            A2,
+            "BUDGET.eval-time",
+            "error",
+            "train_seed0.log",
+            "eval_time:341841ms",
+            "eval_time:480000ms",
+            ["sum of eval stages", "613.5 s"],
+            id="eval-stages-summed-when-no-eval-timer",
+        ),
+        pytest.param(
+            CASEOPS,
+            "BUDGET.artifact-cap",
+            "error",
+            "train_seed2025.log",
+            "Total submission size quantized+brotli: 15977203 bytes",
+            "Total submission size quantized+brotli: 16071321 bytes",
+            ["16,071,321", "71,321 over"],
+            id="artifact-over-cap-from-the-log-fails",
+        ),
+    ],
+)
+def test_an_edited_log_over_a_budget(record, name, rule, severity, log, old, new, says):
+    finding = finding_after_edit(record(name), rule, severity, log, old, new)
+    assert all(text in finding.message for text in says)
 
 
 def test_raw_untagged_total_is_not_mistaken_for_the_cap_figure(record):

@@ -9,7 +9,7 @@ import pytest
 
 from golf_check.harness.evidence.verifier import verify_path
 
-from .conftest import RECORDS, edit, findings_of
+from .conftest import RECORDS, edit, finding_after_edit, findings_of
 
 CASEOPS = "2026-04-22_SP8192_CaseOps_GatedAttn_QuantGate_Loop45_PhasedTTT_MLPClip12"
 SP8192 = "2026-04-05_SP8192_GPTQ-Embeddings_SDClip_Loop45x2"
@@ -42,10 +42,14 @@ def test_same_seed_twice_counts_once(record):
 
 
 def test_same_config(record):
-    folder = record(A2)
-    assert not findings_of(verify_path(folder), "EVIDENCE.same-config")
-    edit(folder / "train_seed42.log", "  muon_momentum: 0.97", "  muon_momentum: 0.95")
-    [finding] = findings_of(verify_path(folder), "EVIDENCE.same-config", "error")
+    finding = finding_after_edit(
+        record(A2),
+        "EVIDENCE.same-config",
+        "error",
+        "train_seed42.log",
+        "  muon_momentum: 0.97",
+        "  muon_momentum: 0.95",
+    )
     assert "muon_momentum" in finding.message and "42=0.95" in finding.evidence
 
 
