@@ -93,14 +93,21 @@ def test_a_claim_off_in_its_last_digit_is_not_an_error(record):
     assert findings_of(verify_path(folder), "EVIDENCE.claim-mismatch", "error")
 
 
+def _earlier_script_log(folder):
+    """A train_v0.txt beside the claimed seeds: seed 42's log as an earlier version of the
+    script would print it (another code size, another score)."""
+    log = folder / "train_v0.txt"
+    log.write_text((folder / "train_seed42.log").read_text())
+    edit(log, "Code size: 96398 bytes", "Code size: 91200 bytes")
+    edit(log, "val_bpb:1.11271417", "val_bpb:1.13000000", count=2)
+    return log
+
+
 def test_logs_of_another_script_version_are_another_configuration(record):
     # A train_v0.txt of an earlier script (other code size, other settings, other score)
     # beside the claimed three seeds is listed apart, not averaged or judged with them.
     folder = record(LOADER)
-    old = folder / "train_v0.txt"
-    old.write_text((folder / "train_seed42.log").read_text())
-    edit(old, "Code size: 96398 bytes", "Code size: 91200 bytes")
-    edit(old, "val_bpb:1.11271417", "val_bpb:1.13000000", count=2)
+    _earlier_script_log(folder)
     report = verify_path(folder)
     assert [r["log"] for r in _rows(report, "Other runs")] == ["train_v0.txt"]
     assert "other configuration (train_v0.txt): code 91,200 bytes (claimed group: 96,398)" in (
@@ -113,10 +120,7 @@ def test_logs_of_another_script_version_are_another_configuration(record):
 
 def test_budget_findings_of_other_runs_do_not_fail_the_record(record):
     folder = record(LOADER)
-    old = folder / "train_v0.txt"
-    old.write_text((folder / "train_seed42.log").read_text())
-    edit(old, "Code size: 96398 bytes", "Code size: 91200 bytes")
-    edit(old, "val_bpb:1.11271417", "val_bpb:1.13000000", count=2)
+    old = _earlier_script_log(folder)
     text = old.read_text()
     stop = next(line for line in text.splitlines() if line.startswith("stopping_early"))
     edit(old, stop, stop.replace("train_time:586200ms", "train_time:986200ms"))
