@@ -35,7 +35,15 @@ TRAIN_SECONDS = float(os.environ.get("TRAIN_SECONDS", "3600"))
 """
 
 
-def _ci(challenge, capsys) -> tuple[int, dict]:
+def _ci_on(challenge, capsys, track: str, script: str, readme: str) -> tuple[int, dict]:
+    """``golf-check ci`` (exit code, JSON report) on a pull request that adds one record
+    folder on ``track``: the fixture with this ``train_gpt.py`` and README."""
+    challenge.fork()
+    folder = f"records/{track}/2026-05-01_Test"
+    challenge.copy_record(FIXTURE, folder)
+    challenge.write(f"{folder}/README.md", readme)
+    challenge.write(f"{folder}/train_gpt.py", script)
+    challenge.commit()
     with pytest.raises(SystemExit) as exc:
         main(["ci", "--repo", str(challenge.root), "--base", "main", "--format", "json"])
     return exc.value.code, json.loads(capsys.readouterr().out)
@@ -45,31 +53,21 @@ def _findings(doc: dict, rule: str) -> list[dict]:
     return [f for fr in doc["files"] for f in fr["findings"] if f["rule"] == rule]
 
 
-def _submit(challenge, track: str, script: str, readme: str) -> str:
-    folder = f"records/{track}/2026-05-01_Test"
-    challenge.copy_record(FIXTURE, folder)
-    challenge.write(f"{folder}/README.md", readme)
-    challenge.write(f"{folder}/train_gpt.py", script)
-    return folder
+def _run_in_readme(command: str) -> str:
+    return f"# Test\n\n```bash\n{command}\n```\n"
 
 
 def test_ci_fails_a_path_the_readme_run_command_turns_on(challenge, capsys):
-    challenge.fork()
-    readme = "# Test\n\n```bash\nUSE_HUB=1 torchrun --nproc_per_node=8 train_gpt.py\n```\n"
-    _submit(challenge, "track_10min_16mb", GATED_DOWNLOAD, readme)
-    challenge.commit()
-    code, doc = _ci(challenge, capsys)
+    readme = _run_in_readme("USE_HUB=1 torchrun --nproc_per_node=8 train_gpt.py")
+    code, doc = _ci_on(challenge, capsys, "track_10min_16mb", GATED_DOWNLOAD, readme)
     (network,) = _findings(doc, "DATA.network")
     assert code == 1 and network["severity"] == "error"
     assert "USE_HUB=1 (README.md:4)" in network["message"]
 
 
 def test_ci_leaves_the_same_path_a_warning_when_the_run_left_it_off(challenge, capsys):
-    challenge.fork()
-    readme = "# Test\n\n```bash\ntorchrun --nproc_per_node=8 train_gpt.py\n```\n"
-    _submit(challenge, "track_10min_16mb", GATED_DOWNLOAD, readme)
-    challenge.commit()
-    _, doc = _ci(challenge, capsys)
+    readme = _run_in_readme("torchrun --nproc_per_node=8 train_gpt.py")
+    _, doc = _ci_on(challenge, capsys, "track_10min_16mb", GATED_DOWNLOAD, readme)
     (network,) = _findings(doc, "DATA.network")
     assert network["severity"] == "warning"
 
@@ -78,19 +76,13 @@ def test_ci_leaves_the_same_path_a_warning_when_the_run_left_it_off(challenge, c
     ("track", "severity"), [("track_non_record_16mb", "info"), ("track_10min_16mb", "error")]
 )
 def test_ci_holds_only_the_record_track_to_600_s(challenge, capsys, track, severity):
-    challenge.fork()
-    _submit(challenge, track, LONG_RUN, "# Test\n")
-    challenge.commit()
-    _, doc = _ci(challenge, capsys)
+    _, doc = _ci_on(challenge, capsys, track, LONG_RUN, "# Test\n")
     (wallclock,) = _findings(doc, "BUDGET.wallclock-default")
     assert wallclock["severity"] == severity
 
 
 def test_ci_takes_the_wallclock_the_logs_show(challenge, capsys):
     # The fixture's logs echo ``max_wallclock_seconds: 600.0``: that run kept the budget.
-    challenge.fork()
     script = LONG_RUN.replace("TRAIN_SECONDS", "MAX_WALLCLOCK_SECONDS")
-    _submit(challenge, "track_10min_16mb", script, "# Test\n")
-    challenge.commit()
-    _, doc = _ci(challenge, capsys)
+    _, doc = _ci_on(challenge, capsys, "track_10min_16mb", script, "# Test\n")
     assert _findings(doc, "BUDGET.wallclock-default") == []
