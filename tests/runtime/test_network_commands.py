@@ -3,41 +3,20 @@ its connection (the shim sees Python's sockets, not curl's)."""
 
 from __future__ import annotations
 
-import json
-import socket
 from types import SimpleNamespace
 
 import pytest
 
 from golf_check.harness.runtime.sandbox import Sandbox
-from golf_check.harness.runtime.shim import golf_check_shim as shim
 from golf_check.harness.runtime.trace import from_events
 from golf_check.rules.data_access import network_commands
 
 
-@pytest.fixture
-def tracer():
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    t = shim._Tracer(theirs.fileno())
-
-    def received() -> list[dict]:
-        ours.setblocking(False)
-        out = []
-        while True:
-            try:
-                out.append(json.loads(ours.recv(1 << 20)))
-            except BlockingIOError:
-                return out
-
-    yield t, received
-    ours.close()
-    theirs.close()
-
-
 def _audit(events: list[dict]) -> SimpleNamespace:
     sandbox = Sandbox(prefix=[], network="namespace", files="", block_in_process=False)
-    return SimpleNamespace(seed=1, log_rel="seed1/train_seed1.log", trace=from_events(events),
-                           sandbox=sandbox)
+    return SimpleNamespace(
+        seed=1, log_rel="seed1/train_seed1.log", trace=from_events(events), sandbox=sandbox
+    )
 
 
 @pytest.mark.parametrize(
@@ -50,17 +29,17 @@ def _audit(events: list[dict]) -> SimpleNamespace:
     ],
     ids=["curl", "wget", "pip", "git-clone"],
 )
-def test_download_commands_are_network_findings(tracer, event, args):
-    t, received = tracer
+def test_download_commands_are_network_findings(open_tracer, event, args):
+    t = open_tracer()
     t.audit(event, args)
-    findings = list(network_commands(_audit(received())))
+    findings = list(network_commands(_audit(t.received())))
     assert [f.rule for f in findings] == ["DATA.network"]
     assert "download or install" in findings[0].message
 
 
-def test_other_commands_are_not(tracer):
-    t, received = tracer
+def test_other_commands_are_not(open_tracer):
+    t = open_tracer()
     t.audit("subprocess.Popen", ("nvidia-smi", ["nvidia-smi", "-L"], None, None))
     t.audit("os.system", ("g++ -O3 kernel.cpp -o k.so",))
     t.audit("subprocess.Popen", ("python3", ["python3", "curlew_stats.py"], None, None))
-    assert list(network_commands(_audit(received()))) == []
+    assert list(network_commands(_audit(t.received()))) == []

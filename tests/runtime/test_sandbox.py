@@ -13,32 +13,22 @@ from pathlib import Path
 
 import pytest
 
-from golf_check.harness.runtime import launcher, sandbox
+from golf_check.harness.runtime import sandbox
+
+from .conftest import TINY_LM, prints, run_in, texts
 
 BWRAP, WHY_NOT = sandbox.bwrap_status()
 needs_bwrap = pytest.mark.skipif(BWRAP is None, reason=f"no bubblewrap sandbox here: {WHY_NOT}")
-TINY_LM = Path(__file__).parent / "candidates" / "tiny_lm.py"
 
 
-def run_in(box, code: str, cwd: Path, log: Path, timeout_s: float = 60, trace: bool = False):
-    return launcher.launch(
-        box.prefix + [sys.executable, "-S", "-c", code],
-        cwd=cwd,
-        env=dict(os.environ),
-        log_path=log,
-        timeout_s=timeout_s,
-        token=os.urandom(8).hex(),
-        trace_path=log.with_name("trace.jsonl") if trace else None,
-    )
-
-
-def texts(res) -> list[str]:
-    return [line.text for line in res.lines]
+@pytest.fixture
+def box(tmp_path):
+    """The sandbox of a run whose one writable folder is tmp_path."""
+    return sandbox.plan([], [tmp_path])
 
 
 @needs_bwrap
-def test_only_loopback_is_reachable(tmp_path):
-    box = sandbox.plan([], [tmp_path])
+def test_only_loopback_is_reachable(box, tmp_path):
     code = (
         "import socket\n"
         "try: socket.create_connection(('1.1.1.1', 53), timeout=2); print('egress open')\n"
@@ -48,8 +38,11 @@ def test_only_loopback_is_reachable(tmp_path):
         "rows = open('/proc/net/dev').readlines()[2:]\n"
         "print('ifaces', sorted(row.split(':')[0].strip() for row in rows))\n"
     )
-    res = run_in(box, code, tmp_path, tmp_path / "log")
-    assert texts(res) == ["egress refused", "loopback ok", "ifaces ['lo']"]
+    assert prints(box, code, tmp_path, tmp_path / "log") == [
+        "egress refused",
+        "loopback ok",
+        "ifaces ['lo']",
+    ]
 
 
 @needs_bwrap
@@ -72,8 +65,7 @@ def test_writes_land_only_in_the_run_folders_and_scratch_is_private(tmp_path):
         "print('tmp', w('/tmp/scratch'), w('/dev/shm/scratch'), w('/var/tmp/scratch'))\n"
         "print('run hidden', os.listdir('/run') == [])\n"
     )
-    res = run_in(box, code, work, tmp_path / "log")
-    assert texts(res) == [
+    assert prints(box, code, work, tmp_path / "log") == [
         "u refused",
         "evidence.log refused",
         ".golf-probe refused",
@@ -118,8 +110,7 @@ def test_no_privileges_no_remount_no_way_back_into_the_host_namespaces(tmp_path)
         "    except OSError: pass\n"
         "print('kernel settings writable', opened)\n"
     )
-    res = run_in(box, code, tmp_path, tmp_path / "log")
-    assert texts(res) == [
+    assert prints(box, code, tmp_path, tmp_path / "log") == [
         "uid 1000 caps 0000000000000000 0000000000000000 nnp 1",
         # joining a namespace it already is in is allowed for none of them without
         # capabilities; the host's namespaces are not even visible in its /proc
@@ -170,15 +161,14 @@ def test_scratch_space_is_capped(tmp_path):
         "        open(where + '/big', 'wb').write(b'x' * (16 << 20)); print(where, 'filled')\n"
         "    except OSError as e: print(where, 'full', e.errno == 28)\n"
     )
-    res = run_in(box, code, tmp_path, tmp_path / "log")
-    assert texts(res) == ["/tmp full True", "/dev/shm full True"]
+    assert prints(box, code, tmp_path, tmp_path / "log") == ["/tmp full True", "/dev/shm full True"]
 
 
 @needs_bwrap
 def test_the_process_limit_is_set_in_the_sandbox(tmp_path):
     box = sandbox.plan([], [tmp_path], limits={"nproc": 321})
     code = "import resource; print(resource.getrlimit(resource.RLIMIT_NPROC))"
-    assert texts(run_in(box, code, tmp_path, tmp_path / "log")) == ["(321, 321)"]
+    assert prints(box, code, tmp_path, tmp_path / "log") == ["(321, 321)"]
     assert box.notes == []  # a run as root is not a sandbox fallback, only a caveat
     assert ("task limit not applied" in box.describe()) is (os.geteuid() == 0)
     assert "321 tasks" in box.describe()
@@ -231,8 +221,7 @@ def test_the_memory_limit_bites_in_the_sandbox(tmp_path):
 
 
 @needs_bwrap
-def test_the_trace_descriptor_and_the_pipes_pass_through_bwrap(tmp_path):
-    box = sandbox.plan([], [tmp_path])
+def test_the_trace_descriptor_and_the_pipes_pass_through_bwrap(box, tmp_path):
     code = (
         "import json, os, sys, time\n"
         "os.write(int(os.environ['GOLF_CHECK_TRACE_FD']),"
@@ -272,7 +261,15 @@ def test_run_refuses_an_untrusted_script_without_bubblewrap(tmp_path):
     """A PATH without bwrap: one line on stderr, exit 2, nothing run."""
     env = dict(os.environ, PATH=str(tmp_path))
     done = subprocess.run(
-        [sys.executable, "-m", "golf_check.harness", "run", str(TINY_LM), "--out", str(tmp_path / "out")],
+        [
+            sys.executable,
+            "-m",
+            "golf_check.harness",
+            "run",
+            str(TINY_LM),
+            "--out",
+            str(tmp_path / "out"),
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -287,15 +284,7 @@ def test_run_refuses_an_untrusted_script_without_bubblewrap(tmp_path):
 
 def test_output_past_the_cap_is_drained_and_counted_not_kept(tmp_path):
     code = "import sys\nfor i in range(2000): sys.stdout.write('x' * 99 + '\\n')\nprint('end')\n"
-    res = launcher.launch(
-        [sys.executable, "-S", "-c", code],
-        cwd=tmp_path,
-        env=dict(os.environ),
-        log_path=tmp_path / "log",
-        timeout_s=60,
-        token="o" * 16,
-        max_log_bytes=50_000,
-    )
+    res = run_in(None, code, tmp_path, tmp_path / "log", max_log_bytes=50_000)
     kept = (tmp_path / "log").stat().st_size
     assert res.returncode == 0 and 50_000 <= kept < 50_000 + 200
     assert res.log_dropped_bytes > 140_000 and res.lines[-1].text != "end"
@@ -317,14 +306,13 @@ def test_an_older_bubblewrap_loses_only_what_it_lacks(monkeypatch, tmp_path):
 
 
 @needs_bwrap
-def test_a_pth_file_cannot_be_planted_for_the_next_golf_check(tmp_path):
+def test_a_pth_file_cannot_be_planted_for_the_next_golf_check(box, tmp_path):
     """The attack of issue 11: a .pth in a writable virtual environment runs inside the next
     golf-check command. The interpreter's folders are read-only, and scratch dies with the
     seed."""
     import site
 
     targets = [*site.getsitepackages(), site.getusersitepackages(), "/tmp", "/var/tmp"]
-    box = sandbox.plan([], [tmp_path])
     code = (
         "import os\n"
         f"for folder in {targets!r}:\n"
@@ -332,8 +320,8 @@ def test_a_pth_file_cannot_be_planted_for_the_next_golf_check(tmp_path):
         "    except OSError: print('refused', folder)\n"
         "    else: print('planted', folder)\n"
     )
-    res = run_in(box, code, tmp_path, tmp_path / "log")
-    outcome = dict(line.split(" ", 1)[::-1] for line in texts(res))
+    printed = prints(box, code, tmp_path, tmp_path / "log")
+    outcome = dict(line.split(" ", 1)[::-1] for line in printed)
     assert all(outcome[t] == "refused" for t in targets[:-2]), outcome
     assert outcome["/tmp"] == outcome["/var/tmp"] == "planted"  # on the seed's own tmpfs
     assert not any(Path(t, "zz_golf_probe.pth").exists() for t in targets)
@@ -359,15 +347,7 @@ def test_many_processes_each_under_the_process_cap_are_stopped_by_the_run_cap(tm
         "time.sleep(60)\n"
     )
     started = time.monotonic()
-    res = launcher.launch(
-        box.prefix + [sys.executable, "-S", "-c", code],
-        cwd=tmp_path,
-        env=dict(os.environ),
-        log_path=tmp_path / "log",
-        timeout_s=60,
-        token="r" * 16,
-        max_rss_bytes=256 << 20,
-    )
+    res = run_in(box, code, tmp_path, tmp_path / "log", max_rss_bytes=256 << 20)
     assert res.memory_killed and not res.timed_out and res.returncode != 0
     assert res.peak_rss_bytes > 256 << 20 and time.monotonic() - started < 30
     assert res.survivors == []  # killed on purpose, with the group: not left running

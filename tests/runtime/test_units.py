@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 import time
 from pathlib import Path
@@ -26,32 +25,19 @@ from golf_check.harness.runtime.trace import (
 )
 from golf_check.harness.runtime.valindex import build_index
 
+from .conftest import prints, run_in, texts
+
 # ----------------------------------------------------------------------------- shim mapping
 
 
 @pytest.fixture
-def tracer(tmp_path, monkeypatch):
+def tracer(tmp_path, monkeypatch, open_tracer):
     rng = np.random.default_rng(0)
     stream = rng.integers(0, 1000, size=5000).astype(np.uint16)
     stream[3000:3200] = stream[1000:1200]  # a duplicated passage, as real text has
     index = build_index(stream, tmp_path / "index")
     monkeypatch.setenv("GOLF_CHECK_VALINDEX", str(index))
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    t = shim._Tracer(theirs.fileno())
-    t.received = lambda: _drain(ours)
-    yield t, stream
-    ours.close()
-    theirs.close()
-
-
-def _drain(sock) -> list[dict]:
-    sock.setblocking(False)
-    out = []
-    while True:
-        try:
-            out.append(json.loads(sock.recv(1 << 20)))
-        except BlockingIOError:
-            return out
+    return open_tracer(), stream
 
 
 def test_rows_of_the_stream_map_to_their_positions(tracer):
@@ -360,16 +346,9 @@ def test_launcher_stamps_lines_and_kills_the_group_on_timeout(tmp_path):
         "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\ntime.sleep(60)\n"
     )
     t0 = time.monotonic()
-    res = launcher.launch(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        env=dict(os.environ),
-        log_path=tmp_path / "log",
-        timeout_s=2.0,
-        token="t" * 16,
-    )
+    res = run_in(None, code, tmp_path, tmp_path / "log", site=True, timeout_s=2.0)
     assert res.timed_out and res.returncode is not None and res.returncode < 0
-    assert [line.text for line in res.lines] == ["a", "b"]
+    assert texts(res) == ["a", "b"]
     assert 0.4 < res.lines[1].t - res.lines[0].t < 2.0
     assert time.monotonic() - t0 < 15
     stamped = (tmp_path / "log").read_text().splitlines()
@@ -379,14 +358,7 @@ def test_launcher_stamps_lines_and_kills_the_group_on_timeout(tmp_path):
 
 def test_launcher_keeps_a_bounded_tail_of_a_flood_but_times_every_line(tmp_path):
     code = "import sys\nfor i in range(5000): print(i)\nsys.stdout.buffer.write(b'\\xff\\xfe bad\\n')\n"
-    res = launcher.launch(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        env=dict(os.environ),
-        log_path=tmp_path / "log",
-        timeout_s=30,
-        token="f" * 16,
-    )
+    res = run_in(None, code, tmp_path, tmp_path / "log", site=True, timeout_s=30)
     assert len(res.line_times) == 5001 and len(res.lines) == launcher.KEEP_LINES
     assert res.lines[-1].text == "\ufffd\ufffd bad"  # not UTF-8: replaced, not a crash
     assert res.time_of_line(5001) == res.lines[-1].t and res.time_of_line(0) is None
@@ -420,7 +392,9 @@ def test_targets(tmp_path):
     assert target.resolve(str(script)).run_args == [str(script.resolve())]
     assert target.resolve(str(tmp_path)).script == script.resolve()
     ref = target.resolve(None)
-    assert ref.is_reference and ref.run_args == ["-m", "golf_check.reference_model"] and ref.is_package
+    assert (
+        ref.is_reference and ref.run_args == ["-m", "golf_check.reference_model"] and ref.is_package
+    )
     for bad in (str(tmp_path / "nope.py"), str(tmp_path / "x.txt"), "no_such_module_xyz"):
         if bad.endswith(".txt"):
             Path(bad).write_text("x")
@@ -455,15 +429,7 @@ def test_sandbox_makes_protected_folders_read_only_and_cuts_the_network(tmp_path
         "try:\n socket.create_connection(('10.255.255.1', 80), timeout=1); print('net open')\n"
         "except OSError: print('net closed')\n"
     )
-    res = launcher.launch(
-        box.prefix + [sys.executable, "-c", probe],
-        cwd=inner,
-        env=dict(os.environ),
-        log_path=tmp_path / "log",
-        timeout_s=30,
-        token="s" * 16,
-    )
-    assert [line.text for line in res.lines] == [
+    assert prints(box, probe, inner, tmp_path / "log", site=True, timeout_s=30) == [
         "protected read-only",
         "relative escape read-only",
         "home read-only",
@@ -530,15 +496,7 @@ def test_the_sandboxed_candidate_has_no_privileges_and_cannot_reach_the_evidence
         "try: open('big', 'wb').write(b'x' * (2 << 20)); print('big file written')\n"
         "except OSError: print('big file refused')\n"
     ).replace("OUT", repr(str(out)))
-    res = launcher.launch(
-        box.prefix + [sys.executable, "-c", probe],
-        cwd=work,
-        env=dict(os.environ),
-        log_path=out / "log",
-        timeout_s=30,
-        token="p" * 16,
-    )
-    assert [line.text for line in res.lines] == [
+    assert prints(box, probe, work, out / "log", site=True, timeout_s=30) == [
         "uid 1000 caps 0000000000000000",
         "no_new_privs 1",
         "../evidence.log read-only",
@@ -563,16 +521,8 @@ def test_a_detached_daemon_is_reported_over_the_channel_and_dies_with_the_run(tm
         f"    os.execve(sys.executable, [sys.executable, '-c', {daemon!r}], {{}})\n"
         "print('main done')\n"
     )
-    res = launcher.launch(
-        box.prefix + [sys.executable, "-S", "-c", code],
-        cwd=tmp_path,
-        env=dict(os.environ),
-        log_path=tmp_path / "log",
-        timeout_s=30,
-        token="d" * 16,
-        trace_path=tmp_path / "trace.jsonl",
-    )
-    assert res.returncode == 0 and [line.text for line in res.lines] == ["main done"]
+    res = run_in(box, code, tmp_path, tmp_path / "log", timeout_s=30, trace=True)
+    assert res.returncode == 0 and texts(res) == ["main done"]
     assert len(res.survivors) == 1 and "time.sleep(2)" in res.survivors[0]
     time.sleep(3)
     assert not marker.exists()
@@ -588,15 +538,7 @@ def test_the_trace_channel_carries_every_process_and_the_log_is_hashed(tmp_path)
         "subprocess.run([sys.executable, '-c', 'print(\"child\")'], check=True)\n"
     )
     env = dict(os.environ, PYTHONPATH=shim_dir)
-    res = launcher.launch(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        env=env,
-        log_path=tmp_path / "log",
-        timeout_s=60,
-        token="c" * 16,
-        trace_path=tmp_path / "trace.jsonl",
-    )
+    res = run_in(None, code, tmp_path, tmp_path / "log", site=True, env=env, trace=True)
     starts = [e for e in res.trace_events if e["ev"] == "start"]
     exits = [e for e in res.trace_events if e["ev"] == "exit"]
     assert len(starts) == 2 and len(exits) == 2  # the child got the channel passed on
@@ -633,13 +575,12 @@ def test_verify_checks_the_digests_a_run_report_quotes(tmp_path):
     assert "seed1/train_seed1.log: changed since golf-check run wrote it" in error
 
 
-def test_side_files_are_the_submissions_own_not_its_environment(tmp_path, monkeypatch):
+def test_side_files_are_the_submissions_own_not_its_environment(tmp_path, monkeypatch, open_tracer):
     folder = tmp_path / "submission"
     monkeypatch.setenv("GOLF_CHECK_SCRIPT_DIR", str(folder))
     monkeypatch.setenv("GOLF_CHECK_DATA_DIR", str(folder / "data"))
     monkeypatch.setenv("GOLF_CHECK_OUT_DIR", str(folder / "golf-check-runs" / "1"))
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    t = shim._Tracer(theirs.fileno())
+    t = open_tracer()
     reads = {
         "weights.dat": True,
         "tables/bigram.npy": True,
@@ -651,24 +592,15 @@ def test_side_files_are_the_submissions_own_not_its_environment(tmp_path, monkey
     }
     for rel in reads:
         t.audit("open", (str(folder / rel), "rb", 0))
-    side = {e["path"] for e in _drain(ours) if e.get("kind") == "side"}
+    side = {e["path"] for e in t.received() if e.get("kind") == "side"}
     assert side == {str(folder / rel) for rel, counted in reads.items() if counted}
-    ours.close()
-    theirs.close()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="namespaces are Linux-only")
 def test_a_candidate_killed_by_a_signal_reads_as_killed_through_the_sandbox(tmp_path):
     box = _plan([], [tmp_path], harness_owned=[])
-    res = launcher.launch(
-        box.prefix + [sys.executable, "-S", "-c", "import os; os.kill(os.getpid(), 9)"],
-        cwd=tmp_path,
-        env=dict(os.environ),
-        log_path=tmp_path / "log",
-        timeout_s=30,
-        token="k" * 16,
-        trace_path=tmp_path / "trace.jsonl",
-    )
+    code = "import os; os.kill(os.getpid(), 9)"
+    res = run_in(box, code, tmp_path, tmp_path / "log", timeout_s=30, trace=True)
     assert res.returncode == -9
 
 
@@ -702,7 +634,7 @@ def test_a_spawned_child_that_lost_the_descriptor_reconnects_to_the_harness(tmp_
         token="m" * 16,
         trace_path=tmp_path / "trace.jsonl",
     )
-    assert [line.text for line in res.lines] == ["child"]  # no "no trace channel" warning
+    assert texts(res) == ["child"]  # no "no trace channel" warning
     starts = {e["pid"] for e in res.trace_events if e["ev"] == "start"}
     exits = {e["pid"] for e in res.trace_events if e["ev"] == "exit"}
     assert len(starts) >= 2 and starts == exits  # the child and spawn's resource tracker too
@@ -713,16 +645,9 @@ def test_a_spawned_child_that_lost_the_descriptor_reconnects_to_the_harness(tmp_
 def test_the_memory_limit_stops_a_runaway_candidate_with_or_without_the_sandbox(tmp_path, enabled):
     box = _plan([], [tmp_path], enabled=enabled, limits={"data": 256 << 20})
     code = "b = bytearray(64 << 20); print('64 MiB ok', flush=True); c = bytearray(512 << 20)"
-    res = launcher.launch(
-        box.prefix + [sys.executable, "-S", "-c", code],
-        cwd=tmp_path,
-        env=dict(os.environ),
-        log_path=tmp_path / "log",
-        timeout_s=30,
-        token="x" * 16,
-    )
-    texts = [line.text for line in res.lines]
-    assert res.returncode == 1 and texts[0] == "64 MiB ok" and texts[-1] == "MemoryError"
+    res = run_in(box, code, tmp_path, tmp_path / "log", timeout_s=30)
+    printed = texts(res)
+    assert res.returncode == 1 and printed[0] == "64 MiB ok" and printed[-1] == "MemoryError"
 
 
 def test_a_mapping_error_turns_the_index_off_without_looking_like_tampering(tracer):
