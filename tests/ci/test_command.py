@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,16 @@ def run_ci(challenge, *args: str, capsys=None) -> tuple[int, str]:
         main(["ci", "--repo", str(challenge.root), "--base", "main", *args])
     out = capsys.readouterr().out if capsys else ""
     return exc.value.code, out
+
+
+@contextmanager
+def pull_request(challenge, **submission) -> Iterator[str]:
+    """A fork that adds one record folder (``challenge.submission``'s arguments), committed
+    once the body has edited it; yields the folder."""
+    challenge.fork()
+    folder = challenge.submission(**submission)
+    yield folder
+    challenge.commit()
 
 
 def report_of(challenge, capsys, *args: str) -> tuple[int, dict]:
@@ -63,20 +75,16 @@ def test_good_submission_passes(challenge, capsys):
 
 
 def test_extra_file_outside_the_folder_fails(challenge, capsys):
-    challenge.fork()
-    challenge.submission()
-    challenge.write("train_gpt.py", "# the baseline, edited\n")
-    challenge.commit()
+    with pull_request(challenge):
+        challenge.write("train_gpt.py", "# the baseline, edited\n")
     code, doc = report_of(challenge, capsys)
     assert code == 1
     assert "PACKAGE.pr-scope" in rules_of(doc)
 
 
 def test_missing_log_fails(challenge, capsys):
-    challenge.fork()
-    folder = challenge.submission()
-    (challenge.root / folder / "train_seed42.log").unlink()
-    challenge.commit()
+    with pull_request(challenge) as folder:
+        (challenge.root / folder / "train_seed42.log").unlink()
     code, doc = report_of(challenge, capsys)
     assert code == 1
     assert "PACKAGE.pr-logs-per-seed" in rules_of(doc)
@@ -87,10 +95,8 @@ def test_missing_log_fails(challenge, capsys):
 
 
 def test_missing_required_file_fails_the_gate(challenge, capsys):
-    challenge.fork()
-    folder = challenge.submission()
-    (challenge.root / folder / "README.md").unlink()
-    challenge.commit()
+    with pull_request(challenge) as folder:
+        (challenge.root / folder / "README.md").unlink()
     code, doc = report_of(challenge, capsys)
     assert code == 1
     (req,) = [f for f in doc["findings"] if f["rule"] == "PACKAGE.required-files"]
@@ -101,11 +107,9 @@ def test_missing_required_file_fails_the_gate(challenge, capsys):
 def test_escaping_symlink_fails_and_is_never_followed(challenge, capsys, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("seed: 42\nquantized_ttt_phased val_loss:1.0 val_bpb:0.1\n")
-    challenge.fork()
-    folder = challenge.submission()
-    (challenge.root / folder / "train_seed42.log").unlink()
-    challenge.symlink(f"{folder}/train_seed42.log", str(secret))
-    challenge.commit()
+    with pull_request(challenge) as folder:
+        (challenge.root / folder / "train_seed42.log").unlink()
+        challenge.symlink(f"{folder}/train_seed42.log", str(secret))
     code, doc = report_of(challenge, capsys)
     assert code == 1
     assert {"PACKAGE.pr-symlink", "PACKAGE.pr-logs-per-seed"} <= rules_of(doc)
@@ -113,10 +117,8 @@ def test_escaping_symlink_fails_and_is_never_followed(challenge, capsys, tmp_pat
 
 
 def test_over_cap_artifact_fails(challenge, capsys):
-    challenge.fork()
-    folder = challenge.submission()
-    challenge.write(f"{folder}/final_model.int6.ptz", b"\x28\xb5\x2f\xfd" + b"\1" * 16_100_000)
-    challenge.commit()
+    with pull_request(challenge) as folder:
+        challenge.write(f"{folder}/final_model.int6.ptz", b"\x28\xb5\x2f\xfd" + b"\1" * 16_100_000)
     code, doc = report_of(challenge, capsys)
     assert code == 1
     assert {"PACKAGE.pr-file-size", "PACKAGE.pr-committed-checkpoint"} <= rules_of(doc)
@@ -136,10 +138,8 @@ def test_illegal_script_fails_with_its_location(challenge, capsys):
 
 
 def test_markdown_comment_and_sarif_files(challenge, capsys, tmp_path):
-    challenge.fork()
-    folder = challenge.submission(script=challenge.illegal_script())
-    challenge.write("README.md", "# touched\n")
-    challenge.commit()
+    with pull_request(challenge, script=challenge.illegal_script()) as folder:
+        challenge.write("README.md", "# touched\n")
     comment, sarif = tmp_path / "comment.md", tmp_path / "out.sarif"
     code, out = run_ci(
         challenge,
@@ -177,10 +177,8 @@ def test_markdown_comment_and_sarif_files(challenge, capsys, tmp_path):
 
 
 def test_strict_turns_warnings_into_failure(challenge, capsys):
-    challenge.fork()
-    folder = challenge.submission()
-    challenge.write(f"{folder}/figure.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")
-    challenge.commit()
+    with pull_request(challenge) as folder:
+        challenge.write(f"{folder}/figure.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")
     code, doc = report_of(challenge, capsys)
     assert "PACKAGE.pr-committed-checkpoint" in rules_of(doc)
     assert code == 0
