@@ -72,11 +72,12 @@ class SandboxLimit(NamedTuple):
 
     @property
     def param(self) -> str:
+        """The keyword the command receives the value as (memory_limit for --memory-limit)."""
         return self.flag.removeprefix("--").replace("-", "_")
 
     def option(self):
         kind = click.IntRange(min=0) if self.unit == 1 else click.FloatRange(min=0)
-        return option(self.flag, type=kind, default=self.default, help=self.help)
+        return option(self.flag, self.param, type=kind, default=self.default, help=self.help)
 
 
 SANDBOX_LIMITS = (
