@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from git_repo import git
+
 ROOT = Path(__file__).resolve().parents[1]
 RECORDS = ROOT / "tests" / "fixtures" / "records"
 SCRIPT = ROOT / "tests" / "ci" / "scripts" / "legal_train_gpt.py"
@@ -31,20 +33,6 @@ RECORD = "2026-04-22_SP8192_CaseOps_GatedAttn_QuantGate_Loop45_PhasedTTT_MLPClip
 MERGED = "2026-04-09_A2_Muon097_3Seed"
 TRACK = "records/track_10min_16mb"
 TARGET_S = 3.0
-
-_ENV = {
-    **os.environ,
-    "GIT_AUTHOR_NAME": "Bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.invalid",
-    "GIT_COMMITTER_NAME": "Bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.invalid",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-}
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=repo, env=_ENV, check=True, capture_output=True)
 
 
 def build_repo(root: Path) -> Path:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -38,6 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from git_repo import GIT_ENV, git  # noqa: E402
+
 from golf_check.harness.errors import InputError  # noqa: E402
 from golf_check.harness.evidence import stats as st  # noqa: E402
 from golf_check.harness.evidence.verifier import verify_path  # noqa: E402
@@ -46,14 +47,6 @@ from golf_check.harness.report import render  # noqa: E402
 BEGIN = "<!-- bench_verify_corpus:begin (generated: bench/bench_verify_corpus.py --update) -->"
 END = "<!-- bench_verify_corpus:end -->"
 TRACK = "records/track_10min_16mb"
-_GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.invalid",
-    "GIT_COMMITTER_NAME": "Bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.invalid",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-}
 
 
 def folders(shared: Path) -> list[tuple[str, Path]]:
@@ -149,26 +142,23 @@ def ci_row(folder: Path, cli: list[str]) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-ci-") as tmp:
         repo = Path(tmp) / "parameter-golf"
         repo.mkdir()
-        env = {**os.environ, **_GIT_ENV}
-
-        def git(*args: str) -> None:
-            subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
-
-        git("init", "-q", "-b", "main")
+        git(repo, "init", "-q", "-b", "main")
         (repo / "README.md").write_text("# Parameter Golf\n")
         (repo / "train_gpt.py").write_text("# baseline\n")
         (repo / "data").mkdir()
         (repo / "data/cached_challenge_fineweb.py").write_text("# download script\n")
-        git("add", "-A")
-        git("commit", "-q", "-m", "base")
-        git("checkout", "-q", "-b", "pr")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", "base")
+        git(repo, "checkout", "-q", "-b", "pr")
         shutil.copytree(folder, repo / TRACK / folder.name)
-        git("add", "-A")
-        git("commit", "-q", "-m", f"add {folder.name}")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", f"add {folder.name}")
         gate = [*cli, "ci", "--repo", str(repo), "--base", "main", "--head", "pr"]
-        proc = subprocess.run([*gate, "--format", "json"], capture_output=True, text=True, env=env)
+        proc = subprocess.run(
+            [*gate, "--format", "json"], capture_output=True, text=True, env=GIT_ENV
+        )
         sarif = subprocess.run(
-            [*gate, "--format", "sarif"], capture_output=True, text=True, env=env
+            [*gate, "--format", "sarif"], capture_output=True, text=True, env=GIT_ENV
         )
     row = {"folder": folder.name, "exit": proc.returncode}
     try:
