@@ -14,7 +14,7 @@ from pathlib import Path
 from golf_check.harness.errors import InputError
 from golf_check.harness.evidence.codesize import CodeCount, detect_convention
 from golf_check.harness.evidence.codesize import recompute_code as recompute_code_as
-from golf_check.harness.evidence.levels import seed_level
+from golf_check.harness.evidence.levels import seed_finding
 from golf_check.harness.evidence.model import EvidenceSet
 from golf_check.harness.report import Finding
 from golf_check.harness.rulebook import detector, rule
@@ -58,10 +58,9 @@ def artifact_over_cap(ev: EvidenceSet) -> Iterator[Finding]:
     if model is not None:
         yield from _whole_artifact_from_files(code, model)
     for seed in ev.seeds:
-        level = "runtime" if seed.source == "measured" else "log"
         if seed.artifact_bytes is None:
             if seed.complete:
-                yield _no_size_line(seed, level)
+                yield _no_size_line(seed)
             continue
         counted = _counted_code(ev, seed) if code is not None and model is None else None
         if counted is not None and seed.model_bytes is not None:
@@ -70,17 +69,7 @@ def artifact_over_cap(ev: EvidenceSet) -> Iterator[Finding]:
                 yield from _logged_vs_recomputed(seed, recomputed, counted)
                 continue
         if seed.artifact_bytes > ARTIFACT_CAP_BYTES:
-            yield Finding.of(
-                ARTIFACT_CAP,
-                f"{seed.label}: artifact is {seed.artifact_bytes:,} bytes, "
-                f"{seed.artifact_bytes - ARTIFACT_CAP_BYTES:,} over the 16,000,000-byte cap",
-                file=seed.log,
-                line=seed.artifact_line,
-                evidence=f"Total submission size {seed.artifact_tag or ''}: "
-                f"{seed.artifact_bytes} bytes",
-                level=level,
-                fix="shrink the model or pack the code (16,000,000 is decimal, not 16 MiB)",
-            )
+            yield _over_cap(seed, seed.artifact_bytes)
     if code is not None:
         for ref in code[2][:5]:
             yield Finding.of(
@@ -135,19 +124,18 @@ def _shipped_code(ev: EvidenceSet):
     return ev._cache["recomputed_code"]
 
 
-def _no_size_line(seed, level: str) -> Finding:
+def _no_size_line(seed) -> Finding:
     raw = (
         f"; the untagged total {seed.raw_total_bytes:,} is the raw fp total, not the cap figure"
         if seed.raw_total_bytes
         else ""
     )
-    return Finding.of(
+    return seed_finding(
         ARTIFACT_CAP,
-        f"{seed.label}: no cap-relevant size line{raw}",
+        seed,
+        f"no cap-relevant size line{raw}",
         severity="warning",
         confidence="medium",
-        file=seed.log,
-        level=level,
         fix="log `Total submission size <quant>+<codec>: N bytes` after serializing",
     )
 
@@ -192,72 +180,66 @@ def _logged_vs_recomputed(seed, recomputed: int, counted: CodeCount) -> Iterator
     )
     if not counted.exact:
         if over and logged <= ARTIFACT_CAP_BYTES:
-            yield Finding.of(
+            yield seed_finding(
                 ARTIFACT_CAP,
-                f"{seed.label}: {figures}; with the logged model {seed.model_bytes:,} bytes the "
+                seed,
+                f"{figures}; with the logged model {seed.model_bytes:,} bytes the "
                 f"{counted.bound} is {recomputed:,} bytes, over the cap, while the log's total is "
                 f"{logged:,}",
                 severity="warning",
                 confidence="medium",
-                file=seed.log,
                 line=seed.code_line or seed.artifact_line,
                 evidence=evidence,
-                level=seed_level(seed),
                 fix="ship the code in the form the log counted (e.g. the compressed wrapper)",
             )
         elif not over:
-            yield Finding.of(
+            yield seed_finding(
                 ARTIFACT_CAP,
-                f"{seed.label}: {figures}; with the logged model {seed.model_bytes:,} bytes the "
+                seed,
+                f"{figures}; with the logged model {seed.model_bytes:,} bytes the "
                 f"artifact is {'at most' if counted.bound == 'upper bound' else 'about'} "
                 f"{recomputed:,} bytes, under the cap",
                 severity="info",
                 confidence="medium",
-                file=seed.log,
                 line=seed.code_line or seed.artifact_line,
                 evidence=evidence,
-                level=seed_level(seed),
             )
         if logged > ARTIFACT_CAP_BYTES:
             yield _over_cap(seed, logged)
         return
     if over or recomputed > logged:
-        yield Finding.of(
+        yield seed_finding(
             ARTIFACT_CAP,
-            f"{seed.label}: {figures}; with the logged model {seed.model_bytes:,} bytes the "
+            seed,
+            f"{figures}; with the logged model {seed.model_bytes:,} bytes the "
             f"artifact is {recomputed:,} bytes"
             + (f", {recomputed - ARTIFACT_CAP_BYTES:,} over the cap" if over else ""),
             severity="error" if over else "warning",
-            file=seed.log,
             line=seed.artifact_line,
             evidence=evidence,
-            level=seed_level(seed),
             fix="count every code file the run needs (or fold the helpers into train_gpt.py)",
         )
     elif logged > ARTIFACT_CAP_BYTES:
-        yield Finding.of(
+        yield seed_finding(
             ARTIFACT_CAP,
-            f"{seed.label}: the log's total {logged:,} bytes is "
+            seed,
+            f"the log's total {logged:,} bytes is "
             f"{logged - ARTIFACT_CAP_BYTES:,} over the cap, but {figures}, and with the logged "
             f"model {seed.model_bytes:,} bytes that is {recomputed:,}: the log counted code that "
             "does not ship (unwrapped source?)",
             severity="warning",
-            file=seed.log,
             line=seed.artifact_line,
             evidence=evidence,
-            level=seed_level(seed),
             fix="log the size of the code as committed so the log and the files agree",
         )
 
 
 def _over_cap(seed, total: int) -> Finding:
-    return Finding.of(
+    return seed_finding(
         ARTIFACT_CAP,
-        f"{seed.label}: artifact is {total:,} bytes, "
-        f"{total - ARTIFACT_CAP_BYTES:,} over the 16,000,000-byte cap",
-        file=seed.log,
+        seed,
+        f"artifact is {total:,} bytes, {total - ARTIFACT_CAP_BYTES:,} over the 16,000,000-byte cap",
         line=seed.artifact_line,
         evidence=f"Total submission size {seed.artifact_tag or ''}: {total} bytes",
-        level=seed_level(seed),
         fix="shrink the model or pack the code (16,000,000 is decimal, not 16 MiB)",
     )

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from golf_check.harness.evidence import canonical
 from golf_check.harness.evidence import stats as st
-from golf_check.harness.evidence.levels import audit_finding, seed_level
+from golf_check.harness.evidence.levels import audit_finding, seed_finding
 from golf_check.harness.evidence.logparse import PROVENANCE_KEYS
 from golf_check.harness.evidence.model import EvidenceSet, SeedEvidence
 from golf_check.harness.report import Finding
-from golf_check.harness.rulebook import detector, rule
+from golf_check.harness.rulebook import Rule, detector, rule
 
 MIN_SEEDS = 3
 
@@ -407,37 +408,37 @@ def claim_not_the_mean(ev: EvidenceSet) -> Iterator[Finding]:
             printed = s.bpb_decimals if key == "val_bpb" else s.loss_decimals
             tol = max(st.claim_tolerance(decimals), 0.5 * 10.0**-printed + 1e-12)
             if tol < abs(claimed - measured) <= tol + _last_digit(min(decimals, printed)):
-                yield Finding.of(
+                yield seed_finding(
                     CLAIM_MISMATCH,
-                    f"{s.label}: submission.json claims {key} {claimed} for this seed, the "
+                    s,
+                    f"submission.json claims {key} {claimed} for this seed, the "
                     f"log's {s.headline_kind} line says {measured}: they differ only in the "
                     "last printed digit",
                     severity="info",
                     file="submission.json",
                     evidence=f"claimed {claimed}; log line {s.headline_line}: {measured}",
-                    level=seed_level(s),
                 )
             elif abs(claimed - measured) > tol:
-                yield Finding.of(
+                yield seed_finding(
                     CLAIM_MISMATCH,
-                    f"{s.label}: submission.json claims {key} {claimed} for this seed, "
+                    s,
+                    f"submission.json claims {key} {claimed} for this seed, "
                     f"the log's {s.headline_kind} line says {measured:.8f}",
                     severity="error" if claimed < measured else "warning",
                     file="submission.json",
                     evidence=f"claimed {claimed}; log line {s.headline_line}: {measured}",
-                    level=seed_level(s),
                     fix=f"set the seed's {key} to {measured:.8f}",
                 )
         claimed_bytes = s.claimed.get("artifact_bytes")
         if claimed_bytes is not None and s.artifact_bytes is not None:
             if claimed_bytes != s.artifact_bytes:
-                yield Finding.of(
+                yield seed_finding(
                     CLAIM_MISMATCH,
-                    f"{s.label}: submission.json claims {claimed_bytes:,} artifact bytes, "
+                    s,
+                    f"submission.json claims {claimed_bytes:,} artifact bytes, "
                     f"the log says {s.artifact_bytes:,}",
                     severity="warning",
                     file="submission.json",
-                    level=seed_level(s),
                     fix=f"set the seed's artifact_bytes to {s.artifact_bytes}",
                 )
 
@@ -457,48 +458,55 @@ def _compare_mean(
     tol = max(st.claim_tolerance(decimals), 0.5 * 10.0**-printed + 1e-12)
     if recomputed is None or abs(claimed - recomputed) <= tol:
         return
-    if abs(claimed - recomputed) <= tol + _last_digit(decimals):
-        yield Finding.of(
-            CLAIM_MISMATCH,
-            f"submission.json {key} {claimed} differs from the mean of the per-seed headlines "
-            f"{recomputed:.8f} only in its last printed digit (a rounding slip, not a claim "
-            "the logs contradict)",
-            severity="info",
-            file="submission.json",
-            evidence=f"per-seed {metric}: {_fmt(values)}",
-            level="log",
-            fix=f'claim the mean: "{metric}": {recomputed:.8f}',
-        )
-        return
     n = len(values)
     same_as = [s for s in scored if abs(getattr(s, metric) - claimed) <= tol]
-    if same_as and n > 1:
+    if abs(claimed - recomputed) <= tol + _last_digit(decimals):
+        severity = "info"
+        message = (
+            f"submission.json {key} {claimed} differs from the mean of the per-seed headlines "
+            f"{recomputed:.8f} only in its last printed digit (a rounding slip, not a claim "
+            "the logs contradict)"
+        )
+    elif same_as and n > 1:
         seed = same_as[0]
         rank = "the best" if getattr(seed, metric) == min(values) else "one"
-        yield Finding.of(
-            CLAIM_MISMATCH,
+        severity = "warning"
+        message = (
             f"submission.json {key} {claimed} is {rank} of {n} seeds ({seed.label}), "
-            f"not the {n}-seed mean {recomputed:.8f}",
-            severity="warning",
-            file="submission.json",
-            evidence=f"per-seed {metric}: {_fmt(values)}",
-            level="log",
-            fix=f'claim the mean: "{metric}": {recomputed:.8f}',
+            f"not the {n}-seed mean {recomputed:.8f}"
         )
-        return
-    better = claimed < recomputed
-    yield Finding.of(
+    else:
+        better = claimed < recomputed
+        severity = "error" if better else "warning"
+        message = (
+            f"submission.json {key} {claimed} does not match the mean of the per-seed "
+            f"headlines {recomputed:.8f} (difference {claimed - recomputed:+.6f}, "
+            f"tolerance {tol:.1g})"
+            + ("; the claim is better than the evidence" if better else "")
+            + gap
+        )
+    yield _claim_against_seeds(
         CLAIM_MISMATCH,
-        f"submission.json {key} {claimed} does not match the mean of the per-seed "
-        f"headlines {recomputed:.8f} (difference {claimed - recomputed:+.6f}, "
-        f"tolerance {tol:.1g})"
-        + ("; the claim is better than the evidence" if better else "")
-        + gap,
-        severity="error" if better else "warning",
+        message,
+        metric,
+        values,
+        severity=severity,
+        fix=f'claim the mean: "{metric}": {recomputed:.8f}',
+    )
+
+
+def _claim_against_seeds(
+    rule: Rule, message: str, metric: str, values: list, **fields: Any
+) -> Finding:
+    """A finding on a figure submission.json claims, with the per-seed values it was
+    recomputed from as its evidence."""
+    return Finding.of(
+        rule,
+        message,
         file="submission.json",
         evidence=f"per-seed {metric}: {_fmt(values)}",
         level="log",
-        fix=f'claim the mean: "{metric}": {recomputed:.8f}',
+        **fields,
     )
 
 
@@ -511,13 +519,12 @@ def claimed_std_wrong(ev: EvidenceSet) -> Iterator[Finding]:
     sample, population = st.std(values), st.pstd(values)
     tol = 0.5 * 10.0**-claims.val_bpb_std_decimals + 1e-9
     if min(abs(claims.val_bpb_std - sample), abs(claims.val_bpb_std - population)) > tol:
-        yield Finding.of(
+        yield _claim_against_seeds(
             STD_MISMATCH,
             f"submission.json {claims.val_bpb_std_key} {claims.val_bpb_std} but the per-seed "
             f"val_bpb give std {sample:.6f} (n-1) / {population:.6f} (n)",
-            file="submission.json",
-            evidence=f"per-seed val_bpb: {_fmt(values)}",
-            level="log",
+            "val_bpb",
+            values,
             fix=f"set {claims.val_bpb_std_key} to {sample:.6f}",
         )
 
@@ -546,20 +553,12 @@ def implied_bytes_off(ev: EvidenceSet) -> Iterator[Finding]:
         )
         if abs(deviation) <= tol:
             continue
-        ratio = implied / nearest
-        known = canonical.fingerprint(ratio)
-        yield Finding.of(
-            BPB_BYTES,
-            f"{s.label}: val_loss {s.val_loss} / ln2 x {s.val_tokens:,} tokens / val_bpb "
-            f"{s.val_bpb} implies {implied:,.0f} bytes, x{ratio:.4f} the canonical "
-            f"{nearest:,}" + (f" ({known})" if known else ""),
-            file=s.log,
-            line=s.headline_line,
-            evidence=f"implied bytes {implied:,.0f}; canonical {nearest:,} "
-            f"({family or 'any family'})",
-            level=seed_level(s),
-            fix="compute bytes per token from the SentencePiece pieces exactly once "
-            "(leading space +1 only after a non-boundary token); see issue #1719",
+        yield _implied_bytes_finding(
+            s,
+            implied,
+            implied / nearest,
+            f"the canonical {nearest:,}",
+            f"canonical {nearest:,} ({family or 'any family'})",
         )
 
 
@@ -574,16 +573,28 @@ def _implied_bytes_vs_measured(ev: EvidenceSet, s: SeedEvidence, implied: float)
     ratio = implied / split.target_bytes
     if abs(ratio - 1.0) <= tol:
         return
+    yield _implied_bytes_finding(
+        s,
+        implied,
+        ratio,
+        f"the {split.target_bytes:,} golf-check counted on the {split.name}",
+        f"measured {split.target_bytes:,}",
+    )
+
+
+def _implied_bytes_finding(
+    s: SeedEvidence, implied: float, ratio: float, reference: str, reference_evidence: str
+) -> Finding:
+    """The bytes a seed's headline implies are ``ratio`` times ``reference``, the byte count
+    they should be (a known mistake's ratio is named)."""
     known = canonical.fingerprint(ratio)
-    yield Finding.of(
+    return seed_finding(
         BPB_BYTES,
-        f"{s.label}: val_loss {s.val_loss} / ln2 x {s.val_tokens:,} tokens / val_bpb "
-        f"{s.val_bpb} implies {implied:,.0f} bytes, x{ratio:.4f} the {split.target_bytes:,} "
-        f"golf-check counted on the {split.name}" + (f" ({known})" if known else ""),
-        file=s.log,
+        s,
+        f"val_loss {s.val_loss} / ln2 x {s.val_tokens:,} tokens / val_bpb {s.val_bpb} implies "
+        f"{implied:,.0f} bytes, x{ratio:.4f} {reference}" + (f" ({known})" if known else ""),
         line=s.headline_line,
-        evidence=f"implied bytes {implied:,.0f}; measured {split.target_bytes:,}",
-        level=seed_level(s),
+        evidence=f"implied bytes {implied:,.0f}; {reference_evidence}",
         fix="compute bytes per token from the SentencePiece pieces exactly once "
         "(leading space +1 only after a non-boundary token); see issue #1719",
     )
@@ -594,26 +605,24 @@ def partial_validation(ev: EvidenceSet) -> Iterator[Finding]:
     for s in ev.seeds:
         if ev.split is not None and s.val_tokens is not None:
             if s.val_tokens != ev.split.tokens:
-                yield Finding.of(
+                yield seed_finding(
                     FULL_VAL,
-                    f"{s.label}: {s.val_tokens:,} validation tokens, but the {ev.split.name} "
+                    s,
+                    f"{s.val_tokens:,} validation tokens, but the {ev.split.name} "
                     f"golf-check loaded has {ev.split.tokens:,}",
-                    file=s.log,
                     line=s.val_tokens_line,
                     evidence=f"val_tokens {s.val_tokens}; measured {ev.split.tokens}",
-                    level=seed_level(s),
                     fix="evaluate on every validation shard the run was given",
                 )
             continue
         if s.val_tokens is None:
             if s.complete and s.val_bpb is not None:
-                yield Finding.of(
+                yield seed_finding(
                     FULL_VAL,
-                    f"{s.label}: the log does not print the validation token count",
+                    s,
+                    "the log does not print the validation token count",
                     severity="warning",
                     confidence="medium",
-                    file=s.log,
-                    level=seed_level(s),
                     fix="log `val_tokens: N` so the full split can be checked",
                 )
             continue
@@ -626,37 +635,33 @@ def partial_validation(ev: EvidenceSet) -> Iterator[Finding]:
                 if expected
                 else "no tokenizer family has this count"
             )
-            yield Finding.of(
+            yield seed_finding(
                 FULL_VAL,
-                f"{s.label}: {s.val_tokens:,} validation tokens is not a full canonical "
-                f"split ({want})",
-                file=s.log,
+                s,
+                f"{s.val_tokens:,} validation tokens is not a full canonical split ({want})",
                 line=s.val_tokens_line,
                 evidence=f"val_tokens {s.val_tokens}",
-                level=seed_level(s),
                 fix="evaluate on every fineweb_val_* shard of the canonical export",
             )
         elif canonical.BY_NAME[by_tokens].legacy:
-            yield Finding.of(
+            yield seed_finding(
                 FULL_VAL,
-                f"{s.label}: {s.val_tokens:,} validation tokens is "
+                s,
+                f"{s.val_tokens:,} validation tokens is "
                 f"{canonical.BY_NAME[by_tokens].note}, not the split used since launch",
                 severity="warning",
-                file=s.log,
                 line=s.val_tokens_line,
-                level=seed_level(s),
                 fix="evaluate on the current canonical export",
             )
         elif family and family != by_tokens and family in canonical.BY_NAME:
-            yield Finding.of(
+            yield seed_finding(
                 FULL_VAL,
-                f"{s.label}: {s.val_tokens:,} tokens is the canonical count for {by_tokens}, "
+                s,
+                f"{s.val_tokens:,} tokens is the canonical count for {by_tokens}, "
                 f"but the run's tokenizer looks like {family}",
                 severity="warning",
                 confidence="medium",
-                file=s.log,
                 line=s.val_tokens_line,
-                level=seed_level(s),
             )
 
 
@@ -664,11 +669,10 @@ def partial_validation(ev: EvidenceSet) -> Iterator[Finding]:
 def log_stops_early(ev: EvidenceSet) -> Iterator[Finding]:
     for s in ev.seeds:
         if not s.complete:
-            yield Finding.of(
+            yield seed_finding(
                 INCOMPLETE_LOG,
-                f"{s.label}: {s.incomplete_reason or 'the log is incomplete'}",
-                file=s.log,
-                level=seed_level(s),
+                s,
+                s.incomplete_reason or "the log is incomplete",
                 fix="commit the full log of a run that finished its evaluation",
             )
     for path in ev.unscored_logs:

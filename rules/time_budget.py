@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from golf_check.harness.evidence.levels import audit_finding, seed_level
+from golf_check.harness.evidence.levels import audit_finding, seed_finding
 from golf_check.harness.evidence.model import EvidenceSet, SeedEvidence
 from golf_check.harness.report import Finding
 from golf_check.harness.rulebook import detector, rule
@@ -126,27 +126,25 @@ def train_time_over_cap(ev: EvidenceSet) -> Iterator[Finding]:
     for seed in ev.seeds:
         if seed.train_time_s is None:
             if seed.complete:
-                yield Finding.of(
+                yield seed_finding(
                     TRAIN_TIME,
-                    f"{seed.label}: no training timer found, so the 600 s budget is unproven",
+                    seed,
+                    "no training timer found, so the 600 s budget is unproven",
                     severity="warning",
                     confidence="medium",
-                    file=seed.log,
-                    level=seed_level(seed),
                     fix="log `stopping_early: wallclock_cap train_time:<ms>ms step:<n>/<N>`",
                 )
             continue
         grace = _grace_s(seed)
         if seed.train_time_s > TRAIN_CAP_S + grace:
             over = seed.train_time_s - TRAIN_CAP_S
-            yield Finding.of(
+            yield seed_finding(
                 TRAIN_TIME,
-                f"{seed.label}: training took {seed.train_time_s:.3f} s, {over:.3f} s over "
+                seed,
+                f"training took {seed.train_time_s:.3f} s, {over:.3f} s over "
                 f"the 600 s cap (the last-step allowance is {grace:.3f} s)",
-                file=seed.log,
                 line=seed.train_time_line,
                 evidence=f"train_time {seed.train_time_s * 1000:.0f} ms",
-                level=seed_level(seed),
                 fix="set MAX_WALLCLOCK_SECONDS=600 and stop the loop on the wallclock cap",
             )
 
@@ -161,15 +159,14 @@ def calibration_past_cap(ev: EvidenceSet) -> Iterator[Finding]:
         if seed.train_time_s <= TRAIN_CAP_S + _grace_s(seed) and total > TRAIN_CAP_S:
             reserve = "unknown" if seed.gptq_reserve_s is None else f"{seed.gptq_reserve_s:g} s"
             needed = extra + max(_grace_s(seed), 0.5)  # the loop stops at 600 s - reserve
-            yield Finding.of(
+            yield seed_finding(
                 GPTQ_IN_TRAIN,
-                f"{seed.label}: training loop {seed.train_time_s:.3f} s + calibration on "
+                seed,
+                f"training loop {seed.train_time_s:.3f} s + calibration on "
                 f"training data {extra:.1f} s = {total:.3f} s > 600 s (reserve {reserve})",
-                file=seed.log,
                 line=seed.train_time_line,
                 evidence=f"train_time {seed.train_time_s:.3f} s; GPTQ Hessians "
                 f"{seed.gptq_hessian_s or 0:.1f} s; generation {seed.gptq_generate_s or 0:.1f} s",
-                level=seed_level(seed),
                 fix=f"set GPTQ_RESERVE_SECONDS to at least {needed:.1f} so the loop stops early "
                 "enough for calibration to end by 600 s (the #1868 rerun reserved 8 s)",
             )
@@ -185,12 +182,11 @@ def not_the_reference_machine(ev: EvidenceSet) -> Iterator[Finding]:
         if other:
             problems.append(f"GPU {', '.join(other)}")
         if problems:
-            yield Finding.of(
+            yield seed_finding(
                 HARDWARE,
-                f"{seed.label}: timed on {' and '.join(problems)}, not 8xH100 SXM; the time "
+                seed,
+                f"timed on {' and '.join(problems)}, not 8xH100 SXM; the time "
                 "budgets cannot be judged from this log",
-                file=seed.log,
-                level=seed_level(seed),
                 fix="run the submission on 8xH100 SXM (the RunPod image) for the record track",
             )
 
@@ -206,14 +202,13 @@ def eval_time_over_cap(ev: EvidenceSet) -> Iterator[Finding]:
         over = [(value, basis) for value, basis in figures if value > EVAL_CAP_S]
         if over:
             value, basis = max(over)
-            yield Finding.of(
+            yield seed_finding(
                 EVAL_TIME,
-                f"{seed.label}: evaluation took {value:.1f} s ({basis}), "
+                seed,
+                f"evaluation took {value:.1f} s ({basis}), "
                 f"{value - EVAL_CAP_S:.1f} s over the 600 s cap",
-                file=seed.log,
                 line=seed.headline_line,
                 evidence=f"{basis}: {value:.1f} s",
-                level=seed_level(seed),
                 fix="shorten evaluation (fewer TTT epochs or chunks, larger stride) to fit 600 s",
             )
 
