@@ -37,6 +37,17 @@ def data_env(demo) -> dict:
     return {"DATA_PATH": str(demo.data_dir), "TOKENIZER_PATH": str(demo.tokenizer_path)}
 
 
+def eval_only_env(demo, trained_dir: Path, inject: str = "") -> dict:
+    """Evaluate again the artifact the run in ``trained_dir`` wrote (``EVAL_ONLY``), with the
+    fault injection ``inject`` when one is named."""
+    env = {
+        **data_env(demo),
+        "EVAL_ONLY": "1",
+        "LOAD_ARTIFACT": str(trained_dir / "final_model.int8.ptz"),
+    }
+    return {**env, "GOLF_INJECT": inject} if inject else env
+
+
 @pytest.fixture(scope="module")
 def trained(demo, tmp_path_factory):
     """One micro run with the ledger on: its log, its folder and its artifact."""
@@ -79,10 +90,7 @@ def test_log_contract(trained):
 
 def test_eval_only_reproduces_the_scores(trained, demo):
     cwd, out = trained
-    proc = run_model(
-        cwd / "again",
-        {**data_env(demo), "EVAL_ONLY": "1", "LOAD_ARTIFACT": str(cwd / "final_model.int8.ptz")},
-    )
+    proc = run_model(cwd / "again", eval_only_env(demo, cwd))
     assert proc.returncode == 0, proc.stderr
     first = [SCORE.match(x).group(3) for x in out.splitlines() if SCORE.match(x)]
     again = [SCORE.match(x).group(3) for x in proc.stdout.splitlines() if SCORE.match(x)]
@@ -103,13 +111,8 @@ def test_eval_only_reproduces_the_scores(trained, demo):
 def test_eval_injections_are_caught_by_the_ledger(trained, demo, name, violated):
     cwd, _ = trained
     run_dir = cwd / name
-    env = {
-        **data_env(demo),
-        "EVAL_ONLY": "1",
-        "LOAD_ARTIFACT": str(cwd / "final_model.int8.ptz"),
-        "GOLF_INJECT": name,
-    }
-    proc = run_model(run_dir, {**env, "GOLF_CHECK_LEDGER": str(run_dir / "ledger")})
+    env = {**eval_only_env(demo, cwd, name), "GOLF_CHECK_LEDGER": str(run_dir / "ledger")}
+    proc = run_model(run_dir, env)
     assert proc.returncode == 0, proc.stderr
     verdict = proc.stdout.splitlines()[-1]
     found = set(re.findall(r"(C\d) violated", verdict))
@@ -118,13 +121,7 @@ def test_eval_injections_are_caught_by_the_ledger(trained, demo, name, violated)
 
 def test_injection_without_ledger_still_runs(trained, demo):
     cwd, _ = trained
-    env = {
-        **data_env(demo),
-        "EVAL_ONLY": "1",
-        "LOAD_ARTIFACT": str(cwd / "final_model.int8.ptz"),
-        "GOLF_INJECT": "rescore",
-    }
-    proc = run_model(cwd / "quiet", env)
+    proc = run_model(cwd / "quiet", eval_only_env(demo, cwd, "rescore"))
     assert proc.returncode == 0 and "ledger:" not in proc.stdout
     assert not list((cwd / "quiet").glob("**/ledger.rank*.jsonl"))
 
@@ -145,13 +142,7 @@ def test_val_calibration_is_caught(demo, tmp_path):
 
 def test_network_injection_attempts_and_does_not_hang(trained, demo):
     cwd, _ = trained
-    env = {
-        **data_env(demo),
-        "EVAL_ONLY": "1",
-        "LOAD_ARTIFACT": str(cwd / "final_model.int8.ptz"),
-        "GOLF_INJECT": "network",
-    }
-    proc = run_model(cwd / "net", env, timeout=60)
+    proc = run_model(cwd / "net", eval_only_env(demo, cwd, "network"), timeout=60)
     assert proc.returncode == 0
     assert re.search(r"^network: connect 127\.0\.0\.1:9 failed: \w+", proc.stdout, re.M)
 
