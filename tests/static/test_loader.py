@@ -312,7 +312,9 @@ def test_a_small_wrapper_of_a_huge_flat_tree_is_refused_before_parsing(tmp_path)
     source = "x = (" + ",".join("1" for _ in range(1_000_000)) + ")\n"
     payload = base64.b85encode(lzma.compress(source.encode())).decode()
     script = tmp_path / "train_gpt.py"
-    script.write_text(f"import lzma, base64\nexec(lzma.decompress(base64.b85decode('{payload}')))\n")
+    script.write_text(
+        f"import lzma, base64\nexec(lzma.decompress(base64.b85decode('{payload}')))\n"
+    )
     assert script.stat().st_size < 10_000
     with pytest.raises(InputError, match="too large to analyse"):
         load_script(script)
