@@ -178,58 +178,52 @@ def _logged_vs_recomputed(seed, recomputed: int, counted: CodeCount) -> Iterator
         f"logged total {logged}; logged model {seed.model_bytes} + recomputed code "
         f"{counted.bytes} = {recomputed}"
     )
+    with_model = f"{figures}; with the logged model {seed.model_bytes:,} bytes the"
+
+    def against_log(message: str, severity: str, line: int | None, **fields) -> Finding:
+        return seed_finding(
+            ARTIFACT_CAP, seed, message, severity=severity, line=line, evidence=evidence, **fields
+        )
+
     if not counted.exact:
+        # A bound points at the code line the log printed, and is never certain.
+        line = seed.code_line or seed.artifact_line
         if over and logged <= ARTIFACT_CAP_BYTES:
-            yield seed_finding(
-                ARTIFACT_CAP,
-                seed,
-                f"{figures}; with the logged model {seed.model_bytes:,} bytes the "
-                f"{counted.bound} is {recomputed:,} bytes, over the cap, while the log's total is "
-                f"{logged:,}",
-                severity="warning",
+            yield against_log(
+                f"{with_model} {counted.bound} is {recomputed:,} bytes, over the cap, while the "
+                f"log's total is {logged:,}",
+                "warning",
+                line,
                 confidence="medium",
-                line=seed.code_line or seed.artifact_line,
-                evidence=evidence,
                 fix="ship the code in the form the log counted (e.g. the compressed wrapper)",
             )
         elif not over:
-            yield seed_finding(
-                ARTIFACT_CAP,
-                seed,
-                f"{figures}; with the logged model {seed.model_bytes:,} bytes the "
-                f"artifact is {'at most' if counted.bound == 'upper bound' else 'about'} "
+            yield against_log(
+                f"{with_model} artifact is "
+                f"{'at most' if counted.bound == 'upper bound' else 'about'} "
                 f"{recomputed:,} bytes, under the cap",
-                severity="info",
+                "info",
+                line,
                 confidence="medium",
-                line=seed.code_line or seed.artifact_line,
-                evidence=evidence,
             )
         if logged > ARTIFACT_CAP_BYTES:
             yield _over_cap(seed, logged)
         return
     if over or recomputed > logged:
-        yield seed_finding(
-            ARTIFACT_CAP,
-            seed,
-            f"{figures}; with the logged model {seed.model_bytes:,} bytes the "
-            f"artifact is {recomputed:,} bytes"
+        yield against_log(
+            f"{with_model} artifact is {recomputed:,} bytes"
             + (f", {recomputed - ARTIFACT_CAP_BYTES:,} over the cap" if over else ""),
-            severity="error" if over else "warning",
-            line=seed.artifact_line,
-            evidence=evidence,
+            "error" if over else "warning",
+            seed.artifact_line,
             fix="count every code file the run needs (or fold the helpers into train_gpt.py)",
         )
     elif logged > ARTIFACT_CAP_BYTES:
-        yield seed_finding(
-            ARTIFACT_CAP,
-            seed,
-            f"the log's total {logged:,} bytes is "
-            f"{logged - ARTIFACT_CAP_BYTES:,} over the cap, but {figures}, and with the logged "
-            f"model {seed.model_bytes:,} bytes that is {recomputed:,}: the log counted code that "
-            "does not ship (unwrapped source?)",
-            severity="warning",
-            line=seed.artifact_line,
-            evidence=evidence,
+        yield against_log(
+            f"the log's total {logged:,} bytes is {logged - ARTIFACT_CAP_BYTES:,} over the cap, "
+            f"but {figures}, and with the logged model {seed.model_bytes:,} bytes that is "
+            f"{recomputed:,}: the log counted code that does not ship (unwrapped source?)",
+            "warning",
+            seed.artifact_line,
             fix="log the size of the code as committed so the log and the files agree",
         )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import re
 
-from golf_check.harness.evidence.levels import audit_finding
+from golf_check.harness.evidence.levels import audit_finding, positions_finding
 from golf_check.harness.rulebook import detector, rule
 
 VAL_CALIBRATION = rule(
@@ -384,13 +384,12 @@ def trained_on_validation(audit):
     cov = audit.coverage
     if cov is None or not cov.trained_before_artifact:
         return
-    yield audit_finding(
+    yield positions_finding(
         VAL_IN_TRAINING,
         audit,
         f"{cov.trained_before_artifact:,} validation positions went through gradient-enabled "
         "forward passes followed by an update before the artifact was written",
-        evidence=f"first positions: {cov.trained_before_artifact_first}",
-        level="runtime",
+        cov.trained_before_artifact_first,
         fix="train on the training shards only; read validation data only under no_grad for logging",
     )
 

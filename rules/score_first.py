@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from golf_check.harness.evidence.levels import audit_finding, ledger_finding
+from golf_check.harness.evidence.levels import ledger_finding, positions_finding
 from golf_check.harness.evidence.model import EvidenceSet
 from golf_check.harness.evidence.passes import rescored_pass
 from golf_check.harness.report import Finding
@@ -122,30 +122,27 @@ def adaptation_order(model):
     for a in adaptations(model):
         if a.slot_param and a.kind in ("update-before-score", "pretrain"):
             continue  # reported as C1.slot
-        gate = a.chain
         if a.kind == "pretrain":
             scored = model.script.line_text(getattr(a.scored_at, "lineno", None))
-            yield model.finding(
-                PRETRAIN_ON_VAL,
-                a.report_at,
+            broken, at, fix = PRETRAIN_ON_VAL, a.report_at, _FIX_PRETRAIN
+            message = (
                 f"adapts on validation tokens (backward at line {a.site.lineno}, in "
                 f"{a.where}) and scores them afterwards"
-                + (f" (line {a.scored_at.lineno}: {scored})" if a.scored_at else ""),
-                fix=_FIX_PRETRAIN,
-                gate_nodes=gate,
+                + (f" (line {a.scored_at.lineno}: {scored})" if a.scored_at else "")
             )
         elif a.kind == "prequant":
-            yield model.finding(
-                PREQUANT_TTT,
-                a.report_at,
+            broken, at = PREQUANT_TTT, a.report_at
+            message = (
                 f"fine-tunes on validation tokens (backward at line {a.site.lineno}, in "
                 f"{a.where}) before the model is quantized/serialized "
-                f"(line {getattr(a.scored_at, 'lineno', '?')})",
-                fix="remove the pre-quantization pass over validation tokens; adapt only "
-                "score-first at evaluation time",
-                gate_nodes=gate,
+                f"(line {getattr(a.scored_at, 'lineno', '?')})"
+            )
+            fix = (
+                "remove the pre-quantization pass over validation tokens; adapt only "
+                "score-first at evaluation time"
             )
         elif a.kind == "update-before-score":
+            broken, at = UPDATE_BEFORE_SCORE, a.site
             scored_line = getattr(a.scored_at, "lineno", 0)
             if scored_line and scored_line < a.site.lineno:
                 message = (
@@ -159,23 +156,17 @@ def adaptation_order(model):
                     f"scoring in the same loop (line {scored_line or '?'}), so each chunk is "
                     "scored after training on it"
                 )
-            yield model.finding(
-                UPDATE_BEFORE_SCORE,
-                a.site,
-                message,
-                fix="score each chunk once, before any training on it, outside the epoch loop",
-                gate_nodes=gate,
-            )
+            fix = "score each chunk once, before any training on it, outside the epoch loop"
         elif a.kind == "warmup":
-            yield model.finding(
-                WARMUP_ON_VAL,
-                a.site,
+            broken, at = WARMUP_ON_VAL, a.site
+            message = (
                 f"warm-up takes gradient steps on validation tokens (line {a.site.lineno}, "
-                f"in {a.where}) before they are scored",
-                fix="warm up on random or training tokens, or run the warm-up without "
-                "optimizer steps",
-                gate_nodes=gate,
+                f"in {a.where}) before they are scored"
             )
+            fix = "warm up on random or training tokens, or run the warm-up without optimizer steps"
+        else:
+            continue
+        yield model.finding(broken, at, message, fix=fix, gate_nodes=a.chain)
 
 
 # --------------------------------------------------------------------------- runtime, ledger
@@ -188,14 +179,13 @@ def updated_before_scored(audit):
     cov = audit.coverage
     if cov is None or not cov.unscored_updates:
         return
-    yield audit_finding(
+    yield positions_finding(
         UPDATE_BEFORE_SCORE,
         audit,
         f"during evaluation, updates used {cov.unscored_updates:,} validation positions "
         "before any no-grad pass had scored them",
+        cov.unscored_update_positions,
         confidence="medium",  # a script that scores with gradients enabled would look the same
-        evidence=f"first positions: {cov.unscored_update_positions}",
-        level="runtime",
         fix="score each chunk under torch.no_grad() before training on it",
     )
 

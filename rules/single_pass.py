@@ -7,7 +7,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from golf_check.harness.evidence.levels import audit_finding, ledger_finding
+from golf_check.harness.evidence.levels import ledger_finding, positions_finding
 from golf_check.harness.evidence.model import EvidenceSet
 from golf_check.harness.evidence.passes import rescored_pass
 from golf_check.harness.report import Finding
@@ -335,15 +335,14 @@ def rescored_after_adapting(audit):
     # duplicated text in the stream can make the black-box mapping attribute wrongly.
     if cov is None or cov.rescored_positions < max(8, 0.01 * cov.adapted_positions):
         return
-    yield audit_finding(
+    yield positions_finding(
         RESCORE,
         audit,
         f"{cov.rescored_windows:,} no-grad windows after an update ended on positions that had "
         f"already been scored and then adapted on ({cov.rescored_positions:,} positions scored "
         "a second time)",
+        cov.rescored_first,
         confidence="medium",  # a reset to the artifact that golf-check did not see looks alike
-        evidence=f"first positions: {cov.rescored_first}",
-        level="runtime",
         fix="report the score from the single pass that scored each token before adapting on it",
     )
 

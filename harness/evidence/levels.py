@@ -30,14 +30,24 @@ def audit_finding(rule: Rule, audit, message: str, **fields: Any) -> Finding:
     return Finding.of(rule, f"seed {audit.seed}: {message}", file=audit.log_rel, **fields)
 
 
+def positions_finding(
+    rule: Rule, audit, message: str, first_positions, level: str = "runtime", **fields: Any
+) -> Finding:
+    """A finding about validation positions of an audited seed, with the first of them as its
+    evidence."""
+    return audit_finding(
+        rule, audit, message, evidence=f"first positions: {first_positions}", level=level, **fields
+    )
+
+
 def ledger_finding(rule: Rule, audit, violation, fix: str, counted: str = "positions") -> Finding:
     """A finding for one violation the ledger recorded in a pass of an audited seed;
     ``counted`` names what its count counts."""
-    return audit_finding(
+    return positions_finding(
         rule,
         audit,
         f"{violation.pass_name}: {violation.message} ({violation.count:,} {counted})",
-        evidence=f"first positions: {violation.positions}",
+        violation.positions,
         level="ledger",
         fix=fix,
     )
