@@ -8,17 +8,9 @@ import textwrap
 
 import pytest
 
+from golf_check.harness.static import patterns
 from golf_check.harness.static.loader import load_source
 from golf_check.harness.static.model import ProgramModel
-from golf_check.harness.static.patterns import (
-    entropy_sites,
-    flows_into,
-    hashed_key,
-    holds_entropy,
-    list_elements,
-    reads_target,
-    realized_token,
-)
 
 
 def _model(src: str) -> ProgramModel:
@@ -51,8 +43,8 @@ def _value_of(model: ProgramModel, name: str) -> ast.AST:
 )
 def test_entropy_is_recognised_by_what_it_computes(body):
     m = _model(f"import torch\nimport torch.nn.functional as F\ndef f(z, q):\n    {body}\n    h\n")
-    assert entropy_sites(m)
-    assert holds_entropy(m, _value_of(m, "h")) is not None
+    assert patterns.entropy_sites(m)
+    assert patterns.holds_entropy(m, _value_of(m, "h")) is not None
 
 
 @pytest.mark.parametrize(
@@ -68,7 +60,7 @@ def test_other_reductions_are_not_entropies(body):
     m = _model(
         f"import torch\nimport torch.nn.functional as F\ndef f(z, a, b):\n    {body}\n    h\n"
     )
-    assert holds_entropy(m, _value_of(m, "h")) is None
+    assert patterns.holds_entropy(m, _value_of(m, "h")) is None
 
 
 def test_reads_at_the_target_and_the_realized_token():
@@ -88,12 +80,12 @@ def test_reads_at_the_target_and_the_realized_token():
             hit
         """
     )
-    assert reads_target(m, _value_of(m, "gold")) is not None
-    assert reads_target(m, _value_of(m, "spread")) is None
-    assert realized_token(m, _value_of(m, "key"))
-    assert not realized_token(m, _value_of(m, "ctx_only"))
-    assert hashed_key(m, _value_of(m, "key"))
-    assert not hashed_key(m, _value_of(m, "gold"))
+    assert patterns.reads_target(m, _value_of(m, "gold")) is not None
+    assert patterns.reads_target(m, _value_of(m, "spread")) is None
+    assert patterns.realized_token(m, _value_of(m, "key"))
+    assert not patterns.realized_token(m, _value_of(m, "ctx_only"))
+    assert patterns.hashed_key(m, _value_of(m, "key"))
+    assert not patterns.hashed_key(m, _value_of(m, "gold"))
 
 
 def test_values_flow_through_returns_and_arguments():
@@ -113,9 +105,9 @@ def test_values_flow_through_returns_and_arguments():
         """
     )
     stack = next(n for n in m.of_type(ast.Call) if getattr(n.func, "attr", "") == "stack")
-    mixer = flows_into(
+    mixer = patterns.flows_into(
         m, stack, lambda s: "logsumexp" in ast.unparse(s) and isinstance(s, ast.Return)
     )
     assert mixer is not None and m.function_of(mixer).name == "combine"
     xs = next(n for n in m.of_type(ast.Name) if n.id == "xs" and isinstance(n.ctx, ast.Load))
-    assert [ast.unparse(e) for e in list_elements(m, xs)] == ["a", "b"]
+    assert [ast.unparse(e) for e in patterns.list_elements(m, xs)] == ["a", "b"]
