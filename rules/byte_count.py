@@ -101,13 +101,7 @@ def _tables(model):
                     elif _plus_one(n.value):
                         with_space.add(table)
                         line = n.lineno
-                elif (
-                    isinstance(n, ast.AugAssign)
-                    and isinstance(n.target, ast.Subscript)
-                    and isinstance(n.op, ast.Add)
-                    and isinstance(n.value, ast.Constant)
-                    and n.value.value == 1
-                ):
+                elif _adds_one(n):
                     with_space.add(_base(n.target))
                     line = n.lineno
         if func is not None and flags:
@@ -157,11 +151,25 @@ def _plus_one(value: ast.AST) -> bool:
     if not (isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add)):
         return False
     sides = (value.left, value.right)
-    one = any(isinstance(s, ast.Constant) and s.value == 1 for s in sides)
+    one = any(_is_one(s) for s in sides)
     length = any(
         isinstance(n, ast.Call) and callee_name(n) == "len" for s in sides for n in ast.walk(s)
     )
     return one and length
+
+
+def _adds_one(node: ast.AST) -> bool:
+    """``table[i] += 1``: the space's byte added to an entry already set."""
+    return (
+        isinstance(node, ast.AugAssign)
+        and isinstance(node.target, ast.Subscript)
+        and isinstance(node.op, ast.Add)
+        and _is_one(node.value)
+    )
+
+
+def _is_one(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value == 1
 
 
 def _base(node: ast.AST) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 from golf_check.harness.evidence import canonical
@@ -735,19 +736,16 @@ def under_reports(printed: float, measured: float) -> bool:
 
 
 def _short_time(
-    measured: float | None, printed: float | None, file: str | None, says: Callable
+    measured: float | None, printed: float | None, report: Callable[..., Finding], says: Callable
 ) -> Iterator[Finding]:
-    """A warning when a log timer under-reports what the harness measured; ``says(printed,
-    measured)`` words it."""
+    """A warning when a log timer under-reports what the harness measured: ``report(message,
+    **fields)`` makes the finding about the seed, ``says(printed, measured)`` words it."""
     if measured is None or printed is None or not under_reports(printed, measured):
         return
-    yield Finding.of(
-        LOG_MISMATCH,
+    yield report(
         says(printed, measured),
         severity="warning",
-        file=file,
         evidence=f"measured {measured:.1f} s; printed {printed:.1f} s",
-        level="runtime",
     )
 
 
@@ -756,34 +754,30 @@ def printed_differs_from_measured(ev: EvidenceSet) -> Iterator[Finding]:
     for s in ev.seeds:
         if s.source != "measured" or not s.printed:
             continue
-        for key in ("val_bpb", "val_loss"):
+        # (figure, how far the log's may stray, how it is shown): scores past float noise,
+        # counts not at all
+        for key, tolerance, shown in (
+            ("val_bpb", 1e-6, ""),
+            ("val_loss", 1e-6, ""),
+            ("artifact_bytes", 0, ","),
+            ("val_tokens", 0, ","),
+        ):
             measured, printed = getattr(s, key), s.printed.get(key)
-            if measured is not None and printed is not None and abs(measured - printed) > 1e-6:
-                yield Finding.of(
+            if measured is not None and printed is not None and abs(measured - printed) > tolerance:
+                yield seed_finding(
                     LOG_MISMATCH,
-                    f"{s.label}: the harness measured {key} {measured}, the log prints {printed}",
-                    file=s.log,
-                    level="runtime",
-                    evidence=f"measured {measured}; printed {printed}",
-                )
-        for key in ("artifact_bytes", "val_tokens"):
-            measured, printed = getattr(s, key), s.printed.get(key)
-            if measured is not None and printed is not None and measured != printed:
-                yield Finding.of(
-                    LOG_MISMATCH,
-                    f"{s.label}: the harness measured {key} {measured:,}, "
-                    f"the log prints {printed:,}",
-                    file=s.log,
-                    level="runtime",
+                    s,
+                    f"the harness measured {key} {measured:{shown}}, "
+                    f"the log prints {printed:{shown}}",
                     evidence=f"measured {measured}; printed {printed}",
                 )
         for key in ("train_time_s", "eval_time_s"):
             yield from _short_time(
                 getattr(s, key),
                 s.printed.get(key),
-                s.log,
-                lambda p, m, label=s.label, key=key: (
-                    f"{label}: the log reports {key} {p:.1f} s, the harness measured {m:.1f} s"
+                partial(seed_finding, LOG_MISMATCH, s),
+                lambda p, m, key=key: (
+                    f"the log reports {key} {p:.1f} s, the harness measured {m:.1f} s"
                 ),
             )
 
@@ -795,10 +789,10 @@ def printed_train_time(audit) -> Iterator[Finding]:
     yield from _short_time(
         audit.timing.train_convention_s,
         audit.printed_train_s,
-        audit.log_rel,
+        partial(audit_finding, LOG_MISMATCH, audit, level="runtime"),
         lambda p, m: (
-            f"seed {audit.seed}: the log reports a {p:.1f} s training loop, the trace "
-            f"saw optimizer steps over {m:.1f} s"
+            f"the log reports a {p:.1f} s training loop, the trace saw optimizer steps over "
+            f"{m:.1f} s"
         ),
     )
 

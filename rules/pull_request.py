@@ -10,6 +10,7 @@ here.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from golf_check.harness.ci.git import MODE_GITLINK
 from golf_check.harness.ci.paths import path_problem, symlink_escapes
@@ -21,7 +22,7 @@ from golf_check.harness.ci.pull_request import (
     PullRequest,
 )
 from golf_check.harness.report import Finding
-from golf_check.harness.rulebook import detector, rule
+from golf_check.harness.rulebook import Rule, detector, rule
 
 SUBMISSION_PROCESS = "https://github.com/openai/parameter-golf#submission-process"
 _LISTED = 10  # paths named in a message before "and N more"
@@ -157,6 +158,11 @@ Example: ngram_tilt.py (8,624 bytes) committed beside a 19,387-byte train_gpt.py
 )
 
 
+def _package_finding(rule: Rule, message: str, **fields: Any) -> Finding:
+    """A finding on the pull request's git tree: every one here stands on package evidence."""
+    return Finding.of(rule, message, level="package", **fields)
+
+
 def _listing(items: list[str]) -> str:
     shown = ", ".join(items[:_LISTED])
     more = len(items) - _LISTED
@@ -172,34 +178,31 @@ def check_scope(pr: PullRequest) -> Iterator[Finding]:
     outside it."""
     tracks = " or ".join(f"{RECORDS_DIR}/{t}/" for t in TRACKS)
     if not pr.new_folders:
-        yield Finding.of(
+        yield _package_finding(
             SCOPE,
             f"the pull request adds no new record folder under {tracks}",
             evidence="\n".join(f"{c.label}: {c.path}" for c in pr.changes[:50]),
             fix="put the submission in one new folder records/<track>/<date>_<name>/",
-            level="package",
         )
     elif len(pr.new_folders) > 1:
         names = [f.path for f in pr.new_folders]
-        yield Finding.of(
+        yield _package_finding(
             SCOPE,
             f"the pull request adds {len(names)} record folders ({_listing(names)}); "
             "a submission is exactly one",
             evidence="\n".join(names),
             fix="open one pull request per submission",
-            level="package",
         )
     if pr.outside:
         touched = [f"{c.path} ({c.label})" for c in pr.outside]
         target = pr.new_folders[0].path if len(pr.new_folders) == 1 else "the record folder"
-        yield Finding.of(
+        yield _package_finding(
             SCOPE,
             f"the pull request also touches {len(touched)} path(s) outside {target}: "
             f"{_listing(touched)}",
             file=pr.outside[0].path,
             evidence="\n".join(touched),
             fix="move these changes to a separate pull request, or into the record folder",
-            level="package",
         )
 
 
@@ -208,13 +211,12 @@ def check_existing_records(pr: PullRequest) -> Iterator[Finding]:
     """Changes to record folders that are already merged."""
     for folder, changes in sorted(pr.existing_touched.items()):
         touched = [f"{c.path} ({c.label})" for c in changes]
-        yield Finding.of(
+        yield _package_finding(
             MODIFIES_RECORD,
             f"the pull request changes the existing record folder {folder}: {_listing(touched)}",
             file=changes[0].path,
             evidence="\n".join(touched),
             fix="leave merged records as they are; add the submission as a new folder",
-            level="package",
         )
 
 
@@ -228,18 +230,17 @@ def check_logs_per_seed(pr: PullRequest) -> Iterator[Finding]:
     for folder in pr.new_folders:
         logs = folder.logs()
         if not logs:
-            yield Finding.of(
+            yield _package_finding(
                 LOGS_PER_SEED,
                 f"{folder.path} holds no training log (*.log, or logs/*.txt)",
                 file=folder.path,
                 fix="commit the log train_gpt.py wrote for every seed you report",
-                level="package",
             )
             continue
         seen = {folder.log_seed(e) for e in logs} - {None}
         missing = [s for s in folder.claimed_seeds() if s not in seen]
         if missing:
-            yield Finding.of(
+            yield _package_finding(
                 LOGS_PER_SEED,
                 f"submission.json claims seed(s) {', '.join(missing)} but no log in "
                 f"{folder.path} was produced with them (logs cover seeds "
@@ -247,7 +248,6 @@ def check_logs_per_seed(pr: PullRequest) -> Iterator[Finding]:
                 file=f"{folder.path}/submission.json",
                 evidence="\n".join(f"{folder.rel(e)}: seed {folder.log_seed(e)}" for e in logs),
                 fix="add the missing logs, or drop the seeds you have no log for",
-                level="package",
             )
 
 
@@ -262,14 +262,13 @@ def check_file_sizes(pr: PullRequest) -> Iterator[Finding]:
         if size <= bound:
             continue
         what = "the 16,000,000-byte artifact cap" if declared else f"the {bound:,}-byte bound"
-        yield Finding.of(
+        yield _package_finding(
             FILE_SIZE,
             f"{path} is {size:,} bytes, over {what}",
             file=path,
             evidence=f"{size:,} bytes",
             fix="do not commit model artifacts or data; if the file is needed, declare it in "
             f"submission.json's {DECLARED_BINARIES_KEY} (up to the artifact cap)",
-            level="package",
         )
 
 
@@ -285,13 +284,12 @@ def check_symlinks(pr: PullRequest) -> Iterator[Finding]:
         message = f"{path} is a symbolic link to {target!r}"
         if escapes:
             message += f", which resolves {where}"
-        yield Finding.of(
+        yield _package_finding(
             SYMLINK,
             message,
             file=path,
             evidence=f"git mode 120000 -> {target}",
             fix="commit the file itself, not a link to it",
-            level="package",
         )
 
 
@@ -303,22 +301,20 @@ def check_paths(pr: PullRequest) -> Iterator[Finding]:
             continue
         problem = path_problem(change.path)
         if problem:
-            yield Finding.of(
+            yield _package_finding(
                 PATH_ESCAPE,
                 f"{ascii(change.path)}: {problem}",
                 file=change.path if "\ufffd" not in change.path else None,
                 fix="rename the file to plain path components inside the record folder",
-                level="package",
             )
         if change.new_mode == MODE_GITLINK:
-            yield Finding.of(
+            yield _package_finding(
                 PATH_ESCAPE,
                 f"{change.path} is a git submodule: its content lives in another repository "
                 "and is not part of the submission",
                 file=change.path,
                 evidence=f"git mode 160000 -> commit {change.new_sha[:12]}",
                 fix="commit the code the run needs into the folder (it counts toward the cap)",
-                level="package",
             )
 
 
@@ -385,34 +381,31 @@ def check_binaries(pr: PullRequest) -> Iterator[Finding]:
             what, is_checkpoint = kind
             if rel in declared:
                 reason = declared[rel] or "no reason given"
-                yield Finding.of(
+                yield _package_finding(
                     CHECKPOINT,
                     f"{entry.path}: {what}, declared in {DECLARED_BINARIES_KEY} ({reason})",
                     file=entry.path,
                     severity="info",
-                    level="package",
                 )
-                continue
-            yield Finding.of(
-                CHECKPOINT,
-                f"{entry.path}: {what} committed and not declared in submission.json",
-                file=entry.path,
-                severity="error" if is_checkpoint else "warning",
-                confidence="high" if is_checkpoint else "medium",
-                evidence=f"{entry.size:,} bytes" if entry.size is not None else None,
-                fix="remove it (logs and the script are the evidence), or declare it in "
-                f'submission.json: "{DECLARED_BINARIES_KEY}": '
-                f'[{{"path": "{rel}", "reason": "..."}}]',
-                level="package",
-            )
+            else:
+                yield _package_finding(
+                    CHECKPOINT,
+                    f"{entry.path}: {what} committed and not declared in submission.json",
+                    file=entry.path,
+                    severity="error" if is_checkpoint else "warning",
+                    confidence="high" if is_checkpoint else "medium",
+                    evidence=f"{entry.size:,} bytes" if entry.size is not None else None,
+                    fix="remove it (logs and the script are the evidence), or declare it in "
+                    f'submission.json: "{DECLARED_BINARIES_KEY}": '
+                    f'[{{"path": "{rel}", "reason": "..."}}]',
+                )
         for rel in sorted(set(declared) - folder.names()):
-            yield Finding.of(
+            yield _package_finding(
                 CHECKPOINT,
                 f"{folder.path}/submission.json declares {rel!r} in {DECLARED_BINARIES_KEY}, "
                 "but the folder has no such file",
                 file=f"{folder.path}/submission.json",
                 severity="warning",
-                level="package",
             )
 
 
@@ -429,7 +422,7 @@ def check_helper_code(pr: PullRequest) -> Iterator[Finding]:
             continue
         total = sum(e.size or 0 for e in folder.code_files())
         named = [f"{folder.rel(e)} ({e.size or 0:,} bytes)" for e in helpers]
-        yield Finding.of(
+        yield _package_finding(
             HELPER_CODE,
             f"{folder.path} ships code beside train_gpt.py: {_listing(named)}; "
             f"{total:,} bytes of code files in all, which count toward the artifact if the "
@@ -438,5 +431,4 @@ def check_helper_code(pr: PullRequest) -> Iterator[Finding]:
             evidence="\n".join(
                 f"{folder.rel(e)}: {e.size or 0:,} bytes" for e in folder.code_files()
             ),
-            level="package",
         )
