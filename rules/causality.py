@@ -17,6 +17,7 @@ from golf_check.harness.static.patterns import (
     reads_target,
     realized_token,
 )
+from golf_check.harness.static.vocabulary import COUNT_TABLE
 
 TARGET_IN_KEY = rule(
     "C1.target-in-key",
@@ -129,7 +130,8 @@ Example:
     severity="warning",
 )
 
-_TABLE = re.compile(r"table|count|cnt|cache|freq|hist|bucket|ngram", re.IGNORECASE)
+# Count tables, and the caches and buckets they are kept in.
+_TABLE = re.compile(rf"{COUNT_TABLE.pattern}|cache|bucket|ngram", re.IGNORECASE)
 _UPDATER = re.compile(r"update|observe|record|learn|commit|insert|accumulate|^add", re.IGNORECASE)
 _LOSSY = re.compile(r"nll|loss|bits|(^|_)ce($|_)|logp|neglog", re.IGNORECASE)
 _TILT_SWITCH = re.compile(r"^(WITHIN|WORD)(_START)?_(BETA|TAU|WEIGHT|GATE|BONUS)$", re.IGNORECASE)

@@ -16,6 +16,7 @@ from golf_check.harness.rulebook import detector, rule
 SUBMISSION_PROCESS = "https://github.com/openai/parameter-golf/blob/main/README.md"
 REQUIRED_FILES = ("README.md", "submission.json", "train_gpt.py")
 
+
 def _required_in_a_new_submission(finding: Finding) -> Finding:
     """A new submission must ship every required file: a missing one fails the gate; a file
     that is there under another name stays a warning."""
