@@ -17,7 +17,7 @@ from typing import Any
 from golf_check.harness.evidence import canonical
 from golf_check.harness.evidence import stats as st
 from golf_check.harness.evidence.levels import audit_finding, seed_finding
-from golf_check.harness.evidence.logparse import PROVENANCE_KEYS
+from golf_check.harness.evidence.logparse import PROVENANCE_KEYS, seed_in_name
 from golf_check.harness.evidence.model import EvidenceSet, SeedEvidence
 from golf_check.harness.report import Finding
 from golf_check.harness.rulebook import Rule, detector, rule
@@ -325,7 +325,7 @@ def evidence_levels_disagree(ev: EvidenceSet) -> Iterator[Finding]:
     """The README's run command against the settings the logs echo, and the seed a log's
     name promises against the seed it ran: two descriptions of one run must agree."""
     for s in ev.seeds:
-        named = _seed_in_name(s.log)
+        named = seed_in_name(s.log)
         if named is not None and s.seed is not None and s.seed_source == "log" and named != s.seed:
             yield Finding.of(
                 SEED_COUNT,
@@ -360,13 +360,6 @@ def evidence_levels_disagree(ev: EvidenceSet) -> Iterator[Finding]:
             level="log",
             fix="make the README's command the one the logged runs used",
         )
-
-
-def _seed_in_name(log: str | None) -> int | None:
-    import re
-
-    m = re.search(r"seed[_\-]?(\d+)", log or "", re.IGNORECASE)
-    return int(m.group(1)) if m else None
 
 
 # ---------------------------------------------------------------------- claims

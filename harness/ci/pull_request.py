@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from golf_check.harness import strictjson
 from golf_check.harness.ci.git import MODE_EXEC, MODE_FILE, Change, Repository, TreeEntry
 from golf_check.harness.errors import InputError
+from golf_check.harness.evidence.logparse import seed_in_name
 
 RECORDS_DIR = "records"
 TRACKS = ("track_10min_16mb", "track_non_record_16mb")
@@ -39,7 +40,6 @@ CODE_SUFFIXES = (".py", ".cpp", ".cc", ".c", ".h", ".hpp", ".cu", ".cuh", ".sh",
 
 _TIMESTAMP = r"(?:\d{10}\.\d{3} )?"
 _SEED_LINE = re.compile(rb"^" + _TIMESTAMP.encode() + rb"\s*seed\s*[:=]\s*(\d+)\s*$", re.M)
-_SEED_NAME = re.compile(r"seed[_-]?(\d+)", re.I)
 
 
 @dataclass
@@ -87,8 +87,8 @@ class RecordFolder:
             match = _SEED_LINE.search(content)
             if match:
                 return str(int(match.group(1)))
-        match = _SEED_NAME.search(self.rel(entry).rsplit("/", 1)[-1])
-        return str(int(match.group(1))) if match else None
+        seed = seed_in_name(self.rel(entry).rsplit("/", 1)[-1])
+        return None if seed is None else str(seed)
 
     def code_files(self) -> list[TreeEntry]:
         return [e for e in self.files() if self.rel(e).lower().endswith(CODE_SUFFIXES)]

@@ -105,6 +105,14 @@ _VAL_TOKENS = re.compile(r"^val_tokens:\s*(\d+)")
 _VAL_LOADER_TOKENS = re.compile(r"^val_loader:.*\btokens:\s*(\d+)")
 _SEED_LINE = re.compile(r"^seed:\s*(-?\d+)\s*$")
 _SEED_IN_NAME = re.compile(r"seed[_\-]?(\d+)", re.IGNORECASE)
+
+
+def seed_in_name(name: str | None) -> int | None:
+    """The seed a file name promises ("train_seed42.log", "seed-1337"), if it names one."""
+    m = _SEED_IN_NAME.search(name or "")
+    return int(m.group(1)) if m else None
+
+
 # "ternary_log_1337.txt", "run-42.log": a number right after log/run/train, ending the stem.
 _NUMBER_AFTER_LOG = re.compile(r"(?:log|run|train)[_\-](\d{1,9})(?=\.[A-Za-z]+$|$)", re.IGNORECASE)
 _TOKENIZER_PATH = re.compile(r"tokenizer_path=(\S+)")
@@ -168,21 +176,32 @@ class LogFact:
 # hand-written in ``parse_log`` below, with the fields they fill declared on ``RunLog``; so do
 # the fallbacks that fill a table fact from elsewhere (val_loader tokens, the config dump).
 LOG_FACTS: tuple[LogFact, ...] = (
-    LogFact("total_eval_time_s", "total_eval_time", _TOTAL_EVAL, line="total_eval_time_line",
-            evidence=False),  # from_log folds it into eval_time_s
+    LogFact(
+        "total_eval_time_s",
+        "total_eval_time",
+        _TOTAL_EVAL,
+        line="total_eval_time_line",
+        evidence=False,
+    ),  # from_log folds it into eval_time_s
     LogFact("gptq_generate_s", "gptq:", _GPTQ_GENERATED),
     LogFact("gptq_hessian_s", "GPTQ:", _GPTQ_HESSIANS, line="gptq_hessian_line"),
     LogFact("ngram_precompute_s", "ngram_tilt:precompute", _NGRAM_PRECOMPUTE, evidence=False),
-    LogFact("eval_timer_started", "beginning TTT eval timer",
-            re.compile(r"^(beginning TTT eval timer)"), bool, evidence=False),
+    LogFact(
+        "eval_timer_started",
+        "beginning TTT eval timer",
+        re.compile(r"^(beginning TTT eval timer)"),
+        bool,
+        evidence=False,
+    ),
     # untagged "Total submission size: N bytes": raw fp state_dict + code, not the cap figure
     LogFact("raw_total_bytes", "Total submission size", _TOTAL_SIZE_RAW, int),
     LogFact("model_bytes", "Serialized model", _MODEL_SIZE_TAGGED, int),  # the last tagged one
     LogFact("val_tokens", "val_tokens", _VAL_TOKENS, int, line="val_tokens_line"),
     LogFact("tokenizer_path", "val_bpb:", _TOKENIZER_PATH, str, evidence=False),
     LogFact("tokenizer_kind", "val_bpb:", _TOKENIZER_KIND, str, evidence=False),
-    LogFact("byte_sidecar", "val_bpb:", re.compile(r"(byte_sidecar:enabled)"), bool,
-            evidence=False),
+    LogFact(
+        "byte_sidecar", "val_bpb:", re.compile(r"(byte_sidecar:enabled)"), bool, evidence=False
+    ),
     LogFact("dataset", "train_loader:", _DATASET, str, evidence=False, config_line=True),
     LogFact("world_size", "world_size", _WORLD_SIZE, int, config_line=True),
 )
