@@ -5,11 +5,10 @@ from __future__ import annotations
 import ast
 import importlib.util
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from golf_cli import golf_check
 
 from golf_check.harness.rulebook import load_all
 from golf_check.harness.rules_command import (
@@ -119,72 +118,46 @@ def test_detector_table_needs_its_markers():
 
 
 def test_rules_command_prints_the_detector_table():
-    out = subprocess.run(
-        [sys.executable, "-m", "golf_check.harness", "rules", "--detectors", "static"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    out = _printed("rules", "--detectors", "static")
     assert out == detector_table_markdown("static")
-    proc = subprocess.run(
-        [sys.executable, "-m", "golf_check.harness", "rules", "C1.slot", "--detectors", "static"],
-        capture_output=True,
-        text=True,
-    )
+    proc = golf_check("rules", "C1.slot", "--detectors", "static")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().startswith("golf-check: error: --detectors lists a whole level")
 
 
 def test_rules_command_lists_and_explains():
-    out = subprocess.run(
-        [sys.executable, "-m", "golf_check.harness", "rules"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    out = _printed("rules")
     assert all(r.id in out for r in RULES)
     one = RULES[0]
-    out = subprocess.run(
-        [sys.executable, "-m", "golf_check.harness", "rules", one.id],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    out = _printed("rules", one.id)
     assert one.title in out and one.sources[0] in out
 
 
 def test_a_condition_lists_its_family():
-    out = subprocess.run(
-        [sys.executable, "-m", "golf_check.harness", "rules", "c3"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    out = _printed("rules", "c3")
     family = [r.id for r in RULES if r.condition == "C3"]
     assert family and all(rid in out for rid in family)
     assert not any(r.id in out for r in RULES if r.condition != "C3")
 
 
 def test_unknown_rule_is_a_usage_error():
-    proc = subprocess.run(
-        [sys.executable, "-m", "golf_check.harness", "rules", "C9.nope"],
-        capture_output=True,
-        text=True,
-    )
+    proc = golf_check("rules", "C9.nope")
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("golf-check: error: unknown rule id")
     assert "Traceback" not in proc.stderr
 
 
 def test_help_lists_every_command():
-    out = subprocess.run(
-        [sys.executable, "-m", "golf_check.harness", "--help"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    out = _printed("--help")
     for command in ("check", "verify", "run", "ci", "data", "rules"):
         assert re.search(rf"^\s+{command}\s", out, re.M), command
+
+
+def _printed(*args: str) -> str:
+    """What ``golf-check ARGS`` prints, asserting it succeeded."""
+    done = golf_check(*args)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def _static_rule_ids() -> set[str]:

@@ -14,6 +14,8 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
+from golf_cli import golf_check
+
 from golf_check.harness.html_report import render_html  # noqa: E402
 from golf_check.harness.report import Finding, Report  # noqa: E402
 
@@ -25,9 +27,41 @@ TINY_LM = ROOT / "tests" / "runtime" / "candidates" / "tiny_lm.py"
 HOSTILE = "<img src=x onerror=alert(1)> \"q\" 'a' </script><script>alert(2)</script>"
 # Every tag the page itself writes, and those matplotlib's SVG uses; anything else is injected.
 PAGE_TAGS = {
-    "html", "head", "meta", "title", "style", "body", "main", "header", "h1", "h2", "h3", "p",
-    "span", "b", "i", "code", "pre", "section", "ul", "li", "div", "a", "details", "summary",
-    "table", "caption", "tr", "th", "td", "dl", "dt", "dd", "figure", "figcaption", "footer",
+    "html",
+    "head",
+    "meta",
+    "title",
+    "style",
+    "body",
+    "main",
+    "header",
+    "h1",
+    "h2",
+    "h3",
+    "p",
+    "span",
+    "b",
+    "i",
+    "code",
+    "pre",
+    "section",
+    "ul",
+    "li",
+    "div",
+    "a",
+    "details",
+    "summary",
+    "table",
+    "caption",
+    "tr",
+    "th",
+    "td",
+    "dl",
+    "dt",
+    "dd",
+    "figure",
+    "figcaption",
+    "footer",
 }
 SVG_TAGS = {"svg", "defs", "g", "path", "text", "use", "clippath", "rect", "clipPath"}
 
@@ -59,15 +93,8 @@ class Page(HTMLParser):
         return [a["id"] for _, a in self.tags if a.get("id")]
 
 
-def golf_check(*args, cwd=None, env=None, timeout=300) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "golf_check.harness", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd or ROOT,
-        env=env,
-        timeout=timeout,
-    )
+def golf(*args, cwd=None, env=None, timeout=300) -> subprocess.CompletedProcess:
+    return golf_check(*args, cwd=cwd or ROOT, env=env, timeout=timeout)
 
 
 def assert_inert(page: Page) -> None:
@@ -87,7 +114,7 @@ def assert_inert(page: Page) -> None:
 
 def test_verify_report_has_verdict_findings_excerpts_tables_and_plots(tmp_path):
     out = tmp_path / "report.html"
-    done = golf_check("verify", RECORD, "--format", "html", "-o", out)
+    done = golf("verify", RECORD, "--format", "html", "-o", out)
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
     text = out.read_text(encoding="utf-8")
@@ -128,7 +155,7 @@ def test_verify_report_has_verdict_findings_excerpts_tables_and_plots(tmp_path):
 
 
 def test_html_goes_to_standard_output_without_o():
-    done = golf_check("verify", RECORD, "--format", "html")
+    done = golf("verify", RECORD, "--format", "html")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("<!DOCTYPE html>") and done.stdout.rstrip().endswith("</html>")
     assert "Content-Security-Policy" in done.stdout and "default-src 'none'" in done.stdout
@@ -137,7 +164,7 @@ def test_html_goes_to_standard_output_without_o():
 def test_check_report_shows_the_source_around_each_finding(tmp_path):
     script = tmp_path / "train_gpt.py"
     shutil.copy(ILLEGAL, script)
-    done = golf_check("check", script, "--format", "html", cwd=tmp_path)
+    done = golf("check", script, "--format", "html", cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     page = Page(done.stdout)
     assert_inert(page)
@@ -158,8 +185,13 @@ def test_no_excerpt_when_the_file_line_is_not_the_finding(tmp_path):
     script = tmp_path / "train_gpt.py"
     script.write_text("import os\nprint('something else')\nx = 1\n")
     finding = Finding(
-        rule="C3.pretrain-on-val", condition="C3", severity="error", confidence="high",
-        message="adapts on validation data", file=str(script), line=2,
+        rule="C3.pretrain-on-val",
+        condition="C3",
+        severity="error",
+        confidence="high",
+        message="adapts on validation data",
+        file=str(script),
+        line=2,
         evidence="ttt_adapt(model, val_tokens)",
     )
     text = render_html(Report(command="check", findings=[finding]))
@@ -180,8 +212,15 @@ def test_a_symlink_out_of_the_repository_is_not_read(tmp_path):
     os.symlink(tmp_path, repo / "records" / "up")
     findings = [
         Finding(
-            rule="BUDGET.train-time", condition="BUDGET", severity="error", confidence="high",
-            message="over budget", file=name, line=2, evidence="listed", level="log",
+            rule="BUDGET.train-time",
+            condition="BUDGET",
+            severity="error",
+            confidence="high",
+            message="over budget",
+            file=name,
+            line=2,
+            evidence="listed",
+            level="log",
         )
         for name in ("records/train.log", "records/up/secret.txt")
     ]
@@ -201,7 +240,7 @@ def test_hostile_names_and_log_lines_stay_text(tmp_path):
     folder.mkdir()
     script = folder / f"{HOSTILE.replace('/', '_')}.py"
     shutil.copy(TWINS / "DATA.network" / "illegal_hf_download.py", script)
-    done = golf_check("check", script, "--format", "html", cwd=tmp_path)
+    done = golf("check", script, "--format", "html", cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     page = Page(done.stdout)
     assert_inert(page)
@@ -216,7 +255,7 @@ def test_hostile_names_and_log_lines_stay_text(tmp_path):
     lines[150] = f"{HOSTILE} <a href=https://e.invalid>x</a> \u202egnp.exe\n"  # line 151
     log.write_text("".join(lines))
     out = tmp_path / "v.html"
-    done = golf_check("verify", records, "--format", "html", "-o", out, cwd=tmp_path)
+    done = golf("verify", records, "--format", "html", "-o", out, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     text = out.read_text(encoding="utf-8")
     page = Page(text)
@@ -278,7 +317,10 @@ def test_without_matplotlib_html_is_refused_with_the_install_command(tmp_path, a
     out = tmp_path / "r.html"
     done = subprocess.run(
         [sys.executable, "-c", _BLOCK_MATPLOTLIB, *args, "--format", "html", "-o", str(out)],
-        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
     )
     assert done.returncode == 2
     assert done.stdout == ""
@@ -295,18 +337,23 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 @pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed")
 def test_headless_chromium_renders_the_report_with_its_plots(tmp_path):
     report = tmp_path / "report.html"
-    done = golf_check("verify", RECORD, "--format", "html", "-o", report)
+    done = golf("verify", RECORD, "--format", "html", "-o", report)
     assert done.returncode == 0, done.stderr
     browser = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
     shot = tmp_path / "shot.png"
     subprocess.run(
         [*browser, f"--screenshot={shot}", "--window-size=1280,2000", report.as_uri()],
-        capture_output=True, timeout=120, check=False,
+        capture_output=True,
+        timeout=120,
+        check=False,
     )
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
     dom = subprocess.run(
         [*browser, "--dump-dom", report.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     ).stdout
     page = Page(dom)
     svgs = page.named("svg")
@@ -322,10 +369,25 @@ def test_headless_chromium_renders_the_report_with_its_plots(tmp_path):
 @pytest.mark.slow
 def test_run_report_plots_scores_and_times_against_its_own_budgets(tmp_path):
     out = tmp_path / "report.html"
-    done = golf_check(
-        "run", TINY_LM, "--seeds", "1,2", "--audit", "trace", "--train-budget", "50",
-        "--eval-budget", "40", "--out", tmp_path / "runs", "--format", "html", "-o", out,
-        cwd=tmp_path, timeout=600,
+    done = golf(
+        "run",
+        TINY_LM,
+        "--seeds",
+        "1,2",
+        "--audit",
+        "trace",
+        "--train-budget",
+        "50",
+        "--eval-budget",
+        "40",
+        "--out",
+        tmp_path / "runs",
+        "--format",
+        "html",
+        "-o",
+        out,
+        cwd=tmp_path,
+        timeout=600,
     )
     assert done.returncode in (0, 1), done.stderr
     page = Page(out.read_text(encoding="utf-8"))

@@ -5,28 +5,21 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 import pytest
+from golf_cli import golf_check
 
 from golf_check.harness.ci.gate import package_findings
 from golf_check.harness.ci.pull_request import load_pull_request
 from golf_check.harness.errors import InputError
 
 
-def golf_check(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "golf_check.harness", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, "NO_COLOR": "1"},
-        timeout=60,
-    )
+def golf(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return golf_check(*args, cwd=cwd, env={**os.environ, "NO_COLOR": "1"}, timeout=60)
 
 
 def test_not_a_git_repository_is_one_line_exit_2(tmp_path):
-    proc = golf_check("ci", "--repo", str(tmp_path))
+    proc = golf("ci", "--repo", str(tmp_path))
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"golf-check: error: {tmp_path}: not a git repository"
     assert "Traceback" not in proc.stderr + proc.stdout
@@ -41,7 +34,7 @@ def test_unknown_ref_is_one_line_exit_2(challenge):
     challenge.fork()
     challenge.submission()
     challenge.commit()
-    proc = golf_check("ci", "--repo", str(challenge.root), "--base", "no-such-branch")
+    proc = golf("ci", "--repo", str(challenge.root), "--base", "no-such-branch")
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1
     assert "no-such-branch: unknown git ref" in proc.stderr
@@ -54,7 +47,7 @@ def test_option_like_ref_is_refused(challenge):
 
 def test_empty_diff_is_exit_2_and_still_writes_the_comment(challenge, tmp_path):
     comment = tmp_path / "comment.md"
-    proc = golf_check("ci", "--repo", str(challenge.root), "--comment-file", str(comment))
+    proc = golf("ci", "--repo", str(challenge.root), "--comment-file", str(comment))
     assert proc.returncode == 2
     assert "empty diff" in proc.stderr
     text = comment.read_text()

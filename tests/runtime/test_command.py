@@ -4,10 +4,9 @@ ledger-based byte check, and the sandbox fallback (the canary: test_canary.py)."
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
+from golf_cli import golf_check
 
 from golf_check.harness.report import validate_report_json, verdict_of
 from golf_check.harness.runtime.report import seed_findings
@@ -17,14 +16,8 @@ from golf_check.harness.shards import shard_name
 from .conftest import SANDBOX, TINY_LM, tiny_lm_options
 
 
-def golf_check(*args, cwd=None, timeout=600):
-    return subprocess.run(
-        [sys.executable, "-m", "golf_check.harness", "run", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=timeout,
-    )
+def golf_run(*args, cwd=None, timeout=600):
+    return golf_check("run", *args, cwd=cwd, timeout=timeout)
 
 
 @pytest.mark.parametrize(
@@ -41,7 +34,7 @@ def golf_check(*args, cwd=None, timeout=600):
     ],
 )
 def test_bad_arguments_give_one_line_and_exit_2(tmp_path, args, message):
-    done = golf_check(*args, "--out", tmp_path / "o", cwd=tmp_path)
+    done = golf_run(*args, "--out", tmp_path / "o", cwd=tmp_path)
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "o").exists()
@@ -51,7 +44,7 @@ def test_unreadable_data_is_an_input_error(tmp_path, small_data):
     data = tmp_path / "data"
     data.mkdir()
     (data / shard_name("val", 0)).write_bytes(b"\x00" * 100)  # truncated header
-    done = golf_check(
+    done = golf_run(
         TINY_LM,
         "--data",
         data,
@@ -67,7 +60,7 @@ def test_unreadable_data_is_an_input_error(tmp_path, small_data):
 def test_a_non_empty_output_folder_is_refused(tmp_path):
     (tmp_path / "o").mkdir()
     (tmp_path / "o" / "keep.txt").write_text("mine")
-    done = golf_check("--out", tmp_path / "o")
+    done = golf_run("--out", tmp_path / "o")
     assert done.returncode == 2 and "not empty" in done.stderr
     assert (tmp_path / "o" / "keep.txt").read_text() == "mine"
 
@@ -75,7 +68,7 @@ def test_a_non_empty_output_folder_is_refused(tmp_path):
 @pytest.mark.slow
 def test_other_seeds_still_run_when_one_crashes(tmp_path, small_data):
     out = tmp_path / "out"
-    done = golf_check(
+    done = golf_run(
         TINY_LM,
         "--seeds",
         "1,2,3",

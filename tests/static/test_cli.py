@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from golf_cli import golf_check
 
 from golf_check.harness.report import validate_report_json
 
@@ -19,13 +19,7 @@ LEGAL = TWINS / "legal_record.py"
 
 
 def golf(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "golf_check.harness", "check", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=60,
-    )
+    return golf_check("check", *args, cwd=cwd, timeout=60)
 
 
 def test_json_contract_for_a_failing_and_a_passing_script():

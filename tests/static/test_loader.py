@@ -5,12 +5,11 @@ from __future__ import annotations
 import ast
 import base64
 import lzma
-import subprocess
-import sys
 import zlib
 from pathlib import Path
 
 import pytest
+from golf_cli import golf_check
 
 from golf_check.harness.errors import InputError
 from golf_check.harness.static.checker import check_paths
@@ -351,11 +350,6 @@ def test_unterminated_triple_quotes_do_not_rescan_the_file(tmp_path):
     source = "x = 1 + 1\n" * 40_000 + 'y = """' + '""" """' * 3000 + "+z" * 2_000_000
     script = tmp_path / "train_gpt.py"
     script.write_text(source)
-    done = subprocess.run(
-        [sys.executable, "-m", "golf_check.harness", "check", str(script), "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = golf_check("check", script, "--format", "json", timeout=60)
     assert done.returncode == 2, done.stderr
     assert "too large to analyse" in done.stderr and "Traceback" not in done.stderr

@@ -13,11 +13,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
+from golf_cli import golf_check
 
 from golf_check.harness.errors import InputError
 from golf_check.harness.static import parsing
@@ -165,12 +165,7 @@ def test_fstrings_the_newer_parser_refuses_are_refused(snippet):
 def test_invalid_fstring_exits_2_with_one_line(tmp_path):
     path = tmp_path / "train_gpt.py"
     path.write_text('d = {"k": 1}\nprint(f"{d["k"]!z}")\n')
-    proc = subprocess.run(
-        [sys.executable, "-m", "golf_check.harness", "check", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = golf_check("check", path, timeout=60)
     assert proc.returncode == 2
     assert "syntax error at line 2" in proc.stderr + proc.stdout
     assert "Traceback" not in proc.stderr

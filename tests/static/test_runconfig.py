@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
+
+from golf_cli import golf_check
 
 from golf_check.harness.static.checker import check_paths
 from golf_check.harness.static.runconfig import (
@@ -190,8 +191,7 @@ def test_explicit_env_wins_over_the_folder(tmp_path):
 
 
 def golf(*args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "golf_check.harness", "check", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+    return golf_check("check", *args, timeout=60)
 
 
 def test_cli_env_and_run_config_readme(tmp_path):

@@ -4,11 +4,10 @@ or the logs of one record past a total."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from golf_cli import golf_check
 
 from golf_check.harness.errors import InputError
 from golf_check.harness.evidence import logparse
@@ -23,12 +22,7 @@ def test_an_oversized_log_is_one_input_error_line(tmp_path):
     log = folder / "train_seed1.log"
     with open(log, "wb") as fh:  # sparse: no disk or time spent writing it
         fh.truncate(logparse.MAX_LOG_BYTES + 1)
-    done = subprocess.run(
-        [sys.executable, "-m", "golf_check.harness", "verify", str(folder), "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = golf_check("verify", folder, "--format", "json")
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert "larger than any log golf-check reads" in done.stderr

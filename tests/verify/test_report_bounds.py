@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
+
+from golf_cli import golf_check
 
 from golf_check.harness.evidence import runreport
 
 
 def _verify(path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "golf_check.harness", "verify", str(path), "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return golf_check("verify", path, "--format", "json")
 
 
 def test_a_report_with_too_many_seeds_is_one_input_error(tmp_path):
