@@ -131,7 +131,8 @@ def suppression_comments(model, findings: list[Finding], active: Callable[[str],
 
     Cannot see: findings of the other evidence levels (a comment covers what the static
     detectors found)"""
-    suppressions = parse_suppressions(model.script.source, set(load_all().rules))
+    known = load_all().rules
+    suppressions = parse_suppressions(model.script.source, set(known))
     apply_suppressions(findings, suppressions)
     out: list[Finding] = []
     for sup in suppressions:
@@ -153,7 +154,7 @@ def suppression_comments(model, findings: list[Finding], active: Callable[[str],
                     fix="use an id from `golf-check rules`",
                 )
             )
-        elif not sup.used and all(active(i) for i in sup.ids if i in load_all().rules):
+        elif not sup.used and all(active(i) for i in sup.ids if i in known):
             out.append(
                 model.finding(
                     UNUSED_SUPPRESSION,
