@@ -348,8 +348,12 @@ def grouped_findings(report: Report) -> tuple[list[Finding], list[Finding], list
     ordered = _ordered_findings(report)
     failing_severities = {"error", "warning"} if report.strict else {"error"}
     failing = [f for f in ordered if not f.suppressed and f.severity in failing_severities]
-    warnings = [f for f in ordered if not f.suppressed and f.severity == "warning"]
-    warnings = [f for f in warnings if f not in failing]
+    # under ``strict`` every warning fails, and is listed once, with the failing findings
+    warnings = (
+        []
+        if report.strict
+        else [f for f in ordered if not f.suppressed and f.severity == "warning"]
+    )
     rest = [f for f in ordered if f.suppressed or f.severity == "info"]
     return failing, warnings, rest
 
