@@ -171,22 +171,29 @@ class CountExperts:
         key = prev2 * (self.vocab + 1) + prev1
         return prev1, ((key * _HASH) & 0xFFFFFFFF) % self.buckets
 
-    def _probs(self, prev1, bucket, cols: torch.Tensor) -> torch.Tensor:
-        """(3, n, m) probabilities of tokens ``cols`` (n, m) after the given contexts."""
+    def _unigram(self) -> torch.Tensor:
+        """(V,) float64: the add-one unigram of the tokens counted so far."""
+        return (self.unigram.double() + 1.0) / float(self.counted + self.vocab)
+
+    def _back_off(self, uni, prev1, bucket, bi_counts, tri_counts):
+        """Bigram and trigram probabilities from their counts after the contexts ``prev1`` and
+        ``bucket`` (one row of counts each), each backing off to the order below it."""
         b = self.prior
-        uni = (self.unigram[cols].double() + 1.0) / float(self.counted + self.vocab)
-        bi_counts = self.bigram[prev1[:, None], cols].double()
-        bi = (bi_counts + b * uni) / (self.bigram_totals[prev1].double()[:, None] + b)
-        tri_counts = self.trigram[bucket[:, None], cols].double()
-        tri = (tri_counts + b * bi) / (self.trigram_totals[bucket].double()[:, None] + b)
-        return torch.stack([uni, bi, tri])
+        bi = (bi_counts.double() + b * uni) / (self.bigram_totals[prev1].double()[:, None] + b)
+        tri = (tri_counts.double() + b * bi) / (self.trigram_totals[bucket].double()[:, None] + b)
+        return bi, tri
 
     def gold(self, start: int, end: int) -> torch.Tensor:
         """(3, end-start) float64: each expert's probability of the actual token at positions
         [start, end), from prefix counts only."""
         pos = torch.arange(start, end, device=self.device)
         prev1, bucket = self.contexts(pos)
-        return self._probs(prev1, bucket, self.tokens[start:end, None])[:, :, 0]
+        cols = self.tokens[start:end, None]
+        uni = self._unigram()[cols]
+        bi_counts = self.bigram[prev1[:, None], cols]
+        tri_counts = self.trigram[bucket[:, None], cols]
+        bi, tri = self._back_off(uni, prev1, bucket, bi_counts, tri_counts)
+        return torch.stack([uni, bi, tri])[:, :, 0]
 
     def rows(self, pos: torch.Tensor) -> torch.Tensor:
         """(3, len(pos), V) float64: the full distributions at absolute positions ``pos``."""
@@ -195,16 +202,13 @@ class CountExperts:
 
     def row_parts(self, pos: torch.Tensor):
         """``rows`` unstacked: the unigram (V,) shared by all positions, bigram and trigram
-        (len(pos), V). The same operations as ``_probs``, on whole table rows (cheaper)."""
+        (len(pos), V). The same operations as ``gold``, on whole table rows (cheaper)."""
         pos = pos.to(self.device, torch.int64)
         prev1, bucket = self.contexts(pos)
-        b = self.prior
-        uni = (self.unigram.double() + 1.0) / float(self.counted + self.vocab)
-        bi_counts = self.bigram.index_select(0, prev1).double()
-        bi = (bi_counts + b * uni) / (self.bigram_totals[prev1].double()[:, None] + b)
-        tri_counts = self.trigram.index_select(0, bucket).double()
-        tri = (tri_counts + b * bi) / (self.trigram_totals[bucket].double()[:, None] + b)
-        return uni, bi, tri
+        uni = self._unigram()
+        bi_counts = self.bigram.index_select(0, prev1)
+        tri_counts = self.trigram.index_select(0, bucket)
+        return uni, *self._back_off(uni, prev1, bucket, bi_counts, tri_counts)
 
     def update(self, start: int, end: int) -> None:
         """Count the targets of positions [start, end) (call only after they are scored).
