@@ -225,11 +225,6 @@ class CountExperts:
         self.trigram.view(-1).index_add_(0, bucket * self.vocab + targets, ones32)
         self.trigram_totals.index_add_(0, bucket, ones64)
 
-    @property
-    def nbytes(self) -> int:
-        tables = (self.unigram, self.bigram, self.bigram_totals, self.trigram, self.trigram_totals)
-        return sum(t.numel() * t.element_size() for t in tables)
-
 
 class HedgeMixer:
     """Multiplicative weights over experts; weights change only by ``update`` on scored tokens.
