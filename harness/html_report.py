@@ -129,7 +129,7 @@ def render_html(report: Report, options: RenderOptions | None = None) -> str:
         parts.append("</section>")
     if report.command in ("verify", "run"):
         parts.append(_plots_section(report))
-    notes = list(report.notes) + [f"{fr.path}: {n}" for fr in report.files for n in fr.notes]
+    notes = report.all_notes()
     if notes:
         parts.append('<section><h2>Notes</h2><ul class="notes">')
         parts.extend(f"<li>{_esc(n)}</li>" for n in notes)

@@ -147,6 +147,10 @@ class Report:
             out.extend(f.findings)
         return out
 
+    def all_notes(self) -> list[str]:
+        """The report's notes, then each file's, prefixed with its path."""
+        return list(self.notes) + [f"{fr.path}: {n}" for fr in self.files for n in fr.notes]
+
     @property
     def verdict(self) -> str:
         verdict = verdict_of(self.all_findings())
@@ -734,7 +738,7 @@ def render_markdown(report: Report, *, blob_url: str | None = None) -> str:
             cells = (_md_escape(_fmt_cell(row.get(k))) for k, _ in table.columns)
             body.append("| " + " | ".join(cells) + " |")
         details(_html_escape(table.title), body)
-    notes = list(report.notes) + [f"{fr.path}: {n}" for fr in report.files for n in fr.notes]
+    notes = report.all_notes()
     if notes:
         details("Notes", [f"- {_md_escape(n)}" for n in notes])
     lines.append(f"\n<sub>golf-check {__version__}</sub>")
