@@ -60,19 +60,15 @@ def _esc(value: Any) -> str:
     return html.escape(_visible(str(value)), quote=True)
 
 
-# Control characters and bidirectional overrides in untrusted text are shown, not obeyed: a
-# right-to-left override in a file name or log line could make the page say something else.
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
-
-
 def _visible(text: str) -> str:
+    """Control and format characters in untrusted text are shown, not obeyed: a right-to-left
+    override (a format character, like every bidirectional control) in a file name or log line
+    could make the page say something else."""
     if text.isprintable():
         return text
     out = []
     for ch in text:
-        if ch in "\t\n" or (ch.isprintable() and ch not in _BIDI):
-            out.append(ch)
-        elif ch in _BIDI or unicodedata.category(ch) in ("Cc", "Cf"):
+        if ch not in "\t\n" and unicodedata.category(ch) in ("Cc", "Cf"):
             out.append(f"<U+{ord(ch):04X}>")
         else:
             out.append(ch)
