@@ -266,24 +266,17 @@ class HedgeMixer:
         w = self.weights if weights is None else weights
         return torch.log(self.combine(w, probs).clamp_min(1e-30))
 
-    @staticmethod
-    def loss_sums(gold_probs: torch.Tensor, mix_gold: torch.Tensor) -> torch.Tensor:
-        """Per expert, the sum over scored tokens of ``-p_k(x) / p_mix(x)``."""
-        gold = torch.as_tensor(gold_probs, dtype=torch.float64)
-        mix = torch.as_tensor(mix_gold, dtype=torch.float64, device=gold.device)
-        return -(gold / mix[None]).sum(1)
-
-    def apply(self, loss_sums: torch.Tensor, count: float) -> None:
-        """One multiplicative step with the mean loss of ``count`` scored tokens."""
+    def update(self, gold_probs: torch.Tensor, mix_gold: torch.Tensor) -> None:
+        """One multiplicative step from scored tokens, (K, n) experts' and (n,) the mixture's
+        gold probabilities: the mean over them of each expert's ``-p_k(x) / p_mix(x)``."""
+        count = mix_gold.shape[-1]
         if count <= 0:
             return
-        sums = torch.as_tensor(loss_sums, dtype=torch.float64, device=self.log_w.device)
-        self.log_w = self.log_w - self.eta * sums / count
+        gold = torch.as_tensor(gold_probs, dtype=torch.float64)
+        mix = torch.as_tensor(mix_gold, dtype=torch.float64, device=gold.device)
+        loss_sums = -(gold / mix[None]).sum(1)
+        self.log_w = self.log_w - self.eta * loss_sums.to(self.log_w.device) / count
         self.log_w = self.log_w - self.log_w.max()
-
-    def update(self, gold_probs: torch.Tensor, mix_gold: torch.Tensor) -> None:
-        """Update from scored tokens: (K, n) experts' and (n,) the mixture's gold probabilities."""
-        self.apply(self.loss_sums(gold_probs, mix_gold), mix_gold.shape[-1])
 
 
 class OnlineMixture:
