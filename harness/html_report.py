@@ -289,15 +289,15 @@ class _ExcerptReader:
     def __init__(self, report: Report, base: str | None) -> None:
         self.command = report.command
         self.base = base
+        self.real_base = os.path.realpath(base) if base is not None else None
         self.opened = 0
 
     def _path(self, name: str) -> str | None:
         root = self.base or os.getcwd()
         path = name if os.path.isabs(name) else os.path.join(root, name)
-        if self.base is not None:
-            real_base = os.path.realpath(self.base)
+        if self.real_base is not None:
             real = os.path.realpath(path)
-            if os.path.commonpath([real_base, real]) != real_base:
+            if os.path.commonpath([self.real_base, real]) != self.real_base:
                 return None
         return path
 
