@@ -68,7 +68,7 @@ def resolve(script: str | None) -> Target:
             )
         raise InputError(f"{script}: folder has neither train_gpt.py nor __main__.py")
     if text.replace(".", "").replace("_", "").isalnum() and not text.endswith(".py"):
-        return _module(text, reference=False)
+        return _module(text)
     raise InputError(f"{script}: no such script, folder or module")
 
 
@@ -84,7 +84,7 @@ def _reference() -> Target:
     return Target(REFERENCE, ["-m", REFERENCE], None, folder, is_reference=True)
 
 
-def _module(name: str, reference: bool) -> Target:
+def _module(name: str) -> Target:
     location = _locate(name)
     if location is None:
         raise InputError(f"{name}: module not found on the Python path")
@@ -99,7 +99,7 @@ def _module(name: str, reference: bool) -> Target:
         ["-m", name],
         script,
         code_dir,
-        is_reference=reference or name == REFERENCE,
+        is_reference=name == REFERENCE,
         extra_pythonpath=[root],
     )
 
