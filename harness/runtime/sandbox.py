@@ -182,10 +182,11 @@ def plan(
     fsize, nproc, nofile, core, tmp). Without bubblewrap, an untrusted run raises
     ``SandboxUnavailable``; a ``trusted`` one (the bundled reference) runs without namespaces."""
     limits = dict(limits or {})
-    plain = [sys.executable, "-S", str(ENTRY), *limit_args(limits), "--"]
+    # sandbox_entry with the rlimits: the whole prefix without bubblewrap, its tail with it
+    entry = [sys.executable, "-S", str(ENTRY), *limit_args(limits), "--"]
     if not enabled:
         note = "sandbox disabled (--no-sandbox): network and file protection by audit hooks only"
-        return Sandbox(plain, "audit-hook", "audit-hook", True, [note], limits)
+        return Sandbox(entry, "audit-hook", "audit-hook", True, [note], limits)
     bwrap, reason = bwrap_status()
     if bwrap is None:
         if not trusted:
@@ -194,13 +195,12 @@ def plan(
             f"no sandbox ({reason}): the bundled reference ran under audit hooks only, which "
             "refuse network calls and writes to protected paths from Python"
         )
-        return Sandbox(plain, "audit-hook", "audit-hook", True, [note], limits)
+        return Sandbox(entry, "audit-hook", "audit-hook", True, [note], limits)
     features = bwrap_features(bwrap)
     if "--size" not in features:
         limits.pop("tmp", None)
     mounts = mount_args(readonly, writable, harness_owned or [], limits)
-    prefix = [*_bwrap_base(bwrap), *mounts]
-    prefix += ["--", sys.executable, "-S", str(ENTRY), *limit_args(limits), "--"]
+    prefix = [*_bwrap_base(bwrap), *mounts, "--", *entry]
     files = "bubblewrap, all read-only but the working folders and capped tmpfs scratch"
     caveats = []
     if os.geteuid() == 0 and limits.get("nproc", -1) >= 0:
