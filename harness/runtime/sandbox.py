@@ -288,7 +288,7 @@ def _outermost(paths: list[Path]) -> list[Path]:
     resolved = sorted({p.resolve() for p in paths if p.is_dir()}, key=lambda p: len(p.parts))
     out: list[Path] = []
     for path in resolved:
-        if not any(path == o or o in path.parents for o in out):
+        if not _inside(path, out):
             out.append(path)
     return out
 
