@@ -287,7 +287,7 @@ class RunMonitor:
                 TextColumn("[bold]{task.description}"),
                 TextColumn("{task.fields[phase]}"),
                 BarColumn(bar_width=16),
-                _StatusColumn(),
+                _status_column(),
                 console=_console(self.color),
                 refresh_per_second=4,
                 redirect_stdout=False,
@@ -378,7 +378,8 @@ class RunMonitor:
                 print(f"{self.prefix}{w.label}: {w.status()}", file=sys.stderr, flush=True)
 
 
-def _status_column_class():
+def _status_column():
+    """The live display's column of detail and clock (rich is imported only for a display)."""
     from rich.progress import ProgressColumn
     from rich.text import Text
 
@@ -395,11 +396,7 @@ def _status_column_class():
             # one line per row, whatever the width: a wrapped row breaks the live redraw
             return Text(text, style="dim", no_wrap=True, overflow="ellipsis")
 
-    return StatusColumn
-
-
-def _StatusColumn():  # noqa: N802 - reads as the column it builds
-    return _status_column_class()()
+    return StatusColumn()
 
 
 # --------------------------------------------------------------------------- check / verify
