@@ -38,7 +38,9 @@ def serve(data_dir: Path, out_dir: Path, val: np.ndarray | None = None) -> Path:
         if leftover.exists():
             shutil.rmtree(leftover)
     real = split_paths(data_dir, "val")
-    if val is not None and sum(int(read_shard(p).size) for p in real) != val.size:
+    # the token count of each real shard: the canary is cut at the same boundaries
+    counts = {p: int(read_shard(p).size) for p in real} if val is not None else {}
+    if val is not None and sum(counts.values()) != val.size:
         raise ValueError("the canary must be exactly as long as the real validation split")
     partial.mkdir(parents=True)
     offset = 0
@@ -49,9 +51,8 @@ def serve(data_dir: Path, out_dir: Path, val: np.ndarray | None = None) -> Path:
         elif val is None:
             shutil.copy2(entry, target)  # copy2: mode and times too
         else:
-            count = int(read_shard(entry).size)
-            write_shard(target, val[offset : offset + count])
-            offset += count
+            write_shard(target, val[offset : offset + counts[entry]])
+            offset += counts[entry]
             stat = entry.stat()
             os.chmod(target, stat.st_mode & 0o7777)
             os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
