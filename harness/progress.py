@@ -337,15 +337,10 @@ class RunMonitor:
 
     def _row(self, label: str, work_dir: Path | None, positions: int | None) -> Watch:
         with self.lock:
-            w = self.pending.pop(label, None)
-            if w is None or w.started is not None:
-                old = w
-                w = Watch(self, label, work_dir, positions)
-                if old is not None and old.task is not None:
-                    w.task = old.task  # a relaunch under the same name takes its row
-            else:
-                w.work_dir = str(work_dir.resolve()) + os.sep if work_dir is not None else None
-                w.positions_total = positions
+            w = Watch(self, label, work_dir, positions)
+            shown = self.pending.pop(label, None)
+            if shown is not None:
+                w.task = shown.task  # a planned seed, or a relaunch under the same name: its row
             self.pending[label] = w
             if self.progress is not None and w.task is None:
                 w.task = self.progress.add_task(label, total=None, phase=w.phase, watch=w)
