@@ -351,8 +351,7 @@ class RunMonitor:
     def phase_changed(self, w: Watch) -> None:
         if self.mode == PLAIN and w.phase != "waiting":
             with self.lock:
-                self.last_line = time.monotonic()
-                print(f"{self.prefix}{w.label}: {w.status()}", file=sys.stderr, flush=True)
+                self._status_line(w)
         self.changed(w)
 
     def changed(self, w: Watch) -> None:
@@ -369,8 +368,13 @@ class RunMonitor:
                 quiet_for = time.monotonic() - self.last_line
                 if w is None or w.ended is not None or quiet_for < self.interval_s:
                     continue
-                self.last_line = time.monotonic()
-                print(f"{self.prefix}{w.label}: {w.status()}", file=sys.stderr, flush=True)
+                self._status_line(w)
+
+    def _status_line(self, w: Watch) -> None:
+        """Plain mode: one launch's status as a line (under the lock; it restarts the quiet
+        interval)."""
+        self.last_line = time.monotonic()
+        print(f"{self.prefix}{w.label}: {w.status()}", file=sys.stderr, flush=True)
 
 
 def _status_column():
