@@ -437,13 +437,10 @@ def _sweep(token: str, root: int, skip_group: bool = False) -> list[str]:
         if skip_group and _pgid(pid) == root:
             _signal_group(root, signal.SIGKILL)
             continue
-        if skip_group and _pid_namespace(pid) not in (ours, None):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            continue
-        found.append(f"{pid} {_cmdline(pid)[:200]}")
+        # in the sandbox's pid namespace after a deliberate kill: killed, not described
+        torn_down = skip_group and _pid_namespace(pid) not in (ours, None)
+        if not torn_down:
+            found.append(f"{pid} {_cmdline(pid)[:200]}")
         try:
             os.kill(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
