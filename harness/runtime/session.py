@@ -138,7 +138,7 @@ class SeedAudit:
             return f"killed after the {self.options.seed_timeout_s:.0f} s timeout"
         if self.launch.memory_killed:
             cap = self.options.limits.get("rss") or 0
-            return f"killed: its processes held over {cap / (1 << 30):.3g} GiB of memory together"
+            return f"killed: its processes held over {cap / sandbox.GIB:.3g} GiB of memory together"
         if self.launch.returncode not in (0, None):
             return (
                 f"exited with status {self.launch.returncode}{_signal_name(self.launch.returncode)}"
