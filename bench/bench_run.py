@@ -9,7 +9,8 @@
    process wall time, medians.
 2. Ledger overhead: the same, with GOLF_CHECK_LEDGER on (distributions sampled 1/32) or off.
 3. Canary power: the artifact evaluated on canary streams of several lengths, clean and with
-   each fault injection that changes scores; which ones fall under the Ville bound.
+   each fault injection that changes scores; which ones fall under the Ville bound (the table
+   of ``golf_check.harness.runtime.canary_power``, run on this benchmark's artifact).
 """
 
 from __future__ import annotations
@@ -23,19 +24,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from golf_check.harness.demo_data import ensure_demo_data  # noqa: E402
-from golf_check.harness.runtime import launcher  # noqa: E402
-from golf_check.harness.runtime.canary import run_canary  # noqa: E402
+from golf_check.harness.runtime import canary_power, launcher  # noqa: E402
 from golf_check.harness.runtime.session import SHIM_DIR, RunOptions, load_stream  # noqa: E402
 from golf_check.harness.runtime.target import resolve  # noqa: E402
 
 _EVAL_MS = re.compile(r"^quantized\S* val_loss:\S+ val_bpb:\S+ eval_time:(\d+)ms")
-CANARY_INJECTIONS = ("", "train-before-score", "rescore", "entropy-expert", "target-in-key", "slot")
 
 
 def run_reference(env: dict[str, str], cwd: Path, tag: str) -> tuple[float, float]:
@@ -84,7 +82,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--parts", default="shim,ledger,canary", help="which benchmarks to run")
     parser.add_argument(
-        "--injections", default=",".join(CANARY_INJECTIONS), help="canary rows ('' = clean)"
+        "--injections", default=",".join(canary_power.INJECTIONS), help="canary rows ('' = clean)"
     )
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="bench-run-"))
@@ -128,7 +126,11 @@ def main() -> None:
         ledger_env = {"GOLF_CHECK_LEDGER": str(out / "ledger")}
         report_overhead("ledger", overhead("ledger", eval_env, ledger_env, args.repeats, out))
     if "canary" in parts:
-        canary_power(args, opts, stream, artifact, demo, out)
+        # the same artifact (out/final_model.int8.ptz), which canary_power reuses
+        canary_power.main(
+            ["--lengths", args.canary_lengths, "--preset", args.preset, "--out", str(out)]
+            + ["--injections", args.injections]
+        )
     print(f"\nartifacts and logs: {out}")
 
 
@@ -151,35 +153,6 @@ def shim_self_cost(trace_dir: Path) -> None:
                 costs.append(event["forward_hook_s"])
     if costs:
         print(f"shim   forward-hook time per run: median {statistics.median(costs):.3f} s")
-
-
-def canary_power(args, opts, stream, artifact, demo, out) -> None:
-    print("\ncanary power (keyed bigram split, alpha 1e-3): per-token loss the run reported")
-    print("| injection | " + " | ".join(f"N={n}" for n in args.canary_lengths.split(",")) + " |")
-    print("|---|" + "---|" * len(args.canary_lengths.split(",")))
-    seed_audit = SimpleNamespace(seed=1337, artifact=SimpleNamespace(path=artifact))
-    for inject in args.injections.split(","):
-        cells = []
-        for n in (int(x) for x in args.canary_lengths.split(",")):
-            env = {"PRESET": args.preset, "VAL_TOKEN_LIMIT": "0"}
-            if inject:
-                env["GOLF_INJECT"] = inject
-            copts = RunOptions(
-                target=opts.target,
-                seeds=[1337],
-                data_dir=demo.data_dir,
-                tokenizer=demo.tokenizer_path,
-                out_dir=out / f"canary-{inject or 'clean'}-{n}",
-                env=env,
-                audits=("ledger",),
-                canary_tokens=n,
-            )
-            copts.out_dir.mkdir(exist_ok=True)
-            result = run_canary(copts, seed_audit, stream, key_seed=20260501 + n)
-            mark = "**caught**" if result.violated else "no"
-            loss = "–" if result.val_loss is None else f"{result.val_loss:.3f}"
-            cells.append(f"{mark} ({loss})")
-        print(f"| {inject or '(clean)'} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
