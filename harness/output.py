@@ -15,6 +15,7 @@ import sys
 import click
 
 from golf_check.harness.errors import InputError
+from golf_check.harness.progress import isatty
 from golf_check.harness.report import (
     FORMATS,
     RenderOptions,
@@ -115,6 +116,13 @@ def output_option():
     )
 
 
+def chosen(name: str) -> object:
+    """What the command line gave for one of ``output_option``'s display options (``color``,
+    ``quiet``, ``repo_root``); None outside a command."""
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get(f"golf_check.{name}") if ctx is not None else None
+
+
 def use_color(choice: str, to_terminal: bool) -> bool:
     """--color always/never win; auto: NO_COLOR (any value) off, FORCE_COLOR on, else a tty."""
     if choice in ("always", "never"):
@@ -128,27 +136,18 @@ def use_color(choice: str, to_terminal: bool) -> bool:
 
 def render_options(report: Report, fmt: str, output: str | None = None) -> RenderOptions:
     """The display options the user chose on the command line (see ``output_option``)."""
-    ctx = click.get_current_context(silent=True)
-    meta = ctx.meta if ctx is not None else {}
     options = RenderOptions(
         color=fmt == "text"
-        and use_color(meta.get("golf_check.color") or "auto", output is None and _stdout_tty()),
-        quiet=bool(meta.get("golf_check.quiet")),
+        and use_color(chosen("color") or "auto", output is None and isatty(sys.stdout)),
+        quiet=bool(chosen("quiet")),
         # On a terminal, input errors go to standard error only (emit writes them there).
         show_errors=output is not None,
         base=report.paths_relative_to,
     )
     if fmt in ("sarif", "github"):  # GitHub resolves both against the repository root
-        chosen = meta.get("golf_check.repo_root")
-        options.repo_root = os.path.abspath(chosen) if chosen else find_repo_root(_input(report))
+        root = chosen("repo_root")
+        options.repo_root = os.path.abspath(root) if root else find_repo_root(_input(report))
     return options
-
-
-def _stdout_tty() -> bool:
-    try:
-        return sys.stdout.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def _input(report: Report) -> str:

@@ -470,18 +470,20 @@ class _Ticker:
 _current: _Ticker | None = None
 
 
+def stderr_display() -> tuple[str, bool]:
+    """(mode, colour) of the progress on standard error, as the command's ``-q`` and
+    ``--color`` (and ``NO_COLOR``, ``FORCE_COLOR``) ask."""
+    from golf_check.harness.output import chosen, use_color
+
+    mode = choose_mode(bool(chosen("quiet")), sys.stderr)
+    return mode, use_color(chosen("color") or "auto", isatty(sys.stderr))
+
+
 def command_counting(verb: str):
     """``counting`` as a command's options ask: only on a terminal, never with ``-q``, in
     colour as ``--color``, ``NO_COLOR`` and ``FORCE_COLOR`` say."""
-    import click
-
-    from golf_check.harness.output import use_color
-
-    ctx = click.get_current_context(silent=True)
-    meta = ctx.meta if ctx is not None else {}
-    enabled = choose_mode(bool(meta.get("golf_check.quiet")), sys.stderr) == LIVE
-    color = use_color(meta.get("golf_check.color") or "auto", isatty(sys.stderr))
-    return counting(verb, enabled, color, ticker_delay())
+    mode, color = stderr_display()
+    return counting(verb, mode == LIVE, color, ticker_delay())
 
 
 def ticker_delay() -> float:

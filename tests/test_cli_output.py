@@ -40,7 +40,7 @@ def script(tmp_path: Path) -> Path:
 @pytest.fixture
 def terminal(monkeypatch):
     """Standard output is a terminal; no colour variables unless a test sets them."""
-    monkeypatch.setattr(golf_check.harness.output, "_stdout_tty", lambda: True)
+    monkeypatch.setattr(golf_check.harness.output, "isatty", lambda stream: True)
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("FORCE_COLOR", raising=False)
 
