@@ -217,8 +217,11 @@ def test_verify_concise_and_github_paths_open_from_where_they_are_read(
     first = next(line for line in out.splitlines() if "train_seed0.log:" in line)
     path, line = first.split(":")[:2]
     assert (elsewhere / path).resolve() == (record / "train_seed0.log").resolve()
-    assert (record / "train_seed0.log").read_text().splitlines()[int(line) - 1].startswith(
-        "stopping_early"
+    assert (
+        (record / "train_seed0.log")
+        .read_text()
+        .splitlines()[int(line) - 1]
+        .startswith("stopping_early")
     )
     code, out, _ = run(
         capsys, "verify", str(record), "--format", "github", "--repo-root", str(repo)
