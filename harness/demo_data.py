@@ -15,7 +15,6 @@ training with sampling off); cached under ``~/.cache/golf-check/demo-<python ver
 from __future__ import annotations
 
 import ast
-import hashlib
 import io
 import json
 import os
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from golf_check.harness.digest import file_sha256
 from golf_check.harness.errors import InputError
 from golf_check.harness.shards import shard_name, write_shard
 
@@ -252,7 +252,7 @@ def _build(root: Path) -> dict:
         "train_tokens": int(train.size),
         "val_tokens": int(val.size),
         "vocab_size": VOCAB_SIZE,
-        "sha256": {n: hashlib.sha256((root / n).read_bytes()).hexdigest() for n in names},
+        "sha256": {n: file_sha256(root / n) for n in names},
         "sizes": {n: (root / n).stat().st_size for n in names},
     }
     (root / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
