@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from golf_check.harness.evidence.levels import ledger_finding, positions_finding
+from golf_check.harness.evidence.levels import ledger_finding, positions_finding, seed_finding
 from golf_check.harness.evidence.model import EvidenceSet
 from golf_check.harness.evidence.passes import rescored_pass
 from golf_check.harness.report import Finding
@@ -219,14 +219,13 @@ def trained_over_split_before_scoring(ev: EvidenceSet) -> Iterator[Finding]:
         if end.epochs and end.epochs > 1 and own is None:
             # Whole epochs over the split, then scoring: every token was trained on first.
             trained = PREQUANT_TTT if "quant" in end.name.lower() else PRETRAIN_ON_VAL
-            yield Finding.of(
+            yield seed_finding(
                 trained,
-                f"{seed.label}: the log trains {end.epochs} epochs of {end.name} over the "
-                f"validation tokens (ended L{end.line}) before the pass that scores them "
-                f"(L{head.line}): every token is scored by a model already trained on it",
-                file=seed.log,
+                seed,
+                f"the log trains {end.epochs} epochs of {end.name} over the validation tokens "
+                f"(ended L{end.line}) before the pass that scores them (L{head.line}): every "
+                "token is scored by a model already trained on it",
                 line=end.line,
                 evidence=" | ".join(r.story),
-                level="log",
                 fix="adapt only on tokens already scored (score-first, chunk by chunk)",
             )

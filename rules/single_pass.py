@@ -7,7 +7,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from golf_check.harness.evidence.levels import ledger_finding, positions_finding
+from golf_check.harness.evidence.levels import ledger_finding, positions_finding, seed_finding
 from golf_check.harness.evidence.model import EvidenceSet
 from golf_check.harness.evidence.passes import rescored_pass
 from golf_check.harness.report import Finding
@@ -376,20 +376,19 @@ def rescored_after_adaptation(ev: EvidenceSet) -> Iterator[Finding]:
         head, end, own = r.head, r.end, r.own
         epochs = f" after {end.epochs} epochs over the split" if end.epochs else ""
         took = f", {head.eval_time_s:.1f} s of its own" if head.eval_time_s else ""
-        yield Finding.of(
+        yield seed_finding(
             RESCORE,
-            f"{seed.label}: the reported {head.kind} line (L{head.line}, val_bpb "
-            f"{head.val_bpb}) is a second full scoring pass{took}, run after the adaptation "
-            f"pass over the validation tokens ended{epochs} (L{end.line})"
+            seed,
+            f"the reported {head.kind} line (L{head.line}, val_bpb {head.val_bpb}) is a second "
+            f"full scoring pass{took}, run after the adaptation pass over the validation tokens "
+            f"ended{epochs} (L{end.line})"
             + (
                 f"; that pass had already scored every token (L{own.line}, val_bpb {own.val_bpb})"
                 if own is not None
                 else ""
             ),
-            file=seed.log,
             line=head.line,
             evidence=" | ".join(r.story),
-            level="log",
             fix="report the score of the single pass that scores each token before adapting "
             "on it; a pass re-run after adaptation (a fitted temperature, a later epoch) "
             "scores tokens the model has already trained on",
@@ -406,15 +405,14 @@ def several_scoring_passes(ev: EvidenceSet) -> Iterator[Finding]:
         if len(passes) < 2:
             continue
         lines = ", ".join(f"pass {k} at L{v}" for k, v in sorted(passes.items()))
-        yield Finding.of(
+        yield seed_finding(
             BEST_OF_PASSES,
-            f"{seed.label}: the log scores the validation tokens in {len(passes)} passes "
-            f"({lines}) before its reported {seed.headline_kind} line (L{seed.headline_line}); "
-            "a score combined from several passes (their best, their minimum per token) is "
-            "not one pass that scores each token once",
-            file=seed.log,
+            seed,
+            f"the log scores the validation tokens in {len(passes)} passes ({lines}) before its "
+            f"reported {seed.headline_kind} line (L{seed.headline_line}); a score combined from "
+            "several passes (their best, their minimum per token) is not one pass that scores "
+            "each token once",
             line=min(passes.values()),
             evidence=lines,
-            level="log",
             fix="report one left-to-right pass; drop the extra passes",
         )
