@@ -45,18 +45,18 @@ def rescored_pass(seed: SeedEvidence) -> Rescore | None:
     if head is None or not ends:
         return None
     end = ends[-1]
-    if same_pass(seed, end, head):
-        return None
     own = own_result_line(seed, end)
+    if same_pass(end, own, head):
+        return None
     story = [end.line, *pass_boundary(seed, end, own, head), head.line]
     texts = {s.line: s.text for s in seed.score_lines} | {end.line: end.text}
     story = [f"L{n}: {texts[n].strip()[:90]}" for n in sorted(set(story))]
     return Rescore(head, end, own, story)
 
 
-def same_pass(seed: SeedEvidence, end, head) -> bool:
-    """Whether the headline is the adaptation pass's own result, not a later pass."""
-    own = own_result_line(seed, end)
+def same_pass(end, own, head) -> bool:
+    """Whether the headline is the adaptation pass's own result (``own``, from
+    ``own_result_line``), not a later pass."""
     if own is not None:
         return same_numbers(own, head)
     if end.epochs or "quant" in end.name.lower():
