@@ -90,14 +90,14 @@ def package_findings(pr: PullRequest, notes: list[str] | None = None) -> list[Fi
 def folder_table(folder: RecordFolder) -> Table:
     """The folder's committed files: what each is, its size, and a log's seed."""
     rows = []
-    code = {id(entry) for entry in folder.code_files()}  # once: a folder may hold many files
+    code = set(folder.code_files())  # once: a folder may hold many files
     for entry in sorted(folder.entries, key=lambda e: folder.rel(e)):
         rel = folder.rel(entry)
         if entry.kind != "file":
             kind = entry.kind
         elif folder.is_log(entry):
             kind = "log"
-        elif id(entry) in code:
+        elif entry in code:
             kind = "code"
         else:
             kind = "data"
