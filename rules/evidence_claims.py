@@ -10,8 +10,7 @@ split an audited run scored and the training loop its log reports.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
-from functools import partial
+from collections.abc import Iterator
 from typing import Any
 
 from golf_check.harness.evidence import canonical
@@ -728,18 +727,12 @@ def under_reports(printed: float, measured: float) -> bool:
     return printed < measured - max(UNDER_REPORT_SLACK_S, UNDER_REPORT_FRACTION * measured)
 
 
-def _short_time(
-    measured: float | None, printed: float | None, report: Callable[..., Finding], says: Callable
-) -> Iterator[Finding]:
-    """A warning when a log timer under-reports what the harness measured: ``report(message,
-    **fields)`` makes the finding about the seed, ``says(printed, measured)`` words it."""
+def _short_time(measured: float | None, printed: float | None) -> str | None:
+    """The evidence of a log timer that under-reports what the harness measured (a warning),
+    or None when it does not or a figure is missing."""
     if measured is None or printed is None or not under_reports(printed, measured):
-        return
-    yield report(
-        says(printed, measured),
-        severity="warning",
-        evidence=f"measured {measured:.1f} s; printed {printed:.1f} s",
-    )
+        return None
+    return f"measured {measured:.1f} s; printed {printed:.1f} s"
 
 
 @detector(LOG_MISMATCH, level="log")
@@ -765,29 +758,34 @@ def printed_differs_from_measured(ev: EvidenceSet) -> Iterator[Finding]:
                     evidence=f"measured {measured}; printed {printed}",
                 )
         for key in ("train_time_s", "eval_time_s"):
-            yield from _short_time(
-                getattr(s, key),
-                s.printed.get(key),
-                partial(seed_finding, LOG_MISMATCH, s),
-                lambda p, m, key=key: (
-                    f"the log reports {key} {p:.1f} s, the harness measured {m:.1f} s"
-                ),
-            )
+            measured, printed = getattr(s, key), s.printed.get(key)
+            short = _short_time(measured, printed)
+            if short:
+                yield seed_finding(
+                    LOG_MISMATCH,
+                    s,
+                    f"the log reports {key} {printed:.1f} s, the harness measured {measured:.1f} s",
+                    severity="warning",
+                    evidence=short,
+                )
 
 
 @detector(LOG_MISMATCH, level="runtime")
 def printed_train_time(audit) -> Iterator[Finding]:
     """The training loop the log reports against the loop the trace saw (first optimizer
     step to the last training step or shard read before the artifact)."""
-    yield from _short_time(
-        audit.timing.train_convention_s,
-        audit.printed_train_s,
-        partial(audit_finding, LOG_MISMATCH, audit, level="runtime"),
-        lambda p, m: (
-            f"the log reports a {p:.1f} s training loop, the trace saw optimizer steps over "
-            f"{m:.1f} s"
-        ),
-    )
+    measured, printed = audit.timing.train_convention_s, audit.printed_train_s
+    short = _short_time(measured, printed)
+    if short:
+        yield audit_finding(
+            LOG_MISMATCH,
+            audit,
+            f"the log reports a {printed:.1f} s training loop, the trace saw optimizer steps "
+            f"over {measured:.1f} s",
+            severity="warning",
+            evidence=short,
+            level="runtime",
+        )
 
 
 @detector(FULL_VAL, level="runtime")
