@@ -18,6 +18,7 @@ import threading
 import time
 from pathlib import Path
 
+import golf_cli
 import pytest
 
 from golf_check.harness import progress
@@ -59,11 +60,11 @@ def _env(**extra: str) -> dict[str, str]:
 def golf_check(args, *, tty: bool, env=None, timeout=600):
     """Run golf-check with stdout on a pipe and stderr on a pipe or a pseudo-terminal of
     100 columns; returns (returncode, stdout, stderr)."""
-    command = [sys.executable, "-m", "golf_check.harness", *map(str, args)]
     env = env if env is not None else _env()
     if not tty:
-        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
+        done = golf_cli.golf_check(*args, env=env, timeout=timeout)
         return done.returncode, done.stdout, done.stderr
+    command = [sys.executable, "-m", "golf_check.harness", *map(str, args)]
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     proc = subprocess.Popen(
