@@ -64,6 +64,8 @@ PAGE_TAGS = {
     "footer",
 }
 SVG_TAGS = {"svg", "defs", "g", "path", "text", "use", "clippath", "rect", "clipPath"}
+# The aria labels of the two plots of a folder, in page order.
+PLOTS = ["val_bpb per seed", "train and eval time per seed against the budgets"]
 
 
 class Page(HTMLParser):
@@ -135,10 +137,7 @@ def test_verify_report_has_verdict_findings_excerpts_tables_and_plots(tmp_path):
     assert "<i>150</i>" in text and "<i>154</i>" in text
     # Two plots, each an inline SVG with drawn marks and its legend: the claim and the budgets.
     svgs = page.named("svg")
-    assert [s["aria-label"] for s in svgs] == [
-        "val_bpb per seed",
-        "train and eval time per seed against the budgets",
-    ]
+    assert [s["aria-label"] for s in svgs] == PLOTS
     body = "".join(page.text)
     assert "claimed 1.07983" in body and "mean of 3 seed(s) 1.07983" in body
     assert "budget 600 s (each)" in body
@@ -264,10 +263,7 @@ def test_hostile_names_and_log_lines_stay_text(tmp_path):
     assert record.name in body  # folder name as text: headings, tables, locations
     assert f"151{HOSTILE} <a href=https://e.invalid>x</a> <U+202E>gnp.exe" in body
     assert "\u202e" not in text  # the bidi override is shown, never obeyed
-    assert [s["aria-label"] for s in page.named("svg")][:2] == [
-        "val_bpb per seed",
-        "train and eval time per seed against the budgets",
-    ]
+    assert [s["aria-label"] for s in page.named("svg")][:2] == PLOTS
 
 
 def _run_report(train_times: list[float]) -> Report:
@@ -357,10 +353,7 @@ def test_headless_chromium_renders_the_report_with_its_plots(tmp_path):
     ).stdout
     page = Page(dom)
     svgs = page.named("svg")
-    assert [s.get("aria-label") for s in svgs] == [
-        "val_bpb per seed",
-        "train and eval time per seed against the budgets",
-    ]
+    assert [s.get("aria-label") for s in svgs] == PLOTS
     assert len(page.named("path")) > 20  # the marks, bars, axes and budget lines were kept
     assert "claimed 1.07983" in "".join(page.text)
     assert not page.named("script") and not page.named("img")
@@ -392,10 +385,7 @@ def test_run_report_plots_scores_and_times_against_its_own_budgets(tmp_path):
     assert done.returncode in (0, 1), done.stderr
     page = Page(out.read_text(encoding="utf-8"))
     assert_inert(page)
-    assert [s["aria-label"] for s in page.named("svg")] == [
-        "val_bpb per seed",
-        "train and eval time per seed against the budgets",
-    ]
+    assert [s["aria-label"] for s in page.named("svg")] == PLOTS
     body = "".join(page.text)
     assert "train budget 50 s" in body and "eval budget 40 s" in body
     assert "seed 1" in body and "seed 2" in body and "Per-seed scores" in body
