@@ -45,12 +45,12 @@ def options(*decorators):
 
 
 # Options shared by the commands that render a report.
-def format_option(default: str = "text", choices: tuple[str, ...] = FORMATS):
+def format_option():
     return option(
         "--format",
         "fmt",
-        type=click.Choice(choices),
-        default=default,
+        type=click.Choice(FORMATS),
+        default="text",
         callback=_check_format,
         help="Output format: text for a terminal, concise (path:line:col: RULE message), "
         "github (workflow annotations), markdown for a PR comment, json, sarif, "
