@@ -188,12 +188,6 @@ measure 16,071,321 bytes.
 )
 
 
-def _last_digit(decimals: int) -> float:
-    """One unit of a figure's last printed digit, for figures precise enough (4+ decimals)
-    that a slip there is rounding; coarser claims get no such leeway."""
-    return 10.0**-decimals if decimals >= 4 else 0.0
-
-
 def _fmt(values: list) -> str:
     return ", ".join(f"{v:.8f}" if isinstance(v, float) else str(v) for v in values)
 
@@ -399,8 +393,8 @@ def claim_not_the_mean(ev: EvidenceSet) -> Iterator[Finding]:
                 continue
             decimals = len(repr(float(claimed)).split(".")[-1])
             printed = s.bpb_decimals if key == "val_bpb" else s.loss_decimals
-            tol = max(st.claim_tolerance(decimals), 0.5 * 10.0**-printed + 1e-12)
-            if tol < abs(claimed - measured) <= tol + _last_digit(min(decimals, printed)):
+            tol = st.claim_vs_printed_tolerance(decimals, printed)
+            if tol < abs(claimed - measured) <= tol + st.last_digit_slack(min(decimals, printed)):
                 yield seed_finding(
                     CLAIM_MISMATCH,
                     s,
@@ -448,12 +442,12 @@ def _compare_mean(
     recomputed = st.mean(values)
     # The per-seed lines are rounded too: their mean is only known to half their last digit.
     printed = min(s.bpb_decimals if metric == "val_bpb" else s.loss_decimals for s in scored)
-    tol = max(st.claim_tolerance(decimals), 0.5 * 10.0**-printed + 1e-12)
+    tol = st.claim_vs_printed_tolerance(decimals, printed)
     if recomputed is None or abs(claimed - recomputed) <= tol:
         return
     n = len(values)
     same_as = [s for s in scored if abs(getattr(s, metric) - claimed) <= tol]
-    if abs(claimed - recomputed) <= tol + _last_digit(decimals):
+    if abs(claimed - recomputed) <= tol + st.last_digit_slack(decimals):
         severity = "info"
         message = (
             f"submission.json {key} {claimed} differs from the mean of the per-seed headlines "

@@ -37,6 +37,18 @@ def claim_tolerance(decimals: int) -> float:
     return max(CLAIM_TOLERANCE, min(0.5 * 10.0**-decimals, 5e-4)) + 1e-12
 
 
+def claim_vs_printed_tolerance(claim_decimals: int, printed_decimals: int) -> float:
+    """How far a claim may be from a figure a log printed (or a mean of such figures): the
+    claim's own tolerance, or half a unit of the printed figure's last digit if coarser."""
+    return max(claim_tolerance(claim_decimals), 0.5 * 10.0**-printed_decimals + 1e-12)
+
+
+def last_digit_slack(decimals: int) -> float:
+    """One unit of a figure's last printed digit, for figures precise enough (4+ decimals)
+    that a slip there is rounding; coarser claims get no such leeway."""
+    return 10.0**-decimals if decimals >= 4 else 0.0
+
+
 def mean(values: list[float]) -> float | None:
     if not values:
         return None

@@ -479,7 +479,7 @@ def _choose_group(
 
 def _seed_tol(claimed: float, log_decimals: int) -> float:
     """A per-seed claim and a log line agree within half a unit of the coarser of the two."""
-    return max(st.claim_tolerance(_printed_decimals(claimed)), 0.5 * 10.0**-log_decimals + 1e-12)
+    return st.claim_vs_printed_tolerance(_printed_decimals(claimed), log_decimals)
 
 
 def _printed_decimals(value: float) -> int:
@@ -862,8 +862,8 @@ def _claimed_figure(ev: EvidenceSet, mean_bpb: float | None) -> tuple[float | No
         return mean_bpb, f"the mean of {n} seed(s) (no claim)"
     decimals = ev.claimed.val_bpb_decimals
     printed = min(s.bpb_decimals for s in scored)
-    tol = max(st.claim_tolerance(decimals), 0.5 * 10.0**-printed + 1e-12)
-    tol += 10.0**-decimals if decimals >= 4 else 0.0
+    # the tolerance of EVIDENCE.claim-mismatch, last-digit slips included
+    tol = st.claim_vs_printed_tolerance(decimals, printed) + st.last_digit_slack(decimals)
     if abs(mean_bpb - claimed) <= tol:
         return mean_bpb, f"the mean of {n} seed(s)"
     runs = [s for s in scored if abs(s.val_bpb - claimed) <= tol]
