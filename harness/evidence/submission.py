@@ -34,7 +34,9 @@ def find_submission_file(folder: Path) -> Path | None:
 
 
 def submission_schema() -> dict[str, Any]:
-    text = resources.files("golf_check.harness").joinpath("schemas/submission.schema.json").read_text()
+    text = (
+        resources.files("golf_check.harness").joinpath("schemas/submission.schema.json").read_text()
+    )
     return json.loads(text)
 
 
