@@ -304,10 +304,7 @@ def run(
 def _monitor(train_budget: float, eval_budget: float):
     """The progress display on standard error: live on a terminal, plain lines elsewhere,
     nothing with -q (see harness.progress)."""
-    from golf_check.harness.output import use_color
-    from golf_check.harness.progress import RunMonitor, choose_mode, isatty
+    from golf_check.harness.progress import RunMonitor, stderr_display
 
-    meta = click.get_current_context().meta
-    mode = choose_mode(bool(meta.get("golf_check.quiet")), sys.stderr)
-    color = use_color(meta.get("golf_check.color") or "auto", isatty(sys.stderr))
+    mode, color = stderr_display()
     return RunMonitor(mode, (train_budget, eval_budget), color=color)
