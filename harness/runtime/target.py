@@ -44,9 +44,9 @@ class Target:
 
 
 def resolve(script: str | None) -> Target:
-    if script is None or script in (REFERENCE, REFERENCE_FOLDER):
+    text = script[3:].strip() if script and script.startswith("-m ") else script
+    if text is None or text in (REFERENCE, REFERENCE_FOLDER):
         return _reference()
-    text = script[3:].strip() if script.startswith("-m ") else script
     path = Path(text).expanduser()
     if path.is_file():
         if path.suffix != ".py":
@@ -91,7 +91,7 @@ def _module(name: str) -> Target:
     code_dir = location if location.is_dir() else location.parent
     script = None if location.is_dir() else location
     # the candidate runs from its own folder: put the package's parent on its path
-    root = location.parent if location.is_dir() else location.parent
+    root = location.parent
     for _ in name.split(".")[1:]:
         root = root.parent
     return Target(

@@ -395,6 +395,9 @@ def test_targets(tmp_path):
     assert (
         ref.is_reference and ref.run_args == ["-m", "golf_check.reference_model"] and ref.is_package
     )
+    # named as a module, with or without "-m ", it is still the bundled reference
+    for name in ("golf_check.reference_model", "-m golf_check.reference_model"):
+        assert target.resolve(name).is_reference, name
     for bad in (str(tmp_path / "nope.py"), str(tmp_path / "x.txt"), "no_such_module_xyz"):
         if bad.endswith(".txt"):
             Path(bad).write_text("x")
