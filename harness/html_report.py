@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from golf_check.harness import __version__
+from golf_check.harness.challenge import EVAL_BUDGET_S, TRAIN_BUDGET_S
 from golf_check.harness.errors import InputError
 from golf_check.harness.report import (
     Finding,
@@ -37,8 +38,6 @@ from golf_check.harness.report import (
 
 INSTALL_HINT = "pip install 'golf-check[html]'"
 # The plot budgets verify judges against when a report does not carry its own (rules.md).
-DEFAULT_TRAIN_BUDGET_S = 600.0
-DEFAULT_EVAL_BUDGET_S = 600.0
 EXCERPT_RADIUS = 2  # lines shown before and after a finding's line
 _EXCERPT_MAX_BYTES = 64 << 20  # never scan further into a file for an excerpt
 _EXCERPT_MAX_LINE = 240  # characters of one excerpt line shown
@@ -443,8 +442,8 @@ def _plot_groups(report: Report) -> list[tuple[str | None, dict[str, Any]]]:
 def _budgets(report: Report) -> tuple[float, float]:
     run = report.data.get("run") if isinstance(report.data, dict) else None
     run = run if isinstance(run, dict) else {}
-    train = _num(run.get("train_budget_s")) or DEFAULT_TRAIN_BUDGET_S
-    evaluate = _num(run.get("eval_budget_s")) or DEFAULT_EVAL_BUDGET_S
+    train = _num(run.get("train_budget_s")) or TRAIN_BUDGET_S
+    evaluate = _num(run.get("eval_budget_s")) or EVAL_BUDGET_S
     return train, evaluate
 
 

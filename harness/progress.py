@@ -29,6 +29,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+from golf_check.harness.challenge import EVAL_BUDGET_S, TRAIN_BUDGET_S
+
 LIVE, PLAIN, OFF = "live", "plain", "off"
 PLAIN_INTERVAL_S = 15.0  # a plain status line at most this often between phase changes
 TICKER_DELAY_S = 1.0  # check/verify: no display for work shorter than this
@@ -261,7 +263,7 @@ class RunMonitor:
     def __init__(
         self,
         mode: str,
-        budgets: tuple[float, float] = (600.0, 600.0),
+        budgets: tuple[float, float] = (TRAIN_BUDGET_S, EVAL_BUDGET_S),
         color: bool = True,
         prefix: str = "golf-check run: ",
         interval_s: float = PLAIN_INTERVAL_S,

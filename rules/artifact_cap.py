@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from golf_check.harness.challenge import ARTIFACT_CAP_BYTES
 from golf_check.harness.errors import InputError
 from golf_check.harness.evidence.codesize import CodeCount, detect_convention
 from golf_check.harness.evidence.codesize import recompute_code as recompute_code_as
@@ -19,7 +20,6 @@ from golf_check.harness.evidence.model import EvidenceSet
 from golf_check.harness.report import Finding
 from golf_check.harness.rulebook import detector, rule
 
-ARTIFACT_CAP_BYTES = 16_000_000
 # Compressed model files a record folder may ship (never the raw fp32 final_model.pt).
 MODEL_PATTERNS = ("*.ptz", "*.int6.pt", "*.int8.pt", "*.int8.ptz", "*.int6.ptz", "*.lrz")
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from golf_check.harness.challenge import ARTIFACT_CAP_BYTES
 from golf_check.harness.ci.git import MODE_GITLINK
 from golf_check.harness.ci.paths import path_problem, symlink_escapes
 from golf_check.harness.ci.pull_request import (
-    ARTIFACT_CAP_BYTES,
     DECLARED_BINARIES_KEY,
     RECORDS_DIR,
     TRACKS,

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from golf_check.harness.challenge import EVAL_BUDGET_S, TRAIN_BUDGET_S
 from golf_check.harness.evidence.levels import audit_finding, seed_finding
 from golf_check.harness.evidence.model import EvidenceSet, SeedEvidence
 from golf_check.harness.report import Finding
 from golf_check.harness.rulebook import detector, rule
 
-TRAIN_CAP_S = 600.0
-EVAL_CAP_S = 600.0
 # The baseline loop checks the cap after each step, so the last step may end past 600 s.
 MAX_STEP_GRACE_S = 1.0
 
@@ -136,8 +135,8 @@ def train_time_over_cap(ev: EvidenceSet) -> Iterator[Finding]:
                 )
             continue
         grace = _grace_s(seed)
-        if seed.train_time_s > TRAIN_CAP_S + grace:
-            over = seed.train_time_s - TRAIN_CAP_S
+        if seed.train_time_s > TRAIN_BUDGET_S + grace:
+            over = seed.train_time_s - TRAIN_BUDGET_S
             yield seed_finding(
                 TRAIN_TIME,
                 seed,
@@ -156,7 +155,7 @@ def calibration_past_cap(ev: EvidenceSet) -> Iterator[Finding]:
         if seed.train_time_s is None or extra <= 0:
             continue
         total = seed.train_time_s + extra
-        if seed.train_time_s <= TRAIN_CAP_S + _grace_s(seed) and total > TRAIN_CAP_S:
+        if seed.train_time_s <= TRAIN_BUDGET_S + _grace_s(seed) and total > TRAIN_BUDGET_S:
             reserve = "unknown" if seed.gptq_reserve_s is None else f"{seed.gptq_reserve_s:g} s"
             needed = extra + max(_grace_s(seed), 0.5)  # the loop stops at 600 s - reserve
             yield seed_finding(
@@ -199,14 +198,14 @@ def eval_time_over_cap(ev: EvidenceSet) -> Iterator[Finding]:
             figures.append((seed.eval_time_s, seed.eval_time_basis or "eval time"))
         if seed.headline_eval_time_s is not None:
             figures.append((seed.headline_eval_time_s, f"{seed.headline_kind} eval_time"))
-        over = [(value, basis) for value, basis in figures if value > EVAL_CAP_S]
+        over = [(value, basis) for value, basis in figures if value > EVAL_BUDGET_S]
         if over:
             value, basis = max(over)
             yield seed_finding(
                 EVAL_TIME,
                 seed,
                 f"evaluation took {value:.1f} s ({basis}), "
-                f"{value - EVAL_CAP_S:.1f} s over the 600 s cap",
+                f"{value - EVAL_BUDGET_S:.1f} s over the 600 s cap",
                 line=seed.headline_line,
                 evidence=f"{basis}: {value:.1f} s",
                 fix="shorten evaluation (fewer TTT epochs or chunks, larger stride) to fit 600 s",

@@ -30,7 +30,6 @@ DEFAULT_MAX_FILE_BYTES = 2_000_000
 # written out for `check` and `verify`, and every byte read is held in memory.
 MAX_CHANGED_FILES = 2_000
 MAX_FOLDER_READ_BYTES = 64 * 1024 * 1024
-ARTIFACT_CAP_BYTES = 16_000_000
 
 # submission.json key that declares binary files committed on purpose (see docs/ci.md).
 DECLARED_BINARIES_KEY = "committed_binaries"

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import click
 
+from golf_check.harness.challenge import EVAL_BUDGET_S, TRAIN_BUDGET_S
 from golf_check.harness.errors import UsageError
 from golf_check.harness.extras import require_run_extra
 from golf_check.harness.output import (
@@ -165,13 +166,13 @@ def _limits(given: dict[str, float | None]) -> dict[str, int]:
 @option(
     "--train-budget",
     type=click.FloatRange(min=0.1),
-    default=600.0,
+    default=TRAIN_BUDGET_S,
     help="Training budget in seconds; MAX_WALLCLOCK_SECONDS is set to it.",
 )
 @option(
     "--eval-budget",
     type=click.FloatRange(min=0.1),
-    default=600.0,
+    default=EVAL_BUDGET_S,
     help="Evaluation budget in seconds (artifact written to final score line).",
 )
 @option(

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from golf_check.harness.challenge import EVAL_BUDGET_S, TRAIN_BUDGET_S
 from golf_check.harness.digest import file_sha256
 from golf_check.harness.errors import InputError
 from golf_check.harness.evidence.logparse import RunLog, ScoreLine, parse_log
@@ -56,8 +57,8 @@ class RunOptions:
     env: dict[str, str] = field(default_factory=dict)
     audits: tuple[str, ...] = AUDITS
     timeout_s: float | None = None
-    train_budget_s: float = 600.0
-    eval_budget_s: float = 600.0
+    train_budget_s: float = TRAIN_BUDGET_S
+    eval_budget_s: float = EVAL_BUDGET_S
     artifact_name: str | None = None
     sandbox: bool = True
     timing_gate: str = "strict"  # which training figure gates: strict | convention
